@@ -1,0 +1,220 @@
+"""shenjing (神经): a deep-learning framework that implements, runs and checks the lecture notes.
+
+The API follows PyTorch: ``import shenjing as sj; x = sj.randn(3, requires_grad=True)``.
+"""
+
+from __future__ import annotations
+
+from . import autograd, backend, ops  # noqa: F401
+from .autograd import (
+    Function,
+    ShapeError,
+    Tensor,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .autograd import methods as _methods  # noqa: F401  (binds the Tensor methods)
+from .autograd.tensor import Size
+from .backend import (
+    bool_ as bool,  # noqa: A001
+)
+from .backend import (
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from .backend import result_type as _result_type
+from .creation import (
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    meshgrid,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import (
+    abs,  # noqa: A004
+    add,
+    allclose,
+    arctan,
+    atan,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    broadcast_to,
+    ceil,
+    clamp,
+    clip,
+    clone,
+    cos,
+    div,
+    eq,
+    equal,
+    erf,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    log2,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    remainder,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    trunc,
+    where,
+)
+from .ops.index import (
+    gather,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    take,
+    take_along_dim,
+)
+from .ops.linalg import bmm, dot, einsum, inner, matmul, mm, mv, outer
+from .ops.reduce import (
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    count_nonzero,
+    cumsum,
+    log_softmax,
+    logsumexp,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    norm,
+    prod,
+    softmax,
+    std,
+    std_mean,
+    sum,  # noqa: A004
+    var,
+    var_mean,
+)
+from .ops.shape import (
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    flatten,
+    flip,
+    hstack,
+    movedim,
+    narrow,
+    pad,
+    permute,
+    repeat,
+    reshape,
+    roll,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+
+__version__ = "0.1.0"
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+dtype = type(float32)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of ``tensor1 op tensor2`` (torch.result_type)."""
+    return _result_type(tensor1, tensor2)
+
+
+def promote_types(type1, type2):
+    return backend.promote_types(backend.xp.dtype(type1), backend.xp.dtype(type2))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()

@@ -1,0 +1,58 @@
+"""Grad mode (梯度模式): whether operations record the computational graph."""
+
+from __future__ import annotations
+
+import functools
+
+# A one-element list so that the hot path reads it without a global lookup of a rebinding name.
+_enabled = [True]
+
+
+def is_grad_enabled() -> bool:
+    return _enabled[0]
+
+
+class set_grad_enabled:
+    """Context manager / decorator setting grad mode to ``mode`` (like torch.set_grad_enabled)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.prev = _enabled[0]
+        self.mode = bool(mode)
+        _enabled[0] = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        _enabled[0] = self.prev
+
+
+class _GradMode:
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = _enabled[0]
+        _enabled[0] = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _enabled[0] = self.prev
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Operations inside do not record the graph: ``with shenjing.no_grad(): w -= lr * w.grad``."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    mode = True

@@ -1,0 +1,355 @@
+"""Tensor (张量): an array with a gradient and a link to the operation that made it.
+
+The operators and math methods are bound in ``shenjing/autograd/methods.py`` from ``shenjing.ops``;
+this file holds the state, conversion, and the autograd entry points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend as B
+from ..backend import xp
+from .grad_mode import _enabled
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it (define-by-run).
+
+    ``requires_grad`` leaves accumulate ``.grad`` in ``backward()``; results of operations carry
+    ``grad_fn``, the Function node that made them (seed 001 五.III's node objects).
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+        arr = _to_array(data, dtype)
+        self._data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]
+        self._hooks = None
+        self._retain = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad: bool = False, grad_fn=None) -> Tensor:
+        t = object.__new__(cls)
+        t._data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._vc = [0]
+        t._hooks = None
+        t._retain = False
+        return t
+
+    # --- array-like properties -------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's values, detached from the graph (like torch's ``.data``)."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value, None)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_dim(dim, self._data.ndim, "stride")]
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # --- conversion ----------------------------------------------------------------------
+    def numpy(self, force: bool = False):
+        """The values as an ndarray sharing memory (like torch: refused while requiring grad)."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item: a Tensor with {self._data.size} elements (shape {tuple(self._data.shape)}) "
+                "cannot be converted to a Python scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} elements is ambiguous"
+            )
+        return bool(self._data.reshape(()).item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()).item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = xp.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        extra = ""
+        if self._data.dtype not in (B.get_default_dtype(), B.int64, B.bool_) or self._data.size == 0:
+            extra += f", dtype=shenjing.{self._data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._data, self.requires_grad))
+
+    def __deepcopy__(self, memo) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError("Only tensors created by the user (graph leaves) support deepcopy")
+        t = Tensor._make(self._data.copy(), self.requires_grad)
+        if self.grad is not None:
+            t.grad = Tensor._make(self.grad._data.copy())
+        memo[id(self)] = t
+        return t
+
+    # --- autograd ----------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad_: only Tensors of floating point dtype can require gradients, "
+                f"got {self._data.dtype}"
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf variables; "
+                "use .detach() for a non-leaf"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on a non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+        self._retain = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retain
+
+    def register_hook(self, hook):
+        """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed; a returned
+        tensor replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (反向传播, seed 002 §3)."""
+        from .engine import run_backward
+
+        run_backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        _check_inplace(self, "fill_")
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._vc[0] += 1
+        return self
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"shenjing.Size({list(self)})"
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+def _rebuild(data, requires_grad):
+    t = Tensor._make(data)
+    t.requires_grad = requires_grad
+    return t
+
+
+def _check_inplace(t: Tensor, op: str) -> None:
+    if _enabled[0] and t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a leaf Variable that requires grad (shape {tuple(t.shape)}) is being used in an "
+            "in-place operation; wrap it in shenjing.no_grad() or use an out-of-place op"
+        )
+
+
+def _dim(d: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n
+
+
+def _infer_dtype(data):
+    """The dtype torch.tensor picks for nested Python data: bool < int64 < default float."""
+    kinds = set()
+
+    def walk(x):
+        if isinstance(x, (list, tuple)):
+            for e in x:
+                walk(e)
+        elif isinstance(x, Tensor):
+            kinds.add(x._data.dtype.kind)
+        elif isinstance(x, bool):
+            kinds.add("b")
+        elif isinstance(x, int):
+            kinds.add("i")
+        elif isinstance(x, complex):
+            kinds.add("c")
+        else:
+            kinds.add(getattr(getattr(x, "dtype", None), "kind", "f"))
+
+    walk(data)
+    if "c" in kinds:
+        return B.complex64 if B.get_default_dtype() == B.float32 else B.complex128
+    if "f" in kinds:
+        return B.get_default_dtype()
+    if kinds & {"i", "u"}:
+        return B.int64
+    return B.bool_ if kinds else B.get_default_dtype()
+
+
+def _to_array(data, dtype):
+    """Convert Python or array data to a backend array with torch.tensor's dtype rules."""
+    if dtype is not None:
+        dtype = xp.dtype(dtype)
+    if isinstance(data, Tensor):
+        arr = data._data
+        return arr.astype(dtype) if dtype is not None and arr.dtype != dtype else arr.copy()
+    if isinstance(data, xp.ndarray):
+        return xp.array(data, dtype=dtype, copy=True)
+    if isinstance(data, xp.generic):
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(e, Tensor) for e in _flat(data)):
+        data = _untensor(data)
+    target = dtype if dtype is not None else _infer_dtype(data)
+    try:
+        return xp.asarray(data, dtype=target)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"tensor: could not convert data of type {type(data).__name__} to an array: {e}") from None
+
+
+def _flat(x):
+    if isinstance(x, (list, tuple)):
+        for e in x:
+            yield from _flat(e)
+    else:
+        yield x
+
+
+def _untensor(x):
+    if isinstance(x, (list, tuple)):
+        return [_untensor(e) for e in x]
+    return x._data if isinstance(x, Tensor) else x

@@ -1,0 +1,107 @@
+"""The array backend (后端): every array call of shenjing goes through this module (SPEC §1).
+
+``xp`` is the array module (NumPy now). Op code writes ``xp.exp(a)`` and never imports NumPy
+itself, so a CuPy backend is a change of this file only.
+"""
+
+from __future__ import annotations
+
+import numpy as xp
+
+ndarray = xp.ndarray
+
+# dtypes: NumPy dtype objects stand in for torch.dtype (they compare equal to np.float32 etc.).
+bool_ = xp.dtype("bool")
+uint8 = xp.dtype("uint8")
+int8 = xp.dtype("int8")
+int16 = xp.dtype("int16")
+int32 = xp.dtype("int32")
+int64 = xp.dtype("int64")
+float16 = xp.dtype("float16")
+float32 = xp.dtype("float32")
+float64 = xp.dtype("float64")
+complex64 = xp.dtype("complex64")
+complex128 = xp.dtype("complex128")
+
+_default_float = [float32]
+
+
+def get_default_dtype() -> xp.dtype:
+    return _default_float[0]
+
+
+def set_default_dtype(dtype) -> None:
+    dtype = xp.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point dtypes are allowed, got {dtype}")
+    _default_float[0] = dtype
+
+
+def is_floating(dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def _category(dtype) -> int:
+    """0 bool, 1 integer, 2 floating, 3 complex."""
+    k = dtype.kind
+    return 0 if k == "b" else 3 if k == "c" else 2 if k == "f" else 1
+
+
+def promote_types(a, b) -> xp.dtype:
+    """torch.promote_types: across categories the higher category's type wins (int64 + float32 is
+    float32, unlike NumPy); within a category NumPy's rule agrees with PyTorch's."""
+    if a == b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb and max(ca, cb) < 3:
+        return a if ca > cb else b
+    return xp.promote_types(a, b)
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: a lower-priority operand only matters if its category is higher."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    ch, cl = _category(higher), _category(lower)
+    if ch >= 2 and ch >= cl:
+        return higher
+    if cl > ch:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(value):
+    """The dtype a Python scalar takes part in promotion with (like a 'wrapped number' in PyTorch)."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, complex):
+        return complex64 if _default_float[0] == float32 else complex128
+    return _default_float[0]
+
+
+def result_type(*operands) -> xp.dtype:
+    """torch.result_type: dimensioned tensors > zero-dim tensors > Python scalars; within a
+    priority class types promote, a lower class only lifts the category (int→float→complex)."""
+    dim = zero = wrapped = None
+    for o in operands:
+        if hasattr(o, "_data"):
+            d = o._data.dtype
+            if o._data.ndim:
+                dim = d if dim is None else promote_types(dim, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+        else:
+            d = scalar_dtype(o)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+    return _combine(dim, _combine(zero, wrapped))
+
+
+def special():
+    """scipy.special for the NumPy backend (erf, expit, ...)."""
+    import scipy.special
+
+    return scipy.special

@@ -1,0 +1,192 @@
+"""Tensor creation (创建张量), with PyTorch's default dtypes: floats → default float, ints → int64."""
+
+from __future__ import annotations
+
+import math
+
+from . import backend as B
+from .autograd.tensor import Tensor
+from .backend import xp
+from .random import Generator, rng
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = tuple(int(s) for s in size)
+    if any(s < 0 for s in out):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(out)}")
+    return out
+
+
+def _out(arr, requires_grad: bool) -> Tensor:
+    t = Tensor._make(arr)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _float(dtype):
+    return B.get_default_dtype() if dtype is None else xp.dtype(dtype)
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (list, scalar, array or tensor)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, xp.ndarray) and (dtype is None or xp.dtype(dtype) == data.dtype):
+        return Tensor._make(data)
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    return Tensor._make(array)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.zeros(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.ones(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.empty(_size(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = B.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    return _out(xp.full(_size((size,)), fill_value, dtype=dtype), requires_grad)
+
+
+def _like(input: Tensor, dtype):
+    return input.shape, input.dtype if dtype is None else xp.dtype(dtype)
+
+
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _out(xp.zeros(shape, dt), requires_grad)
+
+
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _out(xp.ones(shape, dt), requires_grad)
+
+
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _out(xp.empty(shape, dt), requires_grad)
+
+
+def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _out(xp.full(shape, fill_value, dt), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """[start, end) in steps; int64 for integer arguments, else the default float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, int) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
+        dtype = B.int64 if is_int else B.get_default_dtype()
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    n = max(math.ceil((end - start) / step), 0)
+    return _out((start + step * xp.arange(n, dtype=B.float64 if xp.dtype(dtype).kind == "f" else B.int64)).astype(dtype), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.logspace(start, end, int(steps), base=base).astype(_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    return _out(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """U[0, 1)."""
+    return _out(rng(generator).random(_size(size)).astype(_float(dtype)), requires_grad)
+
+
+def randn(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """N(0, 1)."""
+    return _out(rng(generator).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=None, generator: Generator | None = None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` also works)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    dt = B.int64 if dtype is None else xp.dtype(dtype)
+    return _out(rng(generator).integers(low, high, size=_size((size,))).astype(dt), requires_grad)
+
+
+def randperm(n: int, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
+    return Tensor._make(rng(generator).permutation(n).astype(B.int64 if dtype is None else dtype))
+
+
+def rand_like(input: Tensor, dtype=None, generator: Generator | None = None) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def randn_like(input: Tensor, dtype=None, generator: Generator | None = None) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, generator=generator)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
+    """N(mean, std²); mean and std may be tensors (broadcast)."""
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = _size((size,)) if size is not None else xp.broadcast_shapes(xp.shape(m), xp.shape(s))
+    dt = dtype or (mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(std, Tensor) else B.get_default_dtype())
+    return Tensor._make((m + s * rng(generator).standard_normal(shape)).astype(dt))
+
+
+def bernoulli(input: Tensor, p=None, generator: Generator | None = None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, in input's dtype."""
+    prob = input._data if p is None else p
+    return Tensor._make((rng(generator).random(input.shape) < prob).astype(input.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator: Generator | None = None) -> Tensor:
+    """Sample category indices with probabilities proportional to the rows of ``input``."""
+    p = input._data.astype(B.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    g = rng(generator)
+    out = xp.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    tensors = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got '{indexing}'")
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    out = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = -1
+        out.append(t.reshape(view).expand(shape))
+    if indexing == "xy" and len(out) >= 2:
+        out = [o.transpose(0, 1) for o in out]
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)

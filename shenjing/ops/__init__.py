@@ -1,0 +1,3 @@
+"""Differentiable operations, one file per family (SPEC §1)."""
+
+from . import elementwise, index, linalg, reduce, shape  # noqa: F401

@@ -1,0 +1,252 @@
+"""Indexing (索引): slicing, advanced indexing, gather/scatter.
+
+The backward of an index with repeated positions accumulates (x[[0, 0]] sends 2·g to x[0]).
+"""
+
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd.function import Function, ShapeError
+from ..autograd.tensor import Tensor, _dim
+from ..backend import xp
+from .elementwise import sum_to, where
+
+
+def _index_part(k):
+    if isinstance(k, Tensor):
+        a = k._data
+        if a.ndim == 0 and a.dtype.kind in "iu":
+            return int(a)
+        if a.dtype.kind not in "iub":
+            raise IndexError(f"index: tensors used as indices must be long, int or bool tensors, got {a.dtype}")
+        return a
+    if isinstance(k, list):
+        a = xp.asarray([_index_part(e) if isinstance(e, Tensor) else e for e in k])
+        return a
+    return k
+
+
+def normalize_key(key):
+    """A NumPy key from a PyTorch one, and whether it uses advanced (array) indexing."""
+    parts = key if isinstance(key, tuple) else (key,)
+    out = []
+    for k in parts:
+        k = _index_part(k)
+        if isinstance(k, bool):
+            k = xp.asarray(k)
+        if isinstance(k, xp.ndarray) and k.dtype == bool and k.ndim:  # a mask is its nonzero indices
+            out.extend(xp.nonzero(k))
+        else:
+            out.append(k)
+    advanced = any(isinstance(k, xp.ndarray) for k in out)
+    return (tuple(out) if isinstance(key, tuple) or len(out) != 1 else out[0]), advanced
+
+
+class GetItem(Function):
+    saves_inputs = False
+
+    def forward(self, a, key, advanced):
+        self.key, self.advanced, self.in_shape = key, advanced, a.shape
+        return a[key]
+
+    def backward(self, g):
+        return IndexAddTo.apply(g, key=self.key, shape=self.in_shape, advanced=self.advanced)
+
+
+class _GetItemView(GetItem):
+    is_view = True
+
+
+class IndexAddTo(Function):
+    """zeros(shape) with g added at ``key`` (accumulating repeats): the adjoint of indexing."""
+
+    saves_inputs = False
+
+    def forward(self, g, key, shape, advanced):
+        self.key, self.advanced = key, advanced
+        z = xp.zeros(shape, dtype=g.dtype)
+        if advanced:
+            xp.add.at(z, key, g)
+        else:
+            z[key] = g
+        return z
+
+    def backward(self, gg):
+        return (_GetItemView if not self.advanced else GetItem).apply(gg, key=self.key, advanced=self.advanced)
+
+
+def getitem(input: Tensor, key) -> Tensor:
+    k, advanced = normalize_key(key)
+    try:
+        return (GetItem if advanced else _GetItemView).apply(input, key=k, advanced=advanced)
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor shape {tuple(input.shape)})") from None
+
+
+class IndexPut(Function):
+    """out = a with out[key] = v: the differentiable form of ``a[key] = v``."""
+
+    saves_inputs = False
+
+    def forward(self, a, v, key):
+        self.key = key
+        out = a.copy()
+        out[key] = v
+        return out
+
+    def backward(self, g):
+        a, v = self.inputs
+        ga = IndexPut.apply(g, Tensor._make(xp.zeros((), g.dtype)), key=self.key) if a.requires_grad else None
+        gv = None
+        if v.requires_grad:
+            k, adv = self.key, isinstance(self.key, xp.ndarray) or (isinstance(self.key, tuple) and any(isinstance(p, xp.ndarray) for p in self.key))
+            gv = sum_to(GetItem.apply(g, key=k, advanced=adv), v.shape)
+        return ga, gv
+
+
+def index_put(input: Tensor, key, value) -> Tensor:
+    k, _ = normalize_key(key)
+    v = value if isinstance(value, Tensor) else Tensor._make(xp.asarray(value, dtype=input.dtype))
+    if v.dtype != input.dtype:
+        v = v.to(input.dtype)
+    return IndexPut.apply(input, v, key=k)
+
+
+def _full_index(index, dim: int):
+    """An index tuple that picks index[i, j, ...] along ``dim`` and i, j, ... elsewhere."""
+    parts = []
+    for d, n in enumerate(index.shape):
+        if d == dim:
+            parts.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = n
+            parts.append(xp.arange(n).reshape(shape))
+    return tuple(parts)
+
+
+def _check_gather(op: str, input: Tensor, dim: int, index: Tensor) -> int:
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+    d = _dim(dim, input.ndim, op)
+    if index.ndim != input.ndim:
+        raise ShapeError(
+            f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+            f"(index {tuple(index.shape)}, input {tuple(input.shape)})"
+        )
+    for i, (si, sx) in enumerate(zip(index.shape, input.shape)):
+        if i != d and si > sx:
+            raise ShapeError(
+                f"{op}(): Size does not match at dimension {i} expected index {tuple(index.shape)} "
+                f"to be no larger than self {tuple(input.shape)} apart from dimension {d}"
+            )
+    n = input.shape[d]
+    if index.numel() and (index._data.min() < -n or index._data.max() >= n):
+        raise IndexError(f"{op}(): index out of range for dimension {d} with size {n}")
+    return d
+
+
+class Gather(Function):
+    saves_inputs = False
+
+    def forward(self, a, index, dim):
+        self.dim, self.in_shape = dim, a.shape
+        self.idx = _full_index(index, dim)
+        return a[self.idx]
+
+    def backward(self, g):
+        return IndexAddTo.apply(g, key=self.idx, shape=self.in_shape, advanced=True), None
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """out[i][j] = input[index[i][j]][j] for dim = 0 (torch.gather)."""
+    d = _check_gather("gather", input, dim, index)
+    return Gather.apply(input, index, dim=d)
+
+
+class ScatterAdd(Function):
+    saves_inputs = False
+
+    def forward(self, a, index, src, dim):
+        self.idx = _full_index(index, dim)
+        self.src_key = tuple(slice(0, n) for n in index.shape)
+        out = a.copy()
+        xp.add.at(out, self.idx, src[self.src_key])
+        return out
+
+    def backward(self, g):
+        a, _, src = self.inputs
+        gsrc = None
+        if src.requires_grad:
+            picked = GetItem.apply(g, key=self.idx, advanced=True)
+            gsrc = IndexAddTo.apply(picked, key=self.src_key, shape=src.shape, advanced=False)
+        return g, None, gsrc
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """out = input; out[index[i][j]][j] += src[i][j] (dim = 0), repeats accumulate."""
+    d = _check_gather("scatter_add", input, dim, index)
+    if src.dtype != input.dtype:
+        src = src.to(input.dtype)
+    return ScatterAdd.apply(input, index, src, dim=d)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None) -> Tensor:
+    """out = input; out[index[i][j]][j] = src[i][j] (or ``value``)."""
+    d = _check_gather("scatter", input, dim, index)
+    key = _full_index(index._data, d)
+    if src is None or not isinstance(src, Tensor):
+        src = Tensor._make(xp.broadcast_to(xp.asarray(value if src is None else src, dtype=input.dtype), index.shape))
+    src = src[tuple(slice(0, n) for n in index.shape)]
+    return IndexPut.apply(input, src.to(input.dtype), key=key)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select(): Index is supposed to be a vector of integers, got shape {idx.shape} and dtype {idx.dtype}")
+    d = _dim(dim, input.ndim, "index_select")
+    if input.ndim == 0:
+        return input.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
+    return getitem(input, (slice(None),) * d + (idx.reshape(-1),))
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """Where ``mask`` is true, ``value``; elsewhere ``input`` (keeps the input's dtype)."""
+    if mask.dtype != B.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s).")
+        v = value.to(input.dtype)
+    else:
+        v = Tensor._make(xp.asarray(value, dtype=input.dtype))
+    return where(mask, v, input)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    shape = xp.broadcast_shapes(input.shape, mask.shape)
+    return getitem(input.expand(shape), mask._data if mask.shape == shape else xp.broadcast_to(mask._data, shape))
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = _dim(dim, input.ndim, "take_along_dim")
+    shape_in, shape_ix = list(input.shape), list(indices.shape)
+    shape_in[d] = shape_ix[d] = 1
+    common = list(xp.broadcast_shapes(tuple(shape_in), tuple(shape_ix)))
+    si, sx = list(common), list(common)
+    si[d], sx[d] = input.shape[d], indices.shape[d]
+    return gather(input.expand(si), d, indices.expand(sx))
+
+
+def nonzero(input: Tensor, as_tuple: bool = False):
+    nz = xp.nonzero(input._data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(B.int64)) for i in nz)
+    return Tensor._make(xp.stack(nz, axis=1).astype(B.int64) if nz else xp.zeros((1, 0), B.int64))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    return getitem(input.reshape(-1), index._data)

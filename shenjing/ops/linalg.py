@@ -1,0 +1,163 @@
+"""Linear algebra (线性代数): batched matmul, einsum, outer and dot products."""
+
+from __future__ import annotations
+
+import string
+
+from ..autograd.function import Function, ShapeError
+from ..autograd.tensor import Tensor
+from ..backend import xp
+from .elementwise import binary_operands, sum_to
+
+
+class MatMul(Function):
+    """C = A @ B with NumPy/PyTorch broadcasting; ∂A = G Bᵀ, ∂B = Aᵀ G (seed 002 eq. 4.x)."""
+
+    def forward(self, a, b):
+        if b.ndim == 2 and a.ndim > 2:  # fold the batch into one GEMM
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.inputs
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 and b.ndim > 1 else g
+        if b.ndim == 1:
+            g2 = g2.unsqueeze(-1)
+        ga = gb = None
+        if a.requires_grad:
+            ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape)
+        if b.requires_grad:
+            if b2.ndim == 2 and a2.ndim > 2:
+                k, n = a2.shape[-1], g2.shape[-1]
+                gb = a2.reshape(-1, k).mT @ g2.reshape(-1, n)
+            else:
+                gb = sum_to(a2.mT @ g2, b2.shape)
+            gb = gb.reshape(b.shape)
+        return ga, gb
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    a, b = binary_operands(input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        sa = "x".join(map(str, a.shape))
+        sb = "x".join(map(str, b.shape))
+        raise ShapeError(f"matmul: mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ShapeError(f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast") from None
+    return MatMul.apply(a, b)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm: both arguments must be 2D, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ShapeError(f"bmm: expected two 3D tensors with the same batch size, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and {tuple(vec.shape)}")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+        raise ShapeError(f"dot: 1D tensors of the same size expected, but got shapes {tuple(input.shape)} and {tuple(other.shape)}")
+    return matmul(input, other)
+
+
+inner = vdot = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """x yᵀ for vectors x, y."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(f"outer: expected two vectors, got shapes {tuple(input.shape)} and {tuple(vec2.shape)}")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def _parse(equation: str, shapes):
+    """Explicit form 'ij,jk->ik' with ellipses replaced by unused letters."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ShapeError(f"einsum(): {len(ins)} operands in the equation '{equation}' but {len(shapes)} tensors given")
+    free = [c for c in string.ascii_letters if c not in eq]
+    nell = max((len(s) - (len(t) - 3) for t, s in zip(ins, shapes) if "..." in t), default=0)
+    ell = "".join(free[:nell])
+    full = []
+    for t, s in zip(ins, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[nell - k:] if k else "")
+        if len(t) != len(s):
+            raise ShapeError(f"einsum(): the subscripts '{t}' do not match an operand of shape {tuple(s)}")
+        full.append(t)
+    if arrow:
+        out = rhs.replace("...", ell)
+    else:
+        counts = {}
+        for t in full:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    return full, out
+
+
+class Einsum(Function):
+    saves_inputs = True
+
+    def forward(self, *arrays, ins, out):
+        self.ins, self.out = ins, out
+        return xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
+
+    def backward(self, g):
+        grads = []
+        for i, t in enumerate(self.inputs):
+            if not t.requires_grad:
+                grads.append(None)
+                continue
+            sub = self.ins[i]
+            if len(set(sub)) != len(sub):
+                raise NotImplementedError(f"einsum backward: repeated subscript in '{sub}' (a diagonal) is not supported")
+            others = [(s, x) for j, (s, x) in enumerate(zip(self.ins, self.inputs)) if j != i]
+            avail = set(self.out).union(*[set(s) for s, _ in others]) if others else set(self.out)
+            kept = "".join(c for c in sub if c in avail)
+            eq = ",".join([self.out] + [s for s, _ in others]) + "->" + kept
+            gi = einsum(eq, g, *[x for _, x in others])
+            if kept != sub:  # letters summed only in this operand: broadcast back
+                shape = [t.shape[k] if c in kept else 1 for k, c in enumerate(sub)]
+                gi = gi.reshape(shape).expand(t.shape)
+            grads.append(sum_to(gi, t.shape))
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation (爱因斯坦求和), e.g. einsum('bij,bjk->bik', a, b)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, out = _parse(equation, [o.shape for o in operands])
+    dims = {}
+    for sub, o in zip(ins, operands):
+        for c, n in zip(sub, o.shape):
+            if dims.setdefault(c, n) != n and n != 1 and dims[c] != 1:
+                raise ShapeError(f"einsum(): operands do not broadcast for subscript '{c}' ({dims[c]} vs {n}) in '{equation}'")
+    return Einsum.apply(*operands, ins=ins, out=out)

@@ -1,0 +1,413 @@
+"""Reductions (归约) along ``dim`` (int or tuple, negative allowed) with ``keepdim``, and softmax."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import backend as B
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, _dim
+from ..backend import xp
+from .elementwise import _const, broadcast_to, where
+
+minmax_result = namedtuple("minmax_result", ["values", "indices"])
+
+
+def _dims(dim, ndim: int, op: str):
+    """Normalise ``dim`` to a sorted tuple of non-negative axes (None → all)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    axes = tuple(sorted({_dim(d, ndim, op) for d in dim}))
+    if len(axes) != len(dim):
+        raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return axes
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _unsqueeze_to(g: Tensor, in_shape, axes, keepdim: bool) -> Tensor:
+    """Reshape a reduced gradient so that it broadcasts against the input."""
+    return g if keepdim else g.reshape(_kept_shape(in_shape, axes))
+
+
+class Sum(Function):
+    saves_inputs = False
+
+    def forward(self, a, axes, keepdim, dtype=None):
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g):
+        return broadcast_to(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), self.in_shape)
+
+
+class Mean(Function):
+    saves_inputs = False
+
+    def forward(self, a, axes, keepdim):
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        n = 1
+        for ax in axes:
+            n *= a.shape[ax]
+        self.n = n
+        return a.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, g):
+        g = _unsqueeze_to(g, self.in_shape, self.axes, self.keepdim) / self.n
+        return broadcast_to(g, self.in_shape)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    axes = _dims(dim, input.ndim, "sum")
+    if dtype is None and input._data.dtype.kind in "bui":
+        dtype = B.int64
+    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {input._data.dtype}"
+        )
+    return Mean.apply(input, axes=_dims(dim, input.ndim, "mean"), keepdim=keepdim)
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Σ(x − x̄)²/(N − correction); correction=1 (Bessel) by default, 0 gives the biased variance
+    used by batch norm (seed 003 §8.2)."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = _dims(dim, input.ndim, "var")
+    n = 1
+    for ax in axes:
+        n *= input.shape[ax]
+    d = input - input.mean(dim=axes, keepdim=True)
+    return (d * d).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+class _Extreme(Function):
+    """amax/amin over axes: the gradient is shared evenly between tied extremes (as PyTorch)."""
+
+    saves_inputs = False
+    reduce = staticmethod(xp.max)
+
+    def forward(self, a, axes, keepdim):
+        out = self.reduce(a, axis=axes, keepdims=True)
+        mask = a == out
+        self.w = mask / mask.sum(axis=axes, keepdims=True)
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        g = _unsqueeze_to(g, self.in_shape, self.axes, self.keepdim)
+        return g * _const(self.w, g.dtype)
+
+
+class _Amax(_Extreme):
+    reduce = staticmethod(xp.max)
+
+
+class _Amin(_Extreme):
+    reduce = staticmethod(xp.min)
+
+
+class _PickAlong(Function):
+    """The value at ``index`` along ``axis`` (max/min with a dim); gradient goes to that index."""
+
+    saves_inputs = False
+
+    def forward(self, a, index, axis, keepdim):
+        self.onehot = xp.zeros(a.shape, dtype=bool)
+        xp.put_along_axis(self.onehot, index, True, axis)
+        self.in_shape, self.axis, self.keepdim = a.shape, (axis,), keepdim
+        out = xp.take_along_axis(a, index, axis)
+        return out if keepdim else out.squeeze(axis)
+
+    def backward(self, g):
+        g = _unsqueeze_to(g, self.in_shape, self.axis, self.keepdim)
+        return g * Tensor._make(self.onehot)
+
+
+def _check_nonempty(input: Tensor, axes, op: str) -> None:
+    for ax in axes:
+        if input.shape[ax] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {ax} to have non-zero size (input shape {tuple(input.shape)})")
+    if input.numel() == 0 and not axes:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0")
+
+
+def _minmax(input, dim, keepdim, other, largest: bool):
+    name = "max" if largest else "min"
+    if isinstance(dim, Tensor):  # torch.max(a, b)
+        other, dim = dim, None
+    if other is not None:
+        from .elementwise import maximum, minimum
+
+        return maximum(input, other) if largest else minimum(input, other)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        return (_Amax if largest else _Amin).apply(input, axes=tuple(range(input.ndim)), keepdim=False)
+    axis = _dim(dim, input.ndim, name)
+    if input.ndim == 0:
+        return minmax_result(input, Tensor._make(xp.asarray(0, dtype=B.int64)))
+    _check_nonempty(input, (axis,), name)
+    arg = xp.argmax if largest else xp.argmin
+    idx = xp.expand_dims(arg(input._data, axis=axis), axis)
+    if input._data.dtype.kind == "f":  # NaN wins, as in PyTorch
+        nan = xp.isnan(input._data)
+        if nan.any():
+            has = nan.any(axis=axis, keepdims=True)
+            idx = xp.where(has, xp.expand_dims(xp.argmax(nan, axis=axis), axis), idx)
+    values = _PickAlong.apply(input, index=idx, axis=axis, keepdim=keepdim)
+    indices = Tensor._make(idx.astype(B.int64) if keepdim else idx.squeeze(axis).astype(B.int64))
+    return minmax_result(values, indices)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """max() → the largest value; max(dim) → (values, indices); max(a, b) → elementwise."""
+    return _minmax(input, dim, keepdim, other, True)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    return _minmax(input, dim, keepdim, other, False)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    axes = _dims(dim if dim != () else None, input.ndim, "amax")
+    _check_nonempty(input, axes, "amax")
+    return _Amax.apply(input, axes=axes, keepdim=keepdim)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    axes = _dims(dim if dim != () else None, input.ndim, "amin")
+    _check_nonempty(input, axes, "amin")
+    return _Amin.apply(input, axes=axes, keepdim=keepdim)
+
+
+def _argext(input: Tensor, dim, keepdim, largest: bool) -> Tensor:
+    name = "argmax" if largest else "argmin"
+    f = xp.argmax if largest else xp.argmin
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        r = xp.asarray(f(a), dtype=B.int64)
+        return Tensor._make(r.reshape((1,) * a.ndim) if keepdim else r)
+    axis = _dim(dim, a.ndim, name)
+    if a.ndim == 0:
+        return Tensor._make(xp.asarray(0, dtype=B.int64))
+    _check_nonempty(input, (axis,), name)
+    return Tensor._make(xp.asarray(f(a, axis=axis, keepdims=keepdim), dtype=B.int64))
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _argext(input, dim, keepdim, True)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _argext(input, dim, keepdim, False)
+
+
+class Prod(Function):
+    """Π x along one axis (or all); ∂/∂x_i = Π_{j≠i} x_j (exact also with zeros)."""
+
+    def forward(self, a, axis, keepdim):
+        self.axis, self.keepdim = axis, keepdim
+        return a.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g):
+        a = self.inputs[0]
+        axis = self.axis
+        if axis is None:
+            g = g.reshape((1,) * a.ndim)
+        elif not self.keepdim:
+            g = g.unsqueeze(axis)
+        if not (a._data == 0).any():
+            return g * self.output.reshape(g.shape) / a
+        x = a._data.reshape(-1) if axis is None else a._data
+        ax = 0 if axis is None else axis
+        ones = xp.ones_like(xp.take(x, [0], axis=ax))
+        left = xp.cumprod(xp.concatenate([ones, xp.delete(x, -1, axis=ax)], axis=ax), axis=ax)
+        rx = xp.flip(x, ax)
+        right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.delete(rx, -1, axis=ax)], axis=ax), axis=ax), ax)
+        others = (left * right).reshape(a.shape)
+        return g * Tensor._make(others)
+
+    saves_output = True
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return Prod.apply(input, axis=None, keepdim=False)
+    return Prod.apply(input, axis=_dim(dim, input.ndim, "prod"), keepdim=keepdim)
+
+
+class LogSumExp(Function):
+    """log Σ exp x, computed as m + log Σ exp(x − m) (seed 003 §5.3.2); gradient softmax(x)."""
+
+    saves_output = True
+
+    def forward(self, a, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros(_kept_shape(a.shape, axes), a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
+
+    def backward(self, g):
+        a = self.inputs[0]
+        out = _unsqueeze_to(self.output, a.shape, self.axes, self.keepdim)
+        g = _unsqueeze_to(g, a.shape, self.axes, self.keepdim)
+        return g * (a - out).exp()
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    if input._data.dtype.kind not in "fc":
+        input = input.to(B.get_default_dtype())
+    return LogSumExp.apply(input, axes=_dims(dim, input.ndim, "logsumexp"), keepdim=keepdim)
+
+
+class Softmax(Function):
+    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along ``dim``; backward y ⊙ (g − Σ g⊙y)."""
+
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a, axis):
+        self.axis = axis
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def backward(self, g):
+        y = self.output
+        return y * (g - (g * y).sum(dim=self.axis, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """log softmax(x) = x − logsumexp(x); backward g − softmax · Σ g."""
+
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a, axis):
+        self.axis = axis
+        s = a - a.max(axis=axis, keepdims=True)
+        s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+        return s
+
+    def backward(self, g):
+        return g - self.output.exp() * g.sum(dim=self.axis, keepdim=True)
+
+
+def _softmax_dim(input: Tensor, dim, op: str) -> int:
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return _dim(dim, input.ndim, op)
+
+
+def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind not in "fc":
+        input = input.to(B.get_default_dtype())
+    return Softmax.apply(input, axis=_softmax_dim(input, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind not in "fc":
+        input = input.to(B.get_default_dtype())
+    return LogSoftmax.apply(input, axis=_softmax_dim(input, dim, "log_softmax"))
+
+
+class Norm2(Function):
+    """‖x‖₂ over axes; gradient x/‖x‖ (0 where the norm is 0, as PyTorch)."""
+
+    saves_output = True
+
+    def forward(self, a, axes, keepdim):
+        self.axes, self.keepdim = axes, keepdim
+        return xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+
+    def backward(self, g):
+        a = self.inputs[0]
+        out = _unsqueeze_to(self.output, a.shape, self.axes, self.keepdim)
+        g = _unsqueeze_to(g, a.shape, self.axes, self.keepdim)
+        zero = out == 0
+        return a * where(zero, 0.0, g / where(zero, 1.0, out))
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """‖x‖_p: p = 2/'fro' (default), 1, inf, -inf, 0 (count), or any real p."""
+    if dtype is not None:
+        input = input.to(dtype)
+    axes = _dims(dim, input.ndim, "norm")
+    if p in ("fro", 2, 2.0, None):
+        return Norm2.apply(input, axes=axes, keepdim=keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm: the nuclear norm is not implemented")
+    if p == float("inf"):
+        return input.abs().amax(dim=axes, keepdim=keepdim)
+    if p == float("-inf"):
+        return input.abs().amin(dim=axes, keepdim=keepdim)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(dim=axes, keepdim=keepdim)
+    if p == 1:
+        return input.abs().sum(dim=axes, keepdim=keepdim)
+    return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+class Cumsum(Function):
+    saves_inputs = False
+
+    def forward(self, a, axis, dtype=None):
+        self.axis = axis
+        return xp.cumsum(a, axis=axis, dtype=dtype)
+
+    def backward(self, g):
+        return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+
+
+def cumsum(input: Tensor, dim: int, dtype=None) -> Tensor:
+    if dtype is None and input._data.dtype.kind in "bui":
+        dtype = B.int64
+    return Cumsum.apply(input, axis=_dim(dim, input.ndim, "cumsum"), dtype=dtype)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = None if dim is None else _dims(dim, input.ndim, "all")
+    return Tensor._make(xp.asarray(input._data.astype(bool).all(axis=axes, keepdims=keepdim)))
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    axes = None if dim is None else _dims(dim, input.ndim, "any")
+    return Tensor._make(xp.asarray(input._data.astype(bool).any(axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    axes = None if dim is None else _dims(dim, input.ndim, "count_nonzero")
+    return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=B.int64))
