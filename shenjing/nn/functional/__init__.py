@@ -1,0 +1,1 @@
+"""shenjing.nn.functional: the stateless forms of layers, activations and losses (like torch.nn.functional)."""

@@ -1,0 +1,1 @@
+"""nn.utils: gradient clipping, parameter counting and other helpers."""
