@@ -7,7 +7,7 @@ X = sj.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 y = sj.tensor([[0.0], [1.0], [1.0], [0.0]])
 W1, b1 = (sj.randn(2, 16) * 0.5).requires_grad_(), sj.zeros(16, requires_grad=True)
 W2, b2 = (sj.randn(16, 1) * 0.5).requires_grad_(), sj.zeros(1, requires_grad=True)
-for step in range(2000):
+for _ in range(2000):
     loss = (((X @ W1 + b1).tanh() @ W2 + b2).sigmoid() - y).square().mean()  # forward: build the graph
     loss.backward()                                                          # backward: fill .grad
     with sj.no_grad():                                                       # gradient descent step

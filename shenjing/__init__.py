@@ -5,7 +5,7 @@ The API follows PyTorch: ``import shenjing as sj; x = sj.randn(3, requires_grad=
 
 from __future__ import annotations
 
-from . import autograd, backend, ops  # noqa: F401
+from . import autograd, backend, data, ops  # noqa: F401
 from .autograd import (
     Function,
     ShapeError,
@@ -193,6 +193,8 @@ from .ops.shape import (
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 __version__ = "0.1.0"
+
+from .nn.serialization import load, save  # noqa: E402  (after the core, which shenjing.nn uses)
 
 float = float32  # noqa: A001
 double = float64

@@ -100,6 +100,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
         is_int = all(isinstance(v, int) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
         dtype = B.int64 if is_int else B.get_default_dtype()
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound ({end}) and lower bound ({start}) inconsistent with step sign ({step})")
     n = max(math.ceil((end - start) / step), 0)
     return _out((start + step * xp.arange(n, dtype=B.float64 if xp.dtype(dtype).kind == "f" else B.int64)).astype(dtype), requires_grad)
 
@@ -186,7 +188,6 @@ def meshgrid(*tensors, indexing: str = "ij"):
         view = [1] * len(ts)
         view[i] = -1
         out.append(t.reshape(view).expand(shape))
-    if indexing == "xy" and len(out) >= 2:
-        out = [o.transpose(0, 1) for o in out]
+    if indexing == "xy" and len(out) >= 2:  # Cartesian: ij-grid of (y, x, ...), outputs swapped back
         out[0], out[1] = out[1], out[0]
     return tuple(out)

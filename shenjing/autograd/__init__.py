@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import functional
 from .engine import run_backward
 from .function import Function, ShapeError
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -38,6 +39,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
 
 __all__ = [
-    "Function", "ShapeError", "Tensor", "backward", "enable_grad", "grad", "gradcheck", "gradgradcheck",
+    "Function", "ShapeError", "Tensor", "backward", "functional", "enable_grad", "grad", "gradcheck", "gradgradcheck",
     "is_grad_enabled", "no_grad", "set_grad_enabled",
 ]

@@ -18,6 +18,10 @@ _FREED = (
 )
 
 
+class _FreedGraph(Exception):
+    """A node whose saved state was freed by an earlier backward (carries the node's name)."""
+
+
 def _seed(i: int, root: Tensor, grad) -> Tensor:
     if not isinstance(root, Tensor):
         raise TypeError(f"backward: output {i} is a {type(root).__name__}, not a Tensor")
@@ -56,10 +60,9 @@ def _topo(root_fns) -> list:
         visited.add(fn)
         inputs = fn.__dict__.get("inputs")
         if inputs is None:
-            raise RuntimeError(_FREED)
+            raise _FreedGraph(fn.name)
         stack.append((fn, True))
-        for t in inputs:
-            c = t.grad_fn
+        for c in fn.next_fns:
             if c is not None and c not in visited:
                 stack.append((c, False))
     return order
@@ -82,14 +85,18 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
             if not t.requires_grad:
                 raise RuntimeError(f"grad: one of the input tensors (shape {tuple(t.shape)}) does not require grad")
         targets = {id(t) for t in inputs}
-    order = _topo({r.grad_fn for r, _ in seeds if r.grad_fn is not None})
+    try:
+        order = _topo({r.grad_fn for r, _ in seeds if r.grad_fn is not None})
+    except _FreedGraph as e:
+        shapes = ", ".join(str(tuple(r.shape)) for r, _ in seeds)
+        raise RuntimeError(f"backward: node {e.args[0]}Backward in the graph of the output of shape {shapes}: {_FREED}") from None
 
     needed = None
     if targets is not None:  # prune nodes from which no target is reachable
         needed = set()
         for fn in order:
-            for t in fn.inputs:
-                if id(t) in targets or (t.grad_fn is not None and t.grad_fn in needed):
+            for t, c in zip(fn.inputs, fn.next_fns):
+                if id(t) in targets or (c is not None and c in needed):
                     needed.add(fn)
                     break
 
@@ -111,15 +118,28 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
         if targets is not None and id(t) not in targets:
             return
         if t.grad is None:
-            if not create_graph and id(g._data) in stored:
-                g = Tensor._make(g._data.copy())
-            stored.add(id(g._data))
-            t.grad = g if create_graph else Tensor._make(g._data)
+            if create_graph:
+                t.grad = g
+                return
+            # Steal the gradient's memory unless it is read-only (a broadcast), in another layout
+            # than the leaf, or shared: with a user's gradient= array, a retained .grad or another
+            # leaf (views of one array reach two leaves through reshape + add). Later backwards add
+            # into it in place.
+            d = g._data
+            own = d if d.base is None else d.base
+            if id(own) in stored or not d.flags.writeable or (not d.flags.c_contiguous and t._data.flags.c_contiguous):
+                d = own = d.copy()
+            stored.add(id(own))
+            t.grad = Tensor._make(d)
         elif create_graph or t.grad.requires_grad:
             t.grad = t.grad + g
         else:
             t.grad._data += g._data
             t.grad._vc[0] += 1
+
+    for _, g in seeds:  # a user's gradient= array must never become (part of) a leaf's .grad
+        d = g._data
+        stored.add(id(d if d.base is None else d.base))
 
     with set_grad_enabled(create_graph):
         for r, g in seeds:
@@ -141,6 +161,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
                             g = r
                 if out._retain and not capture:
                     out.grad = (g if create_graph else g.detach()) if out.grad is None else out.grad + g
+                    stored.add(id(g._data if g._data.base is None else g._data.base))
                 if capture and id(out) in targets:
                     captured[id(out)] = g
             if needed is not None and fn not in needed:
@@ -149,6 +170,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
             in_grads = fn.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            nexts = fn.next_fns
             for i, (t, gi) in enumerate(zip(fn.inputs, in_grads)):
                 if gi is None or not t.requires_grad:
                     continue
@@ -159,12 +181,18 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
                     )
                 if gi._data.dtype != t._data.dtype:
                     gi = gi.to(t._data.dtype)
-                c = t.grad_fn
+                c = nexts[i]
                 if c is None:
-                    to_leaf(t, gi)
+                    if t.grad_fn is None:  # else: a constant when used, given a history in place later
+                        to_leaf(t, gi)
                 else:
                     prev = grads.get(c)
-                    grads[c] = gi if prev is None else prev + gi
+                    if prev is None:
+                        grads[c] = gi
+                    elif create_graph:
+                        grads[c] = prev + gi
+                    else:  # same shape and dtype: a plain array sum, no graph node needed
+                        grads[c] = Tensor._make(prev._data + gi._data)
 
     if not retain_graph:
         for fn in order:

@@ -36,33 +36,54 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **kw) -> Tensor:
-        fn = cls.__new__(cls)
+        # The hot path of every operation: kept flat (no helper calls) because a Python engine pays
+        # for each call; the Tensor is built field by field (as Tensor._make does).
+        fn = _new_object(cls)
         try:
-            data = fn.forward(*[t._data for t in inputs], **kw)
+            if len(inputs) == 1:
+                data = fn.forward(inputs[0]._data, **kw)
+            elif len(inputs) == 2:
+                data = fn.forward(inputs[0]._data, inputs[1]._data, **kw)
+            else:
+                data = fn.forward(*[t._data for t in inputs], **kw)
         except ValueError as e:
             if isinstance(e, ShapeError):
                 raise
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ShapeError(f"{cls.__name__.lower()}: {e} (input shapes {shapes})") from None
-        if type(data) is not xp.ndarray:
+        if type(data) is not _ndarray:
             data = xp.asarray(data)
+        out = _new_object(Tensor)
+        out._data = data
+        out.grad = None
+        out._hooks = None
+        out._retain = False
+        out._vc = inputs[0]._vc if cls.is_view else [0]
         if _enabled[0]:
             for t in inputs:
                 if t.requires_grad:
                     break
             else:
-                return _new(data, inputs, cls)
-            out = Tensor._make(data, True, fn)
+                out.requires_grad = False
+                out.grad_fn = None
+                return out
+            out.requires_grad = True
+            out.grad_fn = fn
             fn.inputs = inputs
+            # Each input's producer now (PyTorch's edges): an in-place op may give an input a new
+            # grad_fn later, and this node's gradient must still reach the producer it saw.
+            n = len(inputs)
+            fn.next_fns = (inputs[0].grad_fn,) if n == 1 else (inputs[0].grad_fn, inputs[1].grad_fn) if n == 2 else tuple(
+                [t.grad_fn for t in inputs])
             if cls.saves_inputs:
                 fn.versions = [t._vc[0] for t in inputs]
-            if cls.is_view:
-                out._vc = inputs[0]._vc
-            fn._out = weakref.ref(out)
+            fn._out = _weakref(out)
             if cls.saves_output:
                 fn.out_version = out._vc[0]
             return out
-        return _new(data, inputs, cls)
+        out.requires_grad = False
+        out.grad_fn = None
+        return out
 
     @property
     def output(self) -> Tensor:
@@ -106,8 +127,6 @@ class Function:
         return type(self).__name__
 
 
-def _new(data, inputs, cls) -> Tensor:
-    out = Tensor._make(data)
-    if cls.is_view:
-        out._vc = inputs[0]._vc
-    return out
+_new_object = object.__new__
+_ndarray = xp.ndarray
+_weakref = weakref.ref

@@ -13,7 +13,8 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager / decorator setting grad mode to ``mode`` (like torch.set_grad_enabled)."""
+    """Set grad mode to ``mode``: as a call (takes effect at once), a context manager (restored on
+    exit) or a decorator (applies inside the function only), like torch.set_grad_enabled."""
 
     def __init__(self, mode: bool = True) -> None:
         self.prev = _enabled[0]
@@ -21,10 +22,25 @@ class set_grad_enabled:
         _enabled[0] = self.mode
 
     def __enter__(self) -> None:
-        return None
+        _enabled[0] = self.mode
 
     def __exit__(self, *exc) -> None:
         _enabled[0] = self.prev
+
+    def __call__(self, func):
+        _enabled[0] = self.prev  # used as a decorator: the mode applies only inside func
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            prev = _enabled[0]
+            _enabled[0] = mode
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _enabled[0] = prev
+
+        return wrapper
 
 
 class _GradMode:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from .engine import run_backward
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -25,8 +25,8 @@ def numerical_jacobian(fn, inputs, eps: float = 1e-6):
         for i, t in enumerate(inputs):
             if not (isinstance(t, Tensor) and t.requires_grad):
                 continue
-            flat = t._data.reshape(-1)
-            for j in range(flat.size):
+            flat = t._data.flat  # indexes in C order and writes through, also for a non-contiguous array
+            for j in range(t._data.size):
                 orig = flat[j].item()
                 flat[j] = orig + eps
                 plus = [o._data.astype(xp.float64).reshape(-1) for o in _outputs(fn, inputs)]
@@ -88,9 +88,10 @@ def gradgradcheck(func, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: flo
     vs = [Tensor._make(rs.standard_normal(o.shape)) for o in outs]
 
     def first(*xs):
-        os = _outputs(func, xs)
-        ins = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        gs = run_backward(os, vs, True, True, inputs=ins, capture=True, allow_unused=True)
+        with enable_grad():  # numerical_jacobian calls this under no_grad
+            os = _outputs(func, xs)
+            ins = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            gs = run_backward(os, vs, True, True, inputs=ins, capture=True, allow_unused=True)
         return tuple(g if g is not None else Tensor._make(xp.zeros(x.shape)) for g, x in zip(gs, ins))
 
     return gradcheck(first, inputs, eps, atol, rtol, raise_exception)

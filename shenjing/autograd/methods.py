@@ -66,6 +66,8 @@ def _inplace(self: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
         fn = self.grad_fn
         if fn is not None and "_out" in fn.__dict__:
             fn._out = weakref.ref(old)
+            if fn.saves_output:  # fn's backward reads the value being overwritten: raise there, as PyTorch
+                fn.out_version = -1
         r = outplace(old, *args, **kwargs)
     else:
         r = outplace(self, *args, **kwargs)
@@ -99,6 +101,11 @@ def _arith_inplace(name, outplace, ufunc):
                     ufunc(d, o, out=d, casting="same_kind")
                 except ValueError:
                     raise ShapeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape of {tuple(xp.shape(o))}") from None
+                except TypeError:
+                    raise RuntimeError(
+                        f"{name}: result type {B.result_type(self, other)} can't be cast to the desired output type {d.dtype} "
+                        f"(shape {tuple(self.shape)})"
+                    ) from None
                 self._vc[0] += 1
                 return self
         if alpha != 1:
@@ -268,5 +275,20 @@ _methods = {
 for _name, _f in _methods.items():
     setattr(Tensor, _name, _f)
 
-Tensor.T = property(lambda self: S.permute(self, tuple(range(self.ndim))[::-1]) if self.ndim >= 2 else self)
-Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+
+
+def _T(self):
+    n = self._data.ndim
+    if n == 2:  # the common case (x @ W.T) skips permute's argument checks
+        return S.Permute.apply(self, dims=(1, 0))
+    return S.permute(self, tuple(range(n))[::-1]) if n > 2 else self
+
+
+def _mT(self):
+    if self._data.ndim == 2:
+        return S.Permute.apply(self, dims=(1, 0))
+    return S.transpose(self, -2, -1)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)

@@ -191,7 +191,7 @@ class Tensor:
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, "
-                f"got {self._data.dtype}"
+                f"got {self._data.dtype} (shape {tuple(self._data.shape)})"
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError(
@@ -293,32 +293,26 @@ def _dim(d: int, ndim: int, op: str) -> int:
 
 
 def _infer_dtype(data):
-    """The dtype torch.tensor picks for nested Python data: bool < int64 < default float."""
-    kinds = set()
+    """The dtype torch.tensor picks for nested data: Python bool/int/float count as bool/int64/the
+    default float, NumPy scalars, arrays and tensors keep their dtype, and all of them promote."""
+    found = set()
 
     def walk(x):
         if isinstance(x, (list, tuple)):
             for e in x:
                 walk(e)
         elif isinstance(x, Tensor):
-            kinds.add(x._data.dtype.kind)
-        elif isinstance(x, bool):
-            kinds.add("b")
-        elif isinstance(x, int):
-            kinds.add("i")
-        elif isinstance(x, complex):
-            kinds.add("c")
+            found.add(x._data.dtype)
+        elif hasattr(x, "dtype"):  # NumPy scalars (np.float64 is also a Python float) and arrays
+            found.add(xp.dtype(x.dtype))
         else:
-            kinds.add(getattr(getattr(x, "dtype", None), "kind", "f"))
+            found.add(B.scalar_dtype(x))
 
     walk(data)
-    if "c" in kinds:
-        return B.complex64 if B.get_default_dtype() == B.float32 else B.complex128
-    if "f" in kinds:
-        return B.get_default_dtype()
-    if kinds & {"i", "u"}:
-        return B.int64
-    return B.bool_ if kinds else B.get_default_dtype()
+    out = None
+    for d in found:
+        out = d if out is None else B.promote_types(out, d)
+    return B.get_default_dtype() if out is None else out
 
 
 def _to_array(data, dtype):

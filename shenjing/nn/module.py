@@ -277,7 +277,7 @@ class Module:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
         for m in self.modules():
             for store in (m._parameters, m._buffers):
-                for k, v in store.items():
+                for v in store.values():
                     if v is not None and v._data.dtype.kind == "f" and v._data.dtype != dtype:
                         v._data = v._data.astype(dtype)
                         if v.grad is not None:
@@ -471,6 +471,13 @@ class ParameterList(Module):
 
     def __len__(self) -> int:
         return len(self._parameters)
+
+    def extra_repr(self) -> str:
+        lines = []
+        for k, p in self._parameters.items():
+            size = "x".join(str(n) for n in p.shape)
+            lines.append(f"  ({k}): Parameter containing: [shenjing.{p.dtype} of size {size}]")
+        return "\n".join(lines)
 
     def __iter__(self):
         return iter(self._parameters.values())

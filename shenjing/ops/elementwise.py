@@ -17,7 +17,10 @@ from ..backend import xp
 
 
 def _const(value, dtype) -> Tensor:
-    return Tensor._make(xp.asarray(value, dtype=dtype))
+    try:
+        return Tensor._make(xp.asarray(value, dtype=dtype))
+    except OverflowError:  # e.g. uint8 tensor + (-3): wraps around, as in PyTorch
+        return Tensor._make(xp.asarray(value).astype(dtype))
 
 
 def binary_operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
@@ -164,7 +167,8 @@ class Pow(Function):
     """a ** b; d/da = b a^(b−1), d/db = a^b log a (0 where a = 0, as PyTorch)."""
 
     def forward(self, a, b):
-        return a**b
+        r = a**b
+        return r if r.dtype == a.dtype else r.astype(a.dtype)  # bool ** bool stays bool
 
     def backward(self, g):
         a, b = self.inputs
@@ -251,7 +255,22 @@ def add(input, other, alpha=1) -> Tensor:
     return Add.apply(a, b)
 
 
+def _no_bool(op: str, a: Tensor, b: Tensor) -> None:
+    if a._data.dtype == B.bool_ or b._data.dtype == B.bool_:
+        raise RuntimeError(
+            f"{op}: not supported for bool operands (shapes {tuple(a.shape)} and {tuple(b.shape)}, "
+            f"dtypes {a.dtype} and {b.dtype}); use logical_xor() or ~ for masks"
+        )
+
+
 def sub(input, other, alpha=1) -> Tensor:
+    if isinstance(input, bool) or isinstance(other, bool) or (isinstance(input, Tensor) and input._data.dtype == B.bool_) or (
+        isinstance(other, Tensor) and other._data.dtype == B.bool_
+    ):
+        raise RuntimeError(
+            "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
+            "use the `~` or logical_not() operator to invert a mask"
+        )
     if alpha != 1:
         other = other * alpha
     a, b = binary_operands(input, other)
@@ -279,19 +298,22 @@ def div(input, other, rounding_mode: str | None = None) -> Tensor:
 
 def pow(input, exponent) -> Tensor:
     a, b = binary_operands(input, exponent)
-    if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and (b._data < 0).any():
-        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+    neg = exponent < 0 if isinstance(exponent, int) else (b._data < 0).any()
+    if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and neg:
+        raise RuntimeError(f"pow: Integers to negative integer powers are not allowed (shapes {tuple(a.shape)} and {tuple(b.shape)}).")
     return Pow.apply(a, b)
 
 
 def remainder(input, other) -> Tensor:
     a, b = binary_operands(input, other)
+    _no_bool("remainder", a, b)
     return Remainder.apply(a, b)
 
 
 def fmod(input, other) -> Tensor:
     """C-style remainder (sign of the dividend): a − b·trunc(a/b)."""
     a, b = binary_operands(input, other)
+    _no_bool("fmod", a, b)
     if a._data.dtype.kind in "fc":
         return a - b * (a / b).trunc()
     return Tensor._make(xp.fmod(a._data, b._data))
@@ -300,6 +322,7 @@ def fmod(input, other) -> Tensor:
 def floor_divide(input, other) -> Tensor:
     """⌊a/b⌋ (no gradient, as PyTorch)."""
     a, b = binary_operands(input, other)
+    _no_bool("floor_divide", a, b)
     return Tensor._make(xp.asarray(xp.floor_divide(a._data, b._data)))
 
 
@@ -491,7 +514,9 @@ class Relu(Function):
         return xp.maximum(a, 0)
 
     def backward(self, g):
-        return g * (self.inputs[0] > 0)
+        # g · 1[z > 0] with the mask as a constant bool tensor: one multiply, no cast to float
+        # (the mask has gradient 0, so this stays exact under double backward).
+        return Mul.apply(g, Tensor._make(self.inputs[0]._data > 0))
 
 
 class Erf(Function):
@@ -614,6 +639,8 @@ def neg(input: Tensor) -> Tensor:
 
 
 def abs(input: Tensor) -> Tensor:
+    if input._data.dtype == B.bool_:
+        raise RuntimeError("abs: not implemented for bool tensors")
     return Abs.apply(input)
 
 
@@ -649,6 +676,9 @@ def square(input: Tensor) -> Tensor:
 def clamp(input: Tensor, min=None, max=None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    dt = B.result_type(*(v for v in (input, min, max) if v is not None))
+    if dt != input._data.dtype:  # an int tensor clamped to a float bound becomes float
+        input = input.to(dt)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:

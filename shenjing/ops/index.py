@@ -127,7 +127,9 @@ def _full_index(index, dim: int):
 
 def _check_gather(op: str, input: Tensor, dim: int, index: Tensor) -> int:
     if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+        raise RuntimeError(
+            f"{op}(): Expected dtype int64 for index, got {index.dtype} (input shape {tuple(input.shape)}, index shape {tuple(index.shape)})"
+        )
     d = _dim(dim, input.ndim, op)
     if index.ndim != input.ndim:
         raise ShapeError(
@@ -214,7 +216,10 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """Where ``mask`` is true, ``value``; elsewhere ``input`` (keeps the input's dtype)."""
     if mask.dtype != B.bool_:
-        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype} (input shape "
+            f"{tuple(input.shape)}, mask shape {tuple(mask.shape)})"
+        )
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s).")

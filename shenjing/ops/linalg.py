@@ -8,6 +8,7 @@ from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from .elementwise import binary_operands, sum_to
+from .shape import Permute
 
 
 class MatMul(Function):
@@ -20,26 +21,52 @@ class MatMul(Function):
 
     def backward(self, g):
         a, b = self.inputs
+        # A gradient is made in its input's memory layout: for a transposed (column-major) input,
+        # such as W.T in x @ W.T, it is computed as (…)ᵀ, so that after the transpose's own backward
+        # the leaf's gradient is row-major like the weight (torch's mm backward does the same);
+        # otherwise the optimiser's updates would stride through memory.
+        if a._data.ndim == 2 and b._data.ndim == 2:  # the MLP case, with direct applies (no re-checks)
+            ga = gb = None
+            if a.requires_grad:
+                ga = _t(MatMul.apply(b, _t(g))) if _col_major(a._data) else MatMul.apply(g, _t(b))
+            if b.requires_grad:
+                gb = _t(MatMul.apply(_t(g), a)) if _col_major(b._data) else MatMul.apply(_t(a), g)
+            return ga, gb
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 and b.ndim > 1 else g
-        if b.ndim == 1:
-            g2 = g2.unsqueeze(-1)
+        if b.ndim == 1:  # vector · vector: g is 0-d
+            g2 = g2.reshape(1, 1) if a.ndim == 1 else g2.unsqueeze(-1)
         ga = gb = None
         if a.requires_grad:
             ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape)
         if b.requires_grad:
             if b2.ndim == 2 and a2.ndim > 2:
                 k, n = a2.shape[-1], g2.shape[-1]
-                gb = a2.reshape(-1, k).mT @ g2.reshape(-1, n)
+                if b.ndim == 2 and _col_major(b._data):
+                    gb = (g2.reshape(-1, n).mT @ a2.reshape(-1, k)).mT
+                else:
+                    gb = a2.reshape(-1, k).mT @ g2.reshape(-1, n)
             else:
                 gb = sum_to(a2.mT @ g2, b2.shape)
             gb = gb.reshape(b.shape)
         return ga, gb
 
 
+def _col_major(arr) -> bool:
+    """A 2-D array stored column-major (a transposed view of a row-major one)."""
+    return arr.flags.f_contiguous and not arr.flags.c_contiguous
+
+
+def _t(x: Tensor) -> Tensor:
+    return Permute.apply(x, dims=(1, 0))
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = binary_operands(input, other)
+    sa, sb = a._data.shape, b._data.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # matrix @ matrix: nothing more to check
+        return MatMul.apply(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
     ka = a.shape[-1]
@@ -136,16 +163,29 @@ class Einsum(Function):
                 grads.append(None)
                 continue
             sub = self.ins[i]
-            if len(set(sub)) != len(sub):
-                raise NotImplementedError(f"einsum backward: repeated subscript in '{sub}' (a diagonal) is not supported")
+            uniq = "".join(dict.fromkeys(sub))  # 'iij' -> 'ij'
+            size = {c: t.shape[k] for k, c in enumerate(sub)}
             others = [(s, x) for j, (s, x) in enumerate(zip(self.ins, self.inputs)) if j != i]
             avail = set(self.out).union(*[set(s) for s, _ in others]) if others else set(self.out)
-            kept = "".join(c for c in sub if c in avail)
+            kept = "".join(c for c in uniq if c in avail)
             eq = ",".join([self.out] + [s for s, _ in others]) + "->" + kept
             gi = einsum(eq, g, *[x for _, x in others])
-            if kept != sub:  # letters summed only in this operand: broadcast back
-                shape = [t.shape[k] if c in kept else 1 for k, c in enumerate(sub)]
-                gi = gi.reshape(shape).expand(t.shape)
+            if kept != uniq:  # letters summed only in this operand: broadcast back
+                gi = gi.reshape([size[c] if c in kept else 1 for c in uniq]).expand([size[c] for c in uniq])
+            if uniq != sub:  # a repeated subscript reads a diagonal: the gradient goes back onto it
+                used = set("".join(self.ins) + self.out)
+                free = [c for c in string.ascii_letters if c not in used]
+                target, eye_subs, eyes, seen = "", [], [], set()
+                for c in sub:
+                    if c in seen:
+                        f = free.pop()
+                        target += f
+                        eye_subs.append(c + f)
+                        eyes.append(Tensor._make(xp.eye(size[c], dtype=g.dtype)))
+                    else:
+                        seen.add(c)
+                        target += c
+                gi = einsum(",".join([uniq] + eye_subs) + "->" + target, gi, *eyes)
             grads.append(sum_to(gi, t.shape))
         return tuple(grads)
 

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 from .. import backend as B
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, _dim
 from ..backend import xp
 from .elementwise import _const, broadcast_to, where
@@ -22,7 +23,7 @@ def _dims(dim, ndim: int, op: str):
     axes = tuple(sorted({_dim(d, ndim, op) for d in dim}))
     if len(axes) != len(dim):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
-    return axes
+    return axes if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
 
 
 def _kept_shape(shape, axes):
@@ -74,7 +75,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {input._data.dtype}"
+            f"complex dtype. Got: {input._data.dtype} (shape {tuple(input.shape)})"
         )
     return Mean.apply(input, axes=_dims(dim, input.ndim, "mean"), keepdim=keepdim)
 
@@ -89,7 +90,7 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     for ax in axes:
         n *= input.shape[ax]
     d = input - input.mean(dim=axes, keepdim=True)
-    return (d * d).sum(dim=axes, keepdim=keepdim) / max(n - correction, 0)
+    return (d * d).sum(dim=axes, keepdim=keepdim) / (n - correction if n > correction else 0)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
@@ -208,6 +209,8 @@ def _argext(input: Tensor, dim, keepdim, largest: bool) -> Tensor:
     name = "argmax" if largest else "argmin"
     f = xp.argmax if largest else xp.argmin
     a = input._data
+    if a.dtype == B.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input (shape {tuple(input.shape)})")
     if dim is None:
         if a.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -244,6 +247,12 @@ class Prod(Function):
             g = g.unsqueeze(axis)
         if not (a._data == 0).any():
             return g * self.output.reshape(g.shape) / a
+        if is_grad_enabled():  # create_graph: Π_{j≠i} x_j as a product over an (n, n) tensor with 1 on the diagonal
+            x = a.reshape(-1) if axis is None else a.movedim(axis, -1)
+            n = x.shape[-1]
+            rows = x.unsqueeze(-2).expand(*x.shape[:-1], n, n)
+            others = where(Tensor._make(xp.eye(n, dtype=bool)), 1.0, rows).prod(-1)
+            return g * (others.reshape(a.shape) if axis is None else others.movedim(-1, axis))
         x = a._data.reshape(-1) if axis is None else a._data
         ax = 0 if axis is None else axis
         ones = xp.ones_like(xp.take(x, [0], axis=ax))
@@ -257,11 +266,16 @@ class Prod(Function):
 
 
 def prod(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    if dtype is None and input._data.dtype.kind in "bui":
+        dtype = B.int64  # integer products accumulate in int64, as PyTorch
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
         return Prod.apply(input, axis=None, keepdim=False)
-    return Prod.apply(input, axis=_dim(dim, input.ndim, "prod"), keepdim=keepdim)
+    axis = _dim(dim, input.ndim, "prod")
+    if input.ndim == 0:
+        return Prod.apply(input, axis=None, keepdim=False)
+    return Prod.apply(input, axis=axis, keepdim=keepdim)
 
 
 class LogSumExp(Function):
@@ -374,8 +388,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         return input.abs().amax(dim=axes, keepdim=keepdim)
     if p == float("-inf"):
         return input.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(dim=axes, keepdim=keepdim)
+    if p == 0:  # the count of non-zeros; differentiable with gradient 0, as PyTorch
+        return input.abs().sign().sum(dim=axes, keepdim=keepdim)
     if p == 1:
         return input.abs().sum(dim=axes, keepdim=keepdim)
     return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
@@ -386,7 +400,7 @@ class Cumsum(Function):
 
     def forward(self, a, axis, dtype=None):
         self.axis = axis
-        return xp.cumsum(a, axis=axis, dtype=dtype)
+        return xp.cumsum(a, axis=axis, dtype=dtype).reshape(a.shape)
 
     def backward(self, g):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)

@@ -45,7 +45,23 @@ def reshape(input: Tensor, *shape) -> Tensor:
     return Reshape.apply(input, shape=shape)
 
 
-view = reshape
+def view(input: Tensor, *shape) -> Tensor:
+    """The same memory seen with another shape; like PyTorch, refused when the strides do not
+    allow it (a transposed tensor, a strided slice): use ``reshape`` there. ``view(dtype)``
+    reinterprets the bytes."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Tensor)):
+        return Tensor._make(input._data.view(xp.dtype(shape[0])))
+    try:
+        out = reshape(input, *shape)
+    except ShapeError as e:
+        raise ShapeError(str(e).replace("reshape:", "view:", 1)) from None
+    if out is not input and input._data.size and not xp.may_share_memory(out._data, input._data):
+        raise RuntimeError(
+            f"view: view size is not compatible with input tensor's size and stride (shape "
+            f"{tuple(input.shape)}, stride {input.stride()}, requested {list(out.shape)}): at least one "
+            "dimension spans across two contiguous subspaces. Use .reshape(...) instead."
+        )
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -187,7 +203,8 @@ class Flip(Function):
 
 def flip(input: Tensor, dims) -> Tensor:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(input, axes=tuple(_dim(d, input.ndim, "flip") for d in dims))
+    axes = tuple(_dim(d, input.ndim, "flip") for d in dims)
+    return Flip.apply(input, axes=axes if input.ndim else ())
 
 
 class Roll(Function):
@@ -213,16 +230,26 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 
 class Cat(Function):
+    """Concatenation; legacy empty 1-D inputs of shape (0,) are skipped (and get a (0,) gradient)."""
+
     saves_inputs = False
 
     def forward(self, *arrays, axis):
         self.axis = axis
+        self.skip = [a.shape == (0,) and arrays[0].ndim != 1 for a in arrays] if any(a.shape == (0,) for a in arrays) else None
+        if self.skip:
+            arrays = [a for a, s in zip(arrays, self.skip) if not s]
         self.sizes = [a.shape[axis] for a in arrays]
         return xp.concatenate(arrays, axis=axis)
 
     def backward(self, g):
         out, start = [], 0
-        for t, n in zip(self.inputs, self.sizes):
+        sizes = iter(self.sizes)
+        for i, t in enumerate(self.inputs):
+            if self.skip and self.skip[i]:
+                out.append(Tensor._make(xp.zeros((0,), g.dtype)) if t.requires_grad else None)
+                continue
+            n = next(sizes)
             out.append(g.narrow(self.axis, start, n) if t.requires_grad else None)
             start += n
         return tuple(out)
@@ -242,9 +269,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat: Sizes of tensors must match except in dimension {d}. Expected shape like "
                 f"{tuple(ref.shape)} but got {tuple(t.shape)} for tensor number {i} in the list"
             )
-    dt = B.result_type(*keep) if len({t.dtype for t in keep}) > 1 else ref.dtype
-    keep = [t.to(dt) for t in keep]
-    return Cat.apply(*keep, axis=d)
+    dt = B.result_type(*keep) if len({t.dtype for t in tensors}) > 1 else ref.dtype
+    return Cat.apply(*[t.to(dt) for t in tensors], axis=d)
 
 
 concat = concatenate = cat

@@ -1,0 +1,245 @@
+"""Loss modules (损失函数), named as in torch.nn, plus HeteroscedasticGaussianNLLLoss,
+LaplaceNLLLoss, PerClassBCELoss and HingeLoss from the notes.
+
+Each wraps the functional form of ``shenjing.nn.functional.loss`` (formulas and likelihood
+derivations there); ``weight``/``pos_weight`` are registered as buffers, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from ..autograd.tensor import Tensor
+from .functional import loss as F
+from .module import Module
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "GaussianNLLLoss",
+    "HeteroscedasticGaussianNLLLoss", "HingeEmbeddingLoss", "HingeLoss", "HuberLoss", "KLDivLoss",
+    "L1Loss", "LaplaceNLLLoss", "MSELoss", "MultiMarginLoss", "NLLLoss", "PerClassBCELoss",
+    "PoissonNLLLoss", "SmoothL1Loss",
+]
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = F._legacy(size_average, reduce, reduction)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (均方误差) (x − y)². ``scale='half'`` gives the notes' ½ convention:
+    1/(2n) Σ (f − y)² with ``reduction='mean'`` (seed 000 eq. 1.34), ½ Σ with ``'sum'`` (eq. 1.24)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", scale: str | float | None = None) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.scale = scale
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction, weight=weight, scale=self.scale)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (绝对误差损失) |x − y| (seed 000 eq. 1.35)."""
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction, weight=weight)
+
+
+class HuberLoss(_Loss):
+    """Huber loss: ½d² for |d| < δ, δ(|d| − ½δ) otherwise."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta, weight=weight)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: ½d²/β for |d| < β, |d| − ½β otherwise."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy (二元交叉熵) on probabilities, the Bernoulli NLL (seed 003 §5.3.1)."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, stable (log σ via softplus), with ``pos_weight``."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+                                                  reduction=self.reduction)
+
+
+class PerClassBCELoss(Module):
+    """Per-class binary cross-entropy summed over classes, seed 000 eq. 1.26:
+    H = −Σ_i Σ_j [y_ij log ŷ_ij + (1 − y_ij) log(1 − ŷ_ij)]. ``reduction='sum'`` is eq. 1.26,
+    ``'mean'`` divides by the number of samples n, ``'none'`` gives the n per-sample sums.
+    ``logits=True`` takes pre-sigmoid scores."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean", logits: bool = False) -> None:
+        super().__init__()
+        self.reduction, self.logits = reduction, logits
+        self.register_buffer("weight", weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.per_class_binary_cross_entropy(input, target, logits=self.logits, weight=self.weight,
+                                                reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, logits={self.logits}"
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy on logits (多分类交叉熵), log-sum-exp form of seed 003 §5.3.2, with class
+    ``weight``, ``ignore_index``, ``label_smoothing`` and index or probability targets."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood (负对数似然) of log-probabilities."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence (KL 散度) KL(q ‖ p), input log p; ``reduction`` also ``'batchmean'``."""
+
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian NLL (高斯负对数似然) ½(log σ² + (y − μ)²/σ²), σ² fixed (float) or learned (tensor)."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
+        return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class HeteroscedasticGaussianNLLLoss(_Loss):
+    """Heteroscedastic regression (异方差回归), seed 003 §5.2: ``forward(mean, target, scale)`` with
+    the two heads μ = f₁(x), σ² = f₂(x)²: ½ log(2π f₂²) + (y − f₁)²/(2 f₂²)."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, scale: Tensor) -> Tensor:
+        return F.heteroscedastic_gaussian_nll_loss(input, target, scale, full=self.full, eps=self.eps,
+                                                   reduction=self.reduction)
+
+
+class LaplaceNLLLoss(_Loss):
+    """Laplace NLL (拉普拉斯负对数似然) log b + |y − μ|/b (+ log 2 if ``full``), seed 000 §1.8.2."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, scale: Tensor | float = 1.0) -> Tensor:
+        return F.laplace_nll_loss(input, target, scale, full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson NLL e^x − y x (log_input) or x − y log(x + eps)."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, size_average=None, eps: float = 1e-8,
+                 reduce=None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return F.poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full, eps=self.eps,
+                                  reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for y = 1, max(0, margin − x) for y = −1."""
+
+    def __init__(self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class HingeLoss(_Loss):
+    """Binary SVM hinge max(0, margin − y·x), y ∈ {−1, 1}; ``margin=0`` is the perceptron criterion."""
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean") -> None:
+        super().__init__(reduction=reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.hinge_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge (多类合页损失) Σ_{i≠y} w_y max(0, margin − x_y + x_i)^p / C."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None, size_average=None,
+                 reduce=None, reduction: str = "mean") -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 − cos(x₁, x₂) for y = 1, max(0, cos − margin) for y = −1."""
+
+    def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin, reduction=self.reduction)

@@ -1,0 +1,316 @@
+"""Saving and loading weights (模型保存与加载) without pickle: ``.safetensors`` and ``.npz``.
+
+A state_dict uses PyTorch's key names and shapes (SPEC §3.1), so a file written from
+``torch_model.state_dict()`` (as NumPy arrays, e.g. by ``safetensors.torch.save_file``) loads into
+the equivalent shenjing model, and the reverse. The format follows the file extension:
+
+* ``.safetensors`` — the ``safetensors`` package's NumPy API (header of names, dtypes, shapes, then
+  raw bytes); shenjing adds metadata with the key order and a CRC-32 of the data;
+* ``.npz`` — a NumPy zip archive, read with ``allow_pickle=False`` (each member carries a CRC-32).
+
+Writes are atomic (SPEC §7): the file is written to a temporary file in the same folder, flushed to
+disk and moved over the target with ``os.replace``, so a failed or interrupted save leaves the old
+file as it was. A corrupt or truncated file gives a ``ValueError`` that names the path.
+
+``shenjing.save(obj, path)`` / ``shenjing.load(path)`` wrap these for state dicts; they also accept
+nested containers (dicts, lists, tuples of tensors, numbers, strings, None — e.g. an optimiser's
+state_dict or a checkpoint), whose structure is stored as JSON next to the arrays. Nothing is ever
+pickled, so loading a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from ..backend import xp
+
+__all__ = ["save_state_dict", "load_state_dict", "save", "load"]
+
+_KEYS = "shenjing.keys"  # JSON list: the key order of the state dict
+_CRC = "shenjing.crc32"  # CRC-32 of the arrays' bytes, in key order
+_TREE = "shenjing.tree"  # JSON skeleton of a nested object (save/load of non-flat objects)
+_NPZ_META = "__shenjing_meta__"  # npz member holding the metadata (a uint8 array of JSON bytes)
+_EXTS = (".safetensors", ".npz")
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _format(path) -> str:
+    p = os.fspath(path).lower()
+    for ext in _EXTS:
+        if p.endswith(ext):
+            return ext
+    raise ValueError(f"{os.fspath(path)}: unsupported file extension; use .safetensors or .npz")
+
+
+def _as_array(value, key: str):
+    """A C-contiguous backend array from a shenjing Tensor, an array, a NumPy scalar or a torch tensor."""
+    if isinstance(value, Tensor):
+        arr = value._data
+    elif isinstance(value, (xp.ndarray, xp.generic)):
+        arr = xp.asarray(value)
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        arr = value.detach().cpu().numpy()
+    else:
+        raise TypeError(f"save: value of '{key}' is a {type(value).__name__}, not a tensor or array")
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"save: '{key}' has dtype {arr.dtype}, which cannot be stored without pickle")
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
+
+
+def _is_tensor(value) -> bool:
+    return isinstance(value, (Tensor, xp.ndarray)) or (hasattr(value, "detach") and hasattr(value, "numpy"))
+
+
+def _crc(arrays: Mapping) -> str:
+    c = 0
+    for k in arrays:
+        c = zlib.crc32(k.encode(), c)
+        a = arrays[k]
+        c = zlib.crc32((a if a.flags.c_contiguous else a.copy(order="C")).reshape(-1).view(xp.uint8).data, c)
+    return f"{c:08x}"
+
+
+def _atomic_write(path, write) -> None:
+    """Write through ``write(fileobj)`` into a temporary file beside ``path``, fsync, then
+    ``os.replace`` it over ``path``; on any error the temporary file is removed and ``path`` is
+    left untouched."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: folder {folder} does not exist (saving {path})")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _write_safetensors(f, arrays: Mapping, metadata: dict) -> None:
+    from safetensors.numpy import save as st_save
+
+    f.write(st_save(dict(arrays), metadata=metadata))
+
+
+def _write_npz(f, arrays: Mapping, metadata: dict) -> None:
+    """The layout of ``numpy.savez``: one ``name.npy`` member per array (plus the metadata)."""
+    members = dict(arrays)
+    members[_NPZ_META] = xp.frombuffer(json.dumps(metadata).encode(), dtype=xp.uint8)
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for k, arr in members.items():
+            with zf.open(k + ".npy", "w", force_zip64=True) as fh:
+                xp.lib.format.write_array(fh, xp.asanyarray(arr), allow_pickle=False)
+
+
+def _corrupt(path, fmt: str, err: BaseException) -> ValueError:
+    return ValueError(f"{os.fspath(path)}: not a valid {fmt} file (corrupt or truncated?): {type(err).__name__}: {err}")
+
+
+def _read_safetensors(path, data: bytes):
+    from safetensors.numpy import load as st_load
+
+    try:
+        arrays = st_load(data)
+        n = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8:8 + n])
+    except Exception as e:  # SafetensorError, JSON errors, bad dtypes
+        raise _corrupt(path, ".safetensors", e) from None
+    metadata = header.get("__metadata__") or {}
+    order = [k for k in header if k != "__metadata__"]
+    order.sort(key=lambda k: header[k]["data_offsets"][0])
+    return arrays, order, metadata
+
+
+def _read_npz(path, data: bytes):
+    try:
+        with xp.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:  # BadZipFile, EOFError, ValueError (object arrays), zlib errors
+        raise _corrupt(path, ".npz", e) from None
+    metadata = {}
+    meta = arrays.pop(_NPZ_META, None)
+    if meta is not None:
+        try:
+            metadata = json.loads(meta.tobytes().decode())
+        except Exception as e:
+            raise _corrupt(path, ".npz", e) from None
+    return arrays, list(arrays), metadata
+
+
+def _read(path):
+    """(arrays, key order, metadata) of a file, checked."""
+    fmt = _format(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    arrays, order, metadata = (_read_safetensors if fmt == ".safetensors" else _read_npz)(path, data)
+    keys = metadata.get(_KEYS)
+    if keys is not None:
+        try:
+            keys = json.loads(keys) if isinstance(keys, str) else keys
+        except ValueError as e:
+            raise _corrupt(path, fmt, e) from None
+        if sorted(keys) != sorted(arrays):
+            raise ValueError(f"{os.fspath(path)}: corrupt {fmt} file: the stored key list does not match the arrays")
+        order = keys
+    arrays = OrderedDict((k, arrays[k]) for k in order)
+    if _CRC in metadata and _crc(arrays) != metadata[_CRC]:
+        raise ValueError(f"{os.fspath(path)}: corrupt {fmt} file: checksum mismatch (the data was damaged after saving)")
+    return arrays, metadata
+
+
+def _write(path, arrays: Mapping, metadata: dict) -> None:
+    fmt = _format(path)
+    if fmt == ".npz" and _NPZ_META in arrays:
+        raise ValueError(f"save: the key '{_NPZ_META}' is reserved")
+    meta = {_KEYS: json.dumps(list(arrays)), _CRC: _crc(arrays)}
+    meta.update(metadata)
+    writer = _write_safetensors if fmt == ".safetensors" else _write_npz
+    _atomic_write(path, lambda f: writer(f, arrays, meta))
+
+
+def _tensor(arr) -> Tensor:
+    if not arr.flags.writeable or not arr.flags.c_contiguous:
+        arr = xp.array(arr)
+    return Tensor._make(arr)
+
+
+# ------------------------------------------------------------------ state dicts
+
+
+def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a state dict (names → tensors or arrays) to ``path`` (.safetensors or .npz), atomically.
+
+    ``metadata`` (str → str) is stored alongside (safetensors header / an npz member)."""
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"save_state_dict: expected a mapping of names to tensors, got {type(state_dict).__name__}")
+    arrays = OrderedDict()
+    for k, v in state_dict.items():
+        if not isinstance(k, str):
+            raise TypeError(f"save_state_dict: keys must be strings, got {k!r}")
+        arrays[k] = _as_array(v, k)
+    meta = {}
+    for k, v in (metadata or {}).items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError("save_state_dict: metadata must map str to str")
+        meta[k] = v
+    _write(path, arrays, meta)
+
+
+def load_state_dict(path: str | os.PathLike) -> OrderedDict[str, Tensor]:
+    """Read a state dict written by ``save_state_dict`` (or by safetensors/NumPy from a torch
+    model): an OrderedDict of names → shenjing Tensors, in the saved order.
+
+    Raises ``ValueError`` naming ``path`` if the file is corrupt or truncated."""
+    arrays, metadata = _read(path)
+    if _TREE in metadata:
+        raise ValueError(f"{os.fspath(path)}: holds a nested object saved by shenjing.save; read it with shenjing.load")
+    return OrderedDict((k, _tensor(a)) for k, a in arrays.items())
+
+
+# ------------------------------------------------------------------ shenjing.save / shenjing.load
+
+
+def _is_flat(obj) -> bool:
+    return isinstance(obj, Mapping) and all(isinstance(k, str) and _is_tensor(v) for k, v in obj.items())
+
+
+def _encode(obj, arrays: dict):
+    """A JSON skeleton of ``obj``; tensors go into ``arrays`` under '<n>'."""
+    if _is_tensor(obj):
+        key = str(len(arrays))
+        arrays[key] = _as_array(obj, key)
+        return {"__tensor__": key, "param": type(obj).__name__ == "Parameter"}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, xp.generic):
+        return obj.item()
+    if isinstance(obj, Mapping):
+        items = []
+        for k, v in obj.items():
+            if not (k is None or isinstance(k, (bool, int, float, str))):
+                raise TypeError(f"save: dict keys must be str, int, float, bool or None (no pickle), got {type(k).__name__}")
+            items.append([k, _encode(v, arrays)])
+        return {"__dict__": items, "ordered": isinstance(obj, OrderedDict)}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, arrays) for v in obj]
+    raise TypeError(
+        f"save: cannot store an object of type {type(obj).__name__} without pickle; save tensors, numbers, "
+        "strings and dicts/lists/tuples of them (for a Module save module.state_dict())"
+    )
+
+
+def _decode(node, arrays: Mapping):
+    if isinstance(node, list):
+        return [_decode(v, arrays) for v in node]
+    if isinstance(node, dict):
+        if "__tensor__" in node:
+            t = _tensor(arrays[node["__tensor__"]])
+            if node.get("param"):
+                from .module import Parameter
+
+                return Parameter(t)
+            return t
+        if "__tuple__" in node:
+            return tuple(_decode(v, arrays) for v in node["__tuple__"])
+        pairs = [(k, _decode(v, arrays)) for k, v in node["__dict__"]]
+        return OrderedDict(pairs) if node.get("ordered") else dict(pairs)
+    return node
+
+
+def save(obj: Any, f: str | os.PathLike, **kwargs: Any) -> None:
+    """``torch.save`` without pickle. A Module is saved as its ``state_dict()``; a flat dict of
+    names → tensors is written as a plain state-dict file (readable by safetensors/NumPy tools);
+    nested containers of tensors, numbers and strings keep their structure (stored as JSON)."""
+    from .module import Module
+
+    if isinstance(obj, Module):
+        obj = obj.state_dict()
+    if _is_flat(obj):
+        save_state_dict(obj, f)
+        return
+    arrays: dict = OrderedDict()
+    tree = _encode(obj, arrays)
+    _write(f, arrays, {_TREE: json.dumps(tree)})
+
+
+def load(f: str | os.PathLike, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
+    """``torch.load`` for files written by ``shenjing.save`` / ``save_state_dict`` (or any
+    .safetensors/.npz of arrays): a state dict of Tensors, or the nested object that was saved."""
+    arrays, metadata = _read(f)
+    if _TREE in metadata:
+        try:
+            tree = json.loads(metadata[_TREE])
+            return _decode(tree, arrays)
+        except (ValueError, KeyError, TypeError) as e:
+            raise _corrupt(f, _format(f), e) from None
+    return OrderedDict((k, _tensor(a)) for k, a in arrays.items())

@@ -1,0 +1,35 @@
+"""Optimisers (优化器), learning-rate schedules and weight penalties — ``torch.optim``'s API.
+
+Standard algorithms follow PyTorch step for step (SGD/GD, Adagrad, RMSprop, Adadelta, Adam, AdamW);
+the lecture notes' forms are options or their own classes: EMA momentum ``SGD(momentum=ρ,
+dampening=ρ)`` (seed 003 Alg. 1), ``NesterovLookahead`` (seed 000 eq. 1.44, seed 003 Alg. 2),
+``NormalizedGradient`` (seed 003 Alg. 3), ``eps_inside_sqrt=True`` for the √(v + ε) form (seed 000
+§1.9, seed 003 ch. 6). ``lr_scheduler`` holds the schedules, ``regularizers`` the ridge/lasso/elastic-net
+penalties.
+"""
+
+from . import lr_scheduler, regularizers
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .nesterov import NesterovLookahead
+from .normalized import NormalizedGradient
+from .optimizer import Optimizer, required
+from .rmsprop import RMSprop
+from .sgd import GD, SGD
+
+__all__ = [
+    "Optimizer",
+    "required",
+    "SGD",
+    "GD",
+    "NesterovLookahead",
+    "NormalizedGradient",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
+    "Adam",
+    "AdamW",
+    "lr_scheduler",
+    "regularizers",
+]

@@ -1,0 +1,311 @@
+"""The fit loop (训练循环): epochs of mini-batch steps, validation, history, checkpoints, guards.
+
+A seeded run repeats bit for bit, and a run resumed from its last checkpoint ends with the same
+weights as one never interrupted: the checkpoint holds the model, optimiser, scheduler, every
+random generator, the history and the callbacks' state.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..backend import xp
+from ..random import default_generator
+from .checkpoint import atomic_write_bytes, load_checkpoint, save_checkpoint
+from .metrics import METRICS
+
+CHECKPOINT = "checkpoint.safetensors"
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced NaN or Inf; the message names the step and the layer."""
+
+
+class Callback:
+    """Hooks into the loop; state_dict/load_state_dict make it resumable."""
+
+    def on_train_begin(self, trainer: Trainer) -> None: ...
+
+    def on_after_backward(self, trainer: Trainer) -> None: ...
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None: ...
+
+    def on_train_end(self, trainer: Trainer) -> None: ...
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs and restore the best weights
+    (提前停止, seed 004)."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, mode: str = "min", min_delta: float = 0.0,
+                 restore_best_weights: bool = True) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.mode, self.min_delta = monitor, patience, mode, min_delta
+        self.restore_best_weights = restore_best_weights
+        self.best, self.best_epoch, self.wait, self.best_state = None, -1, 0, None
+        self.stopped_epoch = None
+
+    def _better(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        if self.monitor not in logs:
+            raise KeyError(f"EarlyStopping: metric {self.monitor!r} is not logged; available: {sorted(logs)}")
+        value = logs[self.monitor]
+        if self._better(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_state = {k: v._data.copy() for k, v in trainer.model.state_dict().items()}
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                trainer.stop = True
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.restore_best_weights and self.best_state is not None:
+            trainer.model.load_state_dict({k: Tensor._make(v) for k, v in self.best_state.items()})
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "best_state": self.best_state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        bs = state.get("best_state")
+        self.best_state = None if bs is None else {k: v._data if isinstance(v, Tensor) else v for k, v in bs.items()}
+
+
+class LRSchedulerCallback(Callback):
+    """Step a learning-rate scheduler once per epoch (ReduceLROnPlateau gets ``monitor``)."""
+
+    def __init__(self, scheduler, monitor: str = "val_loss") -> None:
+        self.scheduler, self.monitor = scheduler, monitor
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+            self.scheduler.step(logs[self.monitor])
+        else:
+            self.scheduler.step()
+
+    def state_dict(self) -> dict:
+        return self.scheduler.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.scheduler.load_state_dict(state)
+
+
+class GradientClipping(Callback):
+    """Rescale gradients so that their global norm is at most ``max_norm`` (梯度裁剪)."""
+
+    def __init__(self, max_norm: float, norm_type: float = 2.0) -> None:
+        self.max_norm, self.norm_type = max_norm, norm_type
+
+    def on_after_backward(self, trainer: Trainer) -> None:
+        from ..nn.utils import clip_grad_norm_
+
+        clip_grad_norm_(trainer.model.parameters(), self.max_norm, self.norm_type)
+
+
+def _first_nonfinite_layer(model, x) -> str:
+    """Run ``model(x)`` with hooks and name the first leaf module whose output is not finite."""
+    found = []
+
+    def hook(name):
+        def f(module, inputs, output):
+            if not found and isinstance(output, Tensor) and not xp.isfinite(output._data).all():
+                found.append(f"'{name}' ({type(module).__name__})")
+        return f
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if n and not m._modules]
+    try:
+        with no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return found[0] if found else "the loss (all layer outputs were finite)"
+
+
+class Trainer:
+    """``Trainer(model, loss_fn, optimizer).fit(train_loader, val_loader, epochs)``.
+
+    ``out_dir`` receives history.csv/json and, after every epoch, the checkpoint; ``fit(...,
+    resume=True)`` continues from it. ``generators`` lists the shenjing Generators whose state
+    belongs to the run (e.g. a DataLoader's); the global generator is always included.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, *, metrics=("accuracy",), callbacks=(), out_dir=None,
+                 progress: bool = True, generators=(), nan_guard: bool = True) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.metrics = [m if callable(m) else METRICS[m] for m in metrics]
+        self.metric_names = [getattr(m, "__name__", str(m)) if callable(m) else m for m in metrics]
+        self.callbacks = list(callbacks)
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.progress, self.generators, self.nan_guard = progress, list(generators), nan_guard
+        self.history: list[dict] = []
+        self.epoch = 0
+        self.global_step = 0
+        self.stop = False
+
+    # ------------------------------------------------------------- checkpointing
+    def state(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": [default_generator.get_state()] + [g.get_state() for g in self.generators],
+            "history": self.history,
+            "callbacks": [c.state_dict() for c in self.callbacks],
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        rngs = state["rng"]
+        default_generator.set_state(rngs[0])
+        for g, s in zip(self.generators, rngs[1:]):
+            g.set_state(s)
+        self.history = state["history"]
+        for c, s in zip(self.callbacks, state["callbacks"]):
+            c.load_state_dict(s)
+        self.epoch, self.global_step = state["epoch"], state["global_step"]
+
+    def save(self, path=None) -> Path:
+        path = Path(path) if path is not None else self.out_dir / CHECKPOINT
+        save_checkpoint(path, self.state())
+        summary = {"epoch": self.epoch, "global_step": self.global_step, "last": self.history[-1] if self.history else {}}
+        atomic_write_bytes(path.with_suffix(".json"), json.dumps(summary, indent=2).encode())
+        return path
+
+    # ------------------------------------------------------------- loop
+    def _step(self, x, y) -> tuple[float, Tensor]:
+        out = self.model(x)
+        loss = self.loss_fn(out, y)
+        if self.nan_guard and not math.isfinite(loss.item()):
+            where = _first_nonfinite_layer(self.model, x)
+            raise NonFiniteError(
+                f"non-finite loss ({loss.item()}) at epoch {self.epoch + 1}, global step {self.global_step + 1}; "
+                f"first non-finite value in {where}. Training stopped; the last good checkpoint is kept."
+            )
+        self.optimizer.zero_grad()
+        loss.backward()
+        if self.nan_guard:
+            for name, p in self.model.named_parameters():
+                if p.grad is not None and not xp.isfinite(p.grad._data).all():
+                    raise NonFiniteError(
+                        f"non-finite gradient at epoch {self.epoch + 1}, global step {self.global_step + 1} in "
+                        f"parameter '{name}' (shape {tuple(p.shape)}). Training stopped; the last good checkpoint is kept."
+                    )
+        for c in self.callbacks:
+            c.on_after_backward(self)
+        self.optimizer.step()
+        self.global_step += 1
+        return loss.item(), out
+
+    def evaluate(self, loader, return_outputs: bool = False) -> dict:
+        """Mean loss and metrics over ``loader`` in eval mode."""
+        was = self.model.training
+        self.model.eval()
+        total, n, outs, ys = 0.0, 0, [], []
+        with no_grad():
+            for x, y in loader:
+                out = self.model(x)
+                b = len(y)
+                total += self.loss_fn(out, y).item() * b
+                n += b
+                outs.append(out._data)
+                ys.append(y._data)
+        self.model.train(was)
+        out, y = xp.concatenate(outs), xp.concatenate(ys)
+        res = {"loss": total / max(n, 1)}
+        for name, m in zip(self.metric_names, self.metrics):
+            res[name] = m(out, y)
+        if return_outputs:
+            res["outputs"], res["targets"] = out, y
+        return res
+
+    def fit(self, train_loader, val_loader=None, epochs: int = 1, resume: bool = False) -> list[dict]:
+        """Train for ``epochs`` (counting epochs already done when resuming); returns the history."""
+        if resume:
+            if self.out_dir is None:
+                raise ValueError("fit(resume=True) needs out_dir")
+            ckpt = self.out_dir / CHECKPOINT
+            if ckpt.exists():
+                self.load_state(load_checkpoint(ckpt))
+        for c in self.callbacks:
+            c.on_train_begin(self)
+        self.stop = False
+        from tqdm import tqdm
+
+        while self.epoch < epochs and not self.stop:
+            self.model.train()
+            t0 = time.perf_counter()
+            total, count, correct_sum = 0.0, 0, []
+            bar = tqdm(train_loader, desc=f"epoch {self.epoch + 1}/{epochs}", disable=not self.progress,
+                       leave=False, dynamic_ncols=True)
+            for x, y in bar:
+                loss, out = self._step(x, y)
+                b = len(y)
+                total += loss * b
+                count += b
+                if self.metrics:
+                    correct_sum.append(self.metrics[0](out._data, y._data) * b)
+                rate = count / (time.perf_counter() - t0)
+                post = {"loss": f"{total / count:.4f}", "samples/s": f"{rate:.0f}"}
+                if correct_sum:
+                    post[self.metric_names[0]] = f"{sum(correct_sum) / count:.4f}"
+                bar.set_postfix(post)
+            self.epoch += 1
+            logs = {"epoch": self.epoch, "train_loss": total / max(count, 1),
+                    "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0}
+            if correct_sum:
+                logs[f"train_{self.metric_names[0]}"] = sum(correct_sum) / count
+            if val_loader is not None:
+                for k, v in self.evaluate(val_loader).items():
+                    logs[f"val_{k}"] = v
+            for c in self.callbacks:
+                c.on_epoch_end(self, self.epoch, logs)
+            self.history.append(logs)
+            if self.progress:
+                print("  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items()), flush=True)
+            if self.out_dir is not None:
+                self.write_history()
+                self.save()
+        for c in self.callbacks:
+            c.on_train_end(self)
+        return self.history
+
+    def write_history(self) -> None:
+        """history.csv and history.json, one row per epoch, written atomically."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        keys = list(dict.fromkeys(k for row in self.history for k in row))
+        import io
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys)
+        w.writeheader()
+        w.writerows(self.history)
+        atomic_write_bytes(self.out_dir / "history.csv", buf.getvalue().encode())
+        atomic_write_bytes(self.out_dir / "history.json", json.dumps(self.history, indent=2).encode())
+
+
+def fit(model, loss_fn, optimizer, train_loader, val_loader=None, epochs: int = 1, callbacks=(), metrics=("accuracy",),
+        out_dir=None, progress: bool = True, resume: bool = False, generators=()) -> list[dict]:
+    """Functional form of ``Trainer(...).fit(...)``; returns the history (one dict per epoch)."""
+    t = Trainer(model, loss_fn, optimizer, metrics=metrics, callbacks=callbacks, out_dir=out_dir,
+                progress=progress, generators=generators)
+    return t.fit(train_loader, val_loader, epochs, resume)

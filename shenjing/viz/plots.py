@@ -1,0 +1,77 @@
+"""Plots (绘图) with matplotlib: learning curves and confusion matrices, saved as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..backend import xp
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save atomically (temporary file + rename) and close the figure."""
+    import io
+
+    from ..train.checkpoint import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=Path(path).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
+    _plt().close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
+
+
+def plot_curves(history: list[dict], path: str | Path, title: str = "Learning curves") -> Path:
+    """Loss (left) and accuracy (right, when logged) per epoch for training and validation."""
+    plt = _plt()
+    epochs = [row["epoch"] for row in history]
+    metric_keys = [k for k in ("accuracy",) if any(f"val_{k}" in r or f"train_{k}" in r for r in history)]
+    fig, axes = plt.subplots(1, 1 + len(metric_keys), figsize=(5.5 * (1 + len(metric_keys)), 4), squeeze=False)
+    ax = axes[0][0]
+    for key, label in (("train_loss", "training"), ("val_loss", "validation")):
+        if any(key in r for r in history):
+            ax.plot(epochs, [r.get(key, float("nan")) for r in history], marker="o", ms=3, label=label)
+    ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    for i, m in enumerate(metric_keys, start=1):
+        ax = axes[0][i]
+        for key, label in ((f"train_{m}", "training"), (f"val_{m}", "validation")):
+            if any(key in r for r in history):
+                ax.plot(epochs, [r.get(key, float("nan")) for r in history], marker="o", ms=3, label=label)
+        ax.set(xlabel="epoch", ylabel=m, title=m)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def plot_confusion(matrix, classes, path: str | Path, title: str = "Confusion matrix") -> Path:
+    """Row-normalised confusion matrix with counts; rows are true classes."""
+    plt = _plt()
+    m = xp.asarray(matrix)
+    frac = m / xp.maximum(m.sum(axis=1, keepdims=True), 1)
+    n = len(classes)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * n, 0.8 + 0.6 * n))
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if frac[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), classes, rotation=45, ha="right")
+    ax.set_yticks(range(n), classes)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    return save_figure(fig, path)

@@ -1,0 +1,213 @@
+"""Indexing against PyTorch in float64: slicing, advanced and boolean indexing (with repeats),
+gather/scatter_add/index_select/masked_fill/take_along_dim, and index assignment."""
+
+import numpy as np
+import pytest
+import torch
+from torch_compare import Const, check, rand
+
+import shenjing as sj
+
+
+def _idx(m, a):
+    return m.tensor(np.asarray(a))
+
+
+KEYS = {
+    "int": lambda m: 1,
+    "neg_int": lambda m: -1,
+    "slice": lambda m: slice(1, 3),
+    "slice_step": lambda m: (slice(None, None, 2), slice(None), slice(3, 0, -1) if False else slice(1, None, 2)),
+    "slice_neg": lambda m: (slice(-2, None), slice(None, -1)),
+    "tuple_mixed": lambda m: (0, slice(None), 2),
+    "ellipsis": lambda m: (Ellipsis, 1),
+    "none": lambda m: (None, 1, None, slice(None)),
+    "ellipsis_none": lambda m: (Ellipsis, None),
+    "list_repeat": lambda m: [0, 0, 2, 1, 0],
+    "tensor_repeat": lambda m: _idx(m, [2, 2, 0]),
+    "tensor_2d": lambda m: _idx(m, [[0, 1], [1, 1]]),
+    "two_arrays": lambda m: (_idx(m, [0, 1, 1]), _idx(m, [2, 2, 2])),
+    "array_slice_array": lambda m: (_idx(m, [0, 2, 0]), slice(None), _idx(m, [1, 1, 3])),
+    "broadcast_arrays": lambda m: (_idx(m, [[0], [2]]), _idx(m, [1, 1, 0])),
+    "array_then_slice": lambda m: (slice(None), _idx(m, [0, 0, 1])),
+    "neg_array": lambda m: _idx(m, [-1, -3, -1]),
+    "bool_mask_rows": lambda m: _idx(m, [True, False, True]),
+    "bool_all_false": lambda m: _idx(m, [False, False, False]),
+    "int_and_array": lambda m: (1, _idx(m, [0, 2, 2])),
+    "scalar_tensor": lambda m: _idx(m, 1),
+    "empty_list": lambda m: _idx(m, np.zeros(0, dtype=np.int64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+@pytest.mark.parametrize("view", [None, "T"])
+def test_getitem(name, view, rng):
+    check(lambda m, x: x[KEYS[name](m)], rand(rng, 3, 4, 5), view=view)
+
+
+def test_boolean_masks(rng):
+    x = rand(rng, 3, 4)
+    mask = x > 0.2
+    check(lambda m, x, k: x[k], x, mask)
+    check(lambda m, x, k: x[k[:, 0]], x, mask)
+    check(lambda m, x: x[x > 0], x)
+    check(lambda m, x: x[:, (x[0] > 0)], x)
+    check(lambda m, x, k: m.masked_select(x, k), x, mask[0])
+
+
+def test_repeated_indices_accumulate(rng):
+    x = rand(rng, 4)
+    s_out, t_out = check(lambda m, x: x[[0, 0, 1]], x)
+    xs = sj.tensor(x, requires_grad=True)
+    xs[[0, 0, 1, 0]].sum().backward()
+    np.testing.assert_array_equal(xs.grad.numpy(), [3.0, 1.0, 0.0, 0.0])
+    check(lambda m, x: x[_idx(m, [[0, 0], [0, 3]])] * 2, x)
+
+
+def test_integer_index_of_integer_tensor(rng):
+    x = rng.integers(0, 9, (3, 4))
+    check(lambda m, x: (x[1], x[:, [0, 0]], x[x > 3], x[..., -1]), x, grad=False)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather(dim, rng):
+    x = rand(rng, 3, 4)
+    n = x.shape[dim]
+    idx = rng.integers(0, n, (2, 3) if dim == 0 else (3, 5))
+    if dim == 0:
+        idx = rng.integers(0, 3, (5, 4))
+    check(lambda m, x, i: m.gather(x, dim, i), x, idx)
+    check(lambda m, x, i: x.gather(dim, i), x, idx, view="T")
+
+
+def test_gather_smaller_index_and_repeats(rng):
+    x = rand(rng, 4, 5)
+    idx = np.array([[0, 0], [3, 3], [1, 0]])
+    check(lambda m, x, i: (x.gather(1, i), x.gather(0, i)), x, idx)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_add(dim, rng):
+    x = rand(rng, 3, 4)
+    size = (5, 4) if dim == 0 else (3, 6)
+    idx = rng.integers(0, x.shape[dim], size)
+    src = rand(rng, *size)
+    check(lambda m, x, i, s: m.scatter_add(x, dim, i, s), x, idx, src)
+    check(lambda m, x, i, s: x.scatter_add(dim, i, s) * 2, x, idx, src)
+
+
+def test_scatter_add_smaller_index_than_src(rng):
+    x, src = rand(rng, 3, 4), rand(rng, 4, 5)
+    idx = np.array([[0, 1], [0, 0]])
+    # PyTorch's own backward to src fails for an index smaller than src; src is a constant here
+    check(lambda m, x, i, s: (x.scatter_add(0, i, s), x.scatter_add(1, i, s)), x, idx, Const(src))
+    gs = sj.tensor(src, requires_grad=True)
+    sj.tensor(x).scatter_add(0, sj.tensor(idx), gs).sum().backward()
+    expected = np.zeros_like(src)
+    expected[:2, :2] = 1.0
+    np.testing.assert_array_equal(gs.grad.numpy(), expected)
+
+
+def test_scatter_and_inplace_forms(rng):
+    x, src = rand(rng, 3, 4), rand(rng, 3, 4)
+    idx = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])
+    check(lambda m, x, i, s: (x.scatter(0, i, s), x.scatter(1, i[:, :2], 2.5)), x, idx, Const(src))
+    check(lambda m, x, i, s: x.scatter(1, i[:, :3], s[:2, :3]), x, idx, src)
+    check(lambda m, x, i, s: x.clone().scatter_add_(0, i, s), x, idx, Const(src))
+    check(lambda m, x, i, s: x.clone().scatter_add_(0, i, s[:2]), x, idx, src)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_select(dim, rng):
+    x = rand(rng, 3, 4, 2)
+    idx = rng.integers(0, x.shape[dim], 5)
+    check(lambda m, x, i: (m.index_select(x, dim, i), x.index_select(dim, i)), x, idx)
+    check(lambda m, x: x.index_select(dim, _idx(m, [0, 0, 1])), x, view="T")
+    check(lambda m, x: x.index_select(dim, _idx(m, np.zeros(0, dtype=np.int64))), x)
+
+
+def test_masked_fill(rng):
+    x = rand(rng, 3, 4)
+    mask = rng.random((3, 4)) > 0.5
+    check(lambda m, x, k: (x.masked_fill(k, 0.5), m.masked_fill(x, k, float("-inf")), x.masked_fill(k[0], 2)), x, mask)
+    check(lambda m, x, k: x.masked_fill(k, m.tensor(3.0, dtype=m.float64)), x, mask, view="T")
+    check(lambda m, x, k: x.masked_fill(k, 7), rng.integers(0, 5, (3, 4)), mask, grad=False)
+
+
+def test_masked_fill_value_gradient(rng):
+    x, v = rand(rng, 3, 4), np.asarray(rand(rng))
+    mask = rng.random((3, 4)) > 0.5
+    check(lambda m, x, v, k: x.masked_fill(k, v), x, v, mask)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, None])
+def test_take_along_dim(dim, rng):
+    x = rand(rng, 3, 4)
+    if dim is None:
+        idx = rng.integers(0, 12, 5)
+    else:
+        idx = np.argsort(x, axis=dim)[:2] if dim == 0 else np.argsort(x, axis=dim)[:, :2]
+    check(lambda m, x, i: m.take_along_dim(x, i, dim), x, idx)
+    if dim is not None:
+        check(lambda m, x, i: x.take_along_dim(i, dim=dim), x, idx, view="T")
+
+
+def test_take_along_dim_broadcast(rng):
+    x = rand(rng, 3, 4)
+    idx = np.array([[0, 3]])
+    check(lambda m, x, i: m.take_along_dim(x, i, 1), x, idx)
+
+
+def test_take_nonzero_where_one_arg(rng):
+    x = rand(rng, 3, 4)
+    check(lambda m, x: (m.take(x, _idx(m, [0, 5, 5, 11])), x.nonzero(), m.nonzero(x > 0, as_tuple=True)), x)
+    check(lambda m, x: (m.where(x > 0), (x > 0).nonzero()), x, grad=False)
+
+
+SETITEM_KEYS = {
+    "int": lambda m: 1,
+    "slice": lambda m: (slice(None), slice(1, 3)),
+    "mask": lambda m: m.tensor(np.array([[True, False, True, False]] * 3)),
+    "array": lambda m: m.tensor(np.array([0, 2])),
+    "array_pair": lambda m: (m.tensor(np.array([0, 2])), m.tensor(np.array([1, 3]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETITEM_KEYS))
+@pytest.mark.parametrize("value", ["scalar", "tensor"])
+def test_setitem_differentiable(name, value, rng):
+    x = rand(rng, 3, 4)
+
+    def f(m, x, v):
+        y = x * 1.0
+        key = SETITEM_KEYS[name](m)
+        y[key] = 2.5 if value == "scalar" else v
+        return y * y
+
+    shape = torch.tensor(x)[SETITEM_KEYS[name](torch)].shape
+    v = rand(rng, *shape[-1:]) if shape else np.asarray(rand(rng))
+    check(f, x, v)
+
+
+def test_setitem_no_grad_and_int(rng):
+    x = sj.zeros(3, 4)
+    x[1] = 2.0
+    x[:, 0] = sj.tensor([1.0, 2.0, 3.0])
+    x[x > 1.5] = -1.0
+    t = torch.zeros(3, 4)
+    t[1] = 2.0
+    t[:, 0] = torch.tensor([1.0, 2.0, 3.0])
+    t[t > 1.5] = -1.0
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+def test_index_errors(rng):
+    x = sj.tensor(rand(rng, 3, 4))
+    with pytest.raises(IndexError):
+        x[3]
+    with pytest.raises(IndexError):
+        x[0, 0, 0]
+    with pytest.raises((IndexError, RuntimeError)):
+        x.gather(1, sj.tensor([[4]]))
+    with pytest.raises((IndexError, RuntimeError)):
+        x[sj.tensor([0.0])]

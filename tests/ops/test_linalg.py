@@ -1,0 +1,133 @@
+"""Linear algebra against PyTorch in float64: matmul in every 1-D/2-D/batched case, einsum, outer, dot."""
+
+import numpy as np
+import pytest
+import torch
+from torch_compare import check, rand
+
+import shenjing as sj
+
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3,)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3,)),
+    ((3,), (5, 3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((5, 1, 2, 3), (4, 3, 2)),
+    ((1, 2, 3), (6, 3, 4)),
+    ((0, 3), (3, 4)),
+    ((2, 0), (0, 4)),
+    ((1, 3), (3, 1)),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul(shapes, rng):
+    a, b = rand(rng, *shapes[0]), rand(rng, *shapes[1])
+    check(lambda m, x, y: (m.matmul(x, y), x @ y), a, b)
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (3, 5)), ((2, 4, 3), (3, 5)), ((2, 4, 3), (2, 3, 5))], ids=str)
+@pytest.mark.parametrize("view", ["T", "stride"])
+def test_matmul_noncontiguous(shapes, view, rng):
+    a, b = rand(rng, *shapes[0]), rand(rng, *shapes[1])
+    check(lambda m, x, y: x @ y, a, b, view=view)
+
+
+def test_matmul_transposed_operands(rng):
+    x, w = rand(rng, 5, 4), rand(rng, 3, 4)
+    check(lambda m, x, w: (x @ w.T, w @ x.T, x.T @ x, (w.T).T @ x.T), x, w)
+    check(lambda m, x, w: m.matmul(x.reshape(5, 1, 4), w.T), x, w)
+
+
+def test_matmul_with_constant_and_rmatmul(rng):
+    a, b = rand(rng, 3, 4), rand(rng, 4, 2)
+    check(lambda m, x: x @ m.tensor(b), a)
+    check(lambda m, y: m.tensor(a) @ y, b)
+    s = sj.tensor(a)
+    r = b.T @ s.T  # ndarray @ Tensor defers to Tensor.__rmatmul__
+    assert isinstance(r, sj.Tensor)
+    np.testing.assert_allclose(r.numpy(), b.T @ a.T)
+
+
+def test_mm_bmm_mv_dot_outer_inner(rng):
+    a, b, v, w = rand(rng, 3, 4), rand(rng, 4, 5), rand(rng, 4), rand(rng, 4)
+    check(lambda m, x, y, v, w: (m.mm(x, y), x.mm(y), m.mv(x, v), x.mv(w), m.dot(v, w), v.dot(w), m.outer(v, w),
+                                 v.outer(w), m.inner(v, w)), a, b, v, w)
+    p, q = rand(rng, 2, 3, 4), rand(rng, 2, 4, 5)
+    check(lambda m, x, y: (m.bmm(x, y), x.bmm(y)), p, q)
+
+
+def test_matmul_integer_and_mixed(rng):
+    a, b = rng.integers(-3, 4, (2, 3)), rng.integers(-3, 4, (3, 2))
+    check(lambda m, x, y: x @ y, a, b, grad=False)
+    check(lambda m, x, y: x.double() @ y, rand(rng, 2, 3), b.astype(np.float64))
+
+
+def test_matmul_float32(rng):
+    a, b = rand(rng, 8, 16).astype(np.float32), rand(rng, 16, 4).astype(np.float32)
+    check(lambda m, x, y: x @ y, a, b, rtol=1e-5, atol=1e-5)
+
+
+EINSUM = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]),
+    ("i,i->", [(4,), (4,)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("ij->ji", [(3, 4)]),
+    ("ij->", [(3, 4)]),
+    ("ij->j", [(3, 4)]),
+    ("ijk->kij", [(2, 3, 4)]),
+    ("...ij,...jk->...ik", [(2, 5, 2, 3), (5, 3, 4)]),
+    ("...i,...i->...", [(2, 3, 4), (4,)]),
+    ("i...->...", [(3, 2, 4)]),
+    ("bi,bj,bk->ijk", [(5, 2), (5, 3), (5, 4)]),
+    ("ij,kl->ijkl", [(2, 3), (4, 5)]),
+    ("ijk,jl->il", [(2, 3, 4), (3, 5)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]),
+    ("i,i,i->", [(4,), (4,), (4,)]),
+    ("ij,ij->ij", [(3, 4), (3, 4)]),
+    ("ij, jk -> ik", [(2, 3), (3, 4)]),
+    ("ba,ca", [(2, 3), (4, 3)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM, ids=[e for e, _ in EINSUM])
+def test_einsum(eq, shapes, rng):
+    arrays = [rand(rng, *s) for s in shapes]
+    check(lambda m, *xs: m.einsum(eq, *xs), *arrays)
+
+
+def test_einsum_list_operands_broadcast_and_views(rng):
+    a, b = rand(rng, 3, 4), rand(rng, 4, 5)
+    check(lambda m, x, y: m.einsum("ij,jk->ik", [x, y]), a, b)
+    check(lambda m, x, y: m.einsum("ij,jk->ik", x, y), a, b, view="T")
+    check(lambda m, x, y: m.einsum("bij,bjk->bik", x, y), rand(rng, 1, 3, 4), rand(rng, 6, 4, 5))
+
+
+def test_einsum_diagonal_and_trace(rng):
+    a = rand(rng, 4, 4)
+    check(lambda m, x: (m.einsum("ii->i", x), m.einsum("ii", x), m.einsum("ii->", x)), a)
+    check(lambda m, x, v: (m.einsum("ii,i->i", x, v), m.einsum("ij,ii->j", x, x)), a, rand(rng, 4))
+    check(lambda m, x: m.einsum("iij->ij", x), rand(rng, 3, 3, 2))
+
+
+def test_matmul_errors(rng):
+    with pytest.raises((ValueError, RuntimeError)):
+        sj.tensor(rand(rng, 2, 3)) @ sj.tensor(rand(rng, 2, 3))
+    with pytest.raises((ValueError, RuntimeError)):
+        sj.tensor(rand(rng, 2, 2, 3)) @ sj.tensor(rand(rng, 3, 3, 4))
+    with pytest.raises((ValueError, RuntimeError)):
+        sj.dot(sj.tensor(rand(rng, 3)), sj.tensor(rand(rng, 4)))
+    with pytest.raises((ValueError, RuntimeError)):
+        sj.einsum("ij,jk->ik", sj.tensor(rand(rng, 2, 3)), sj.tensor(rand(rng, 4, 5)))
+    with pytest.raises((ValueError, RuntimeError)):
+        sj.tensor(2.0) @ sj.tensor(rand(rng, 2))
+    with pytest.raises((ValueError, RuntimeError)):
+        torch.tensor(2.0) @ torch.tensor(rand(rng, 2))
