@@ -271,13 +271,17 @@ def check_losses(weights, batches, steps: int = 5) -> dict:
 
 def environment(threads: int) -> dict:
     cpu = platform.processor() or "?"
+    info = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            k, _, v = line.partition(":")
+            info.setdefault(k.strip(), v.strip())
     except OSError:
         pass
+    if "model name" in info:
+        cpu = f"{info['model name']} (family {info.get('cpu family', '?')}, model {info.get('model', '?')})"
+    torch_cfg = torch.__config__.show()
+    torch_blas = next((part.split("=", 1)[1] for part in torch_cfg.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "?")
     blas = []
     if threadpool_info is not None:
         blas = [{k: d.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer", "architecture", "filepath")}
@@ -286,7 +290,7 @@ def environment(threads: int) -> dict:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "cpu": cpu, "logical_cpus": os.cpu_count(), "threads": threads,
         "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-        "blas": blas,
+        "torch_blas": torch_blas, "blas": blas,
         "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                                            "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
     }
@@ -378,7 +382,9 @@ def main(argv=None) -> int:
     env = environment(max(threads))
     results = {"environment": env, "dtype": "float32", "threads": threads, "loadavg_start": load0}
 
-    print(f"shenjing vs torch {torch.__version__} | {env['cpu']} | {ncpu} logical CPUs | numpy {np.__version__} | float32")
+    np_blas = next((f"{d['internal_api']} {d['version']} ({d.get('architecture')})" for d in env["blas"] if d.get("internal_api") == "openblas"), "?")
+    print(f"shenjing vs torch {torch.__version__} (BLAS {env['torch_blas']}) | numpy {np.__version__} (BLAS {np_blas}) | float32")
+    print(f"{env['cpu']} | {ncpu} logical CPUs | Python {env['python']}")
     print(f"{env['date']} | load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
     if load0[0] > 0.5:
         print("warning: the machine is busy (load average > 0.5): timings will be noisy; compare medians of the same run")

@@ -17,21 +17,27 @@ import numpy as np
 import torch
 
 import shenjing as sj
-from shenjing.cli import _load_images, _loaders
 from shenjing.train import Trainer
-from shenjing.train.registry import build_model
+from shenjing.train.registry import build_model, build_task
 
 
-def run_shenjing(cfg, x, y, xt, yt):
+def run_shenjing(cfg):
     sj.manual_seed(cfg["seed"])
-    train, val, test, gen, _ = _loaders(cfg, x, y, xt, yt)
+    task = build_task("fashion-mnist", cfg)
     model = build_model("mlp", (1, 28, 28), 10, hidden=(512, 512), dropout=0.2)
     opt = sj.optim.Adam(model.parameters(), lr=1e-3)
-    trainer = Trainer(model, sj.nn.CrossEntropyLoss(), opt, progress=False, generators=[gen])
+    trainer = Trainer(model, sj.nn.CrossEntropyLoss(), opt, progress=False, generators=task.generators)
     t0 = time.perf_counter()
-    trainer.fit(train, val, epochs=cfg["epochs"])
+    trainer.fit(task.train, task.val, epochs=cfg["epochs"])
     seconds = time.perf_counter() - t0
-    return seconds, trainer.evaluate(test)["accuracy"]
+    return seconds, trainer.evaluate(task.test)["accuracy"]
+
+
+def _arrays(train: bool):
+    from shenjing.data import FashionMNIST
+
+    ds = FashionMNIST(train=train)
+    return ds.data.astype(np.float32)[:, None] / 255.0, ds.targets.astype(np.int64)
 
 
 def run_torch(cfg, x, y, xt, yt):
@@ -75,9 +81,9 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(2)
     cfg = {"epochs": args.epochs, "seed": args.seed, "val_size": 5000, "batch_size": 128, "subset": 0}
-    x, y, _ = _load_images("fashion-mnist", True)
-    xt, yt, _ = _load_images("fashion-mnist", False)
-    s_sec, s_acc = run_shenjing(cfg, x, y, xt, yt)
+    x, y = _arrays(True)
+    xt, yt = _arrays(False)
+    s_sec, s_acc = run_shenjing(cfg)
     t_sec, t_acc = run_torch(cfg, x, y, xt, yt)
     res = {"epochs": args.epochs, "shenjing_seconds": s_sec, "shenjing_test_accuracy": s_acc, "torch_seconds": t_sec,
            "torch_test_accuracy": t_acc, "time_ratio": s_sec / t_sec, "accuracy_gap_points": 100 * (s_acc - t_acc)}

@@ -225,3 +225,15 @@ def test_dtype_aliases():
     assert sj.tensor([1]).float().dtype == sj.float32 and sj.tensor([1]).to(sj.float64).dtype == sj.float64
     assert sj.tensor([1.0]).to("cpu").dtype == sj.float32 and sj.is_tensor(sj.tensor(1))
     assert sj.tensor([1.0]).to(sj.tensor([1], dtype=sj.int16)).dtype == sj.int16
+
+
+def test_new_factories():
+    for dt in ("float64", "int32"):
+        s, t = sj.zeros(2, dtype=getattr(sj, dt)), torch.zeros(2, dtype=getattr(torch, dt))
+        assert_same(s.new_zeros(2, 3), t.new_zeros(2, 3))
+        assert_same(s.new_ones((3,)), t.new_ones((3,)))
+        assert_same(s.new_full((2, 2), 7), t.new_full((2, 2), 7))
+        assert_same(s.new_tensor([1, 2]), t.new_tensor([1, 2]))
+        assert_same(s.new_zeros(2, dtype=sj.float32), t.new_zeros(2, dtype=torch.float32))
+        assert s.new_empty(4).shape == (4,) and s.new_empty(4).dtype == s.dtype
+    assert sj.zeros(2, dtype=sj.float64).new_zeros(3, requires_grad=True).requires_grad

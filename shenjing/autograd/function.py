@@ -58,7 +58,12 @@ class Function:
         out.grad = None
         out._hooks = None
         out._retain = False
-        out._vc = inputs[0]._vc if cls.is_view else [0]
+        if cls.is_view:  # a view shares its base's version counter, which also remembers the base
+            vc = out._vc = inputs[0]._vc
+            if len(vc) == 1:
+                vc.append(_weakref(inputs[0]))
+        else:
+            out._vc = [0]
         if _enabled[0]:
             for t in inputs:
                 if t.requires_grad:

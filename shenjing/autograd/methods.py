@@ -5,6 +5,7 @@ from __future__ import annotations
 import weakref
 
 from .. import backend as B
+from .. import creation as C
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import index as I
@@ -62,6 +63,9 @@ def _inplace(self: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
     recording = _enabled[0] and (self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
     if recording:
         _check_inplace(self, name)
+        base = _view_base(self)
+        if base is not None:
+            return _inplace_view(self, base, name, outplace, *args, **kwargs)
         old = Tensor._make(self._data.copy(), self.requires_grad, self.grad_fn)
         fn = self.grad_fn
         if fn is not None and "_out" in fn.__dict__:
@@ -84,6 +88,76 @@ def _inplace(self: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
             r.grad_fn._out = weakref.ref(self)
             if r.grad_fn.saves_output:
                 r.grad_fn.out_version = self._vc[0]
+    return self
+
+
+def _view_base(t: Tensor):
+    """The tensor whose memory ``t`` is a view of (basic slicing, reshape, transpose), or None."""
+    vc = t._vc
+    if len(vc) < 2:
+        return None
+    base = vc[1]()
+    if base is None or base is t or not base._data.size or not xp.may_share_memory(base._data, t._data):
+        return None
+    return base
+
+
+def _offsets(a):
+    """Memory offset (in elements) of every element of ``a`` from its first byte."""
+    off = xp.zeros(a.shape, dtype=B.int64)
+    for k, (n, st) in enumerate(zip(a.shape, a.strides)):
+        shape = [1] * a.ndim
+        shape[k] = n
+        off = off + (xp.arange(n, dtype=B.int64) * (st // a.itemsize)).reshape(shape)
+    return off
+
+
+def _view_index(base, view):
+    """For each element of the array ``view``, the flat (C-order) index of the ``base`` element it
+    aliases; None if ``view`` is not a view of ``base``."""
+    ob = _offsets(base)
+    lo = int(ob.min())
+    buf = xp.full(int(ob.max()) - lo + 1, -1, dtype=B.int64)
+    buf[(ob - lo).reshape(-1)] = xp.arange(base.size, dtype=B.int64)
+    start = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // base.itemsize
+    ov = start + _offsets(view) - lo
+    if view.size and (ov.min() < 0 or ov.max() >= buf.size):
+        return None
+    idx = buf[ov]
+    return None if view.size and idx.min() < 0 else idx
+
+
+def _inplace_view(self: Tensor, base: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
+    """An in-place op through a view, recorded as PyTorch does: the base gets the new history
+    (base with the view's elements replaced), and the view becomes a view of the new base."""
+    idx = _view_index(base._data, self._data)
+    if idx is None:
+        raise RuntimeError(f"{name}: in-place operation on a view of shape {tuple(self.shape)} whose layout is not supported under autograd")
+    _check_inplace(base, name)
+    old_b = Tensor._make(base._data.copy(), base.requires_grad, base.grad_fn)
+    fn = base.grad_fn
+    if fn is not None and "_out" in fn.__dict__:
+        fn._out = weakref.ref(old_b)
+        if fn.saves_output:
+            fn.out_version = -1
+    old_v = I.GetItem.apply(S.reshape(old_b, -1), key=idx, advanced=True)
+    r = outplace(old_v, *args, **kwargs)
+    if r._data.shape != self._data.shape:
+        raise ShapeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(r.shape)}")
+    if r._data.dtype != self._data.dtype:
+        if not xp.can_cast(r._data.dtype, self._data.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {r._data.dtype} can't be cast to the desired output type {self._data.dtype}")
+        r = E.to_dtype(r, self._data.dtype)
+    new_b = S.reshape(I.IndexPut.apply(S.reshape(old_b, -1), r, key=idx), base.shape)
+    self._data[...] = r._data  # the memory the base shares
+    self._vc[0] += 1
+    base.grad_fn, base.requires_grad = new_b.grad_fn, new_b.requires_grad
+    if new_b.grad_fn is not None:
+        new_b.grad_fn._out = weakref.ref(base)
+    v = I.GetItem.apply(S.reshape(base, -1), key=idx, advanced=True)
+    self.grad_fn, self.requires_grad = v.grad_fn, v.requires_grad
+    if v.grad_fn is not None:
+        v.grad_fn._out = weakref.ref(self)
     return self
 
 
@@ -138,6 +212,17 @@ def _copy_(self, src, non_blocking=False):
     return _inplace(self, "copy_", lambda old, s: E.broadcast_to(E.to_dtype(s, old.dtype), old.shape), src)
 
 
+def _fill_(self, value):
+    """Fill with ``value``; recorded (the old history gets no gradient) when the graph is built."""
+    if _enabled[0] and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        v = value if isinstance(value, Tensor) else Tensor._make(xp.asarray(value, dtype=self._data.dtype))
+        return _inplace(self, "fill_", lambda old, v: E.broadcast_to(E.to_dtype(v, old.dtype), old.shape), v)
+    return _plain_fill(self, value)
+
+
+_plain_fill = Tensor.fill_
+
+
 def _uniform_(self, a=0.0, b=1.0, generator=None):
     from ..random import rng
 
@@ -163,6 +248,15 @@ def _bernoulli_(self, p=0.5, generator=None):
     self._data[...] = rng(generator).random(self.shape) < p
     self._vc[0] += 1
     return self
+
+
+def _new_factory(make):
+    """Tensor.new_zeros & co.: a new tensor with this one's dtype unless ``dtype`` is given."""
+
+    def method(self, *args, dtype=None, device=None, requires_grad=False, **kw):
+        return make(*args, dtype=self._data.dtype if dtype is None else dtype, requires_grad=requires_grad, **kw)
+
+    return method
 
 
 # ------------------------------------------------------------------ the table
@@ -226,6 +320,8 @@ _methods = {
     "scatter_add_": _simple_inplace("scatter_add_", I.scatter_add),
     "scatter_": _simple_inplace("scatter_", I.scatter),
     "copy_": _copy_,
+    "fill_": _fill_,
+    "zero_": lambda self: _fill_(self, 0),
     "uniform_": _uniform_,
     "normal_": _normal_,
     "bernoulli_": _bernoulli_,
@@ -270,6 +366,9 @@ _methods = {
     "take_along_dim": I.take_along_dim, "nonzero": I.nonzero, "take": I.take,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "outer": L.outer,
+    # creation in this tensor's dtype
+    "new_zeros": _new_factory(C.zeros), "new_ones": _new_factory(C.ones), "new_empty": _new_factory(C.empty),
+    "new_full": _new_factory(C.full), "new_tensor": _new_factory(C.tensor),
 }
 
 for _name, _f in _methods.items():

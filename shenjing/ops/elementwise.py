@@ -142,9 +142,19 @@ class Sub(Function):
         return sum_to(g, a.shape), (sum_to(-g, b.shape) if b.requires_grad else None)
 
 
+def _check_cross(fn) -> None:
+    """Version check of a product-like node: a factor's value is needed only for the other
+    factor's gradient (PyTorch saves ``a`` only when ``b`` requires grad)."""
+    a, b = fn.inputs
+    if (b.requires_grad and a._vc[0] != fn.versions[0]) or (a.requires_grad and b._vc[0] != fn.versions[1]):
+        Function.check_versions(fn)
+
+
 class Mul(Function):
     def forward(self, a, b):
         return a * b
+
+    check_versions = _check_cross
 
     def backward(self, g):
         a, b = self.inputs
@@ -155,6 +165,11 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b):
         return a / b
+
+    def check_versions(self) -> None:
+        a, b = self.inputs  # ∂a needs b; ∂b needs a and b
+        if (b.requires_grad and a._vc[0] != self.versions[0]) or b._vc[0] != self.versions[1]:
+            Function.check_versions(self)
 
     def backward(self, g):
         a, b = self.inputs
@@ -199,6 +214,8 @@ class Remainder(Function):
 
 class Maximum(Function):
     """Gradient to the larger input; split evenly on ties (as PyTorch)."""
+
+    saves_inputs = False  # backward reads the weights made in forward, not the inputs
 
     def forward(self, a, b):
         self.wa = (a > b) + 0.5 * (a == b)

@@ -12,6 +12,10 @@ from ..backend import xp
 from .elementwise import sum_to, where
 
 
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index out of range: an IndexError, and the RuntimeError that PyTorch's gather/scatter raise."""
+
+
 def _index_part(k):
     if isinstance(k, Tensor):
         a = k._data
@@ -144,7 +148,10 @@ def _check_gather(op: str, input: Tensor, dim: int, index: Tensor) -> int:
             )
     n = input.shape[d]
     if index.numel() and (index._data.min() < -n or index._data.max() >= n):
-        raise IndexError(f"{op}(): index out of range for dimension {d} with size {n}")
+        raise IndexOutOfRange(
+            f"{op}(): index out of range for dimension {d} with size {n} (input shape {tuple(input.shape)}, "
+            f"index shape {tuple(index.shape)})"
+        )
     return d
 
 

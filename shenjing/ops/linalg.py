@@ -7,7 +7,7 @@ import string
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .elementwise import binary_operands, sum_to
+from .elementwise import _check_cross, binary_operands, sum_to
 from .shape import Permute
 
 
@@ -18,6 +18,8 @@ class MatMul(Function):
         if b.ndim == 2 and a.ndim > 2:  # fold the batch into one GEMM
             return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
         return a @ b
+
+    check_versions = _check_cross  # ∂A = G Bᵀ needs B only, ∂B = Aᵀ G needs A only
 
     def backward(self, g):
         a, b = self.inputs

@@ -16,7 +16,7 @@ minmax_result = namedtuple("minmax_result", ["values", "indices"])
 
 def _dims(dim, ndim: int, op: str):
     """Normalise ``dim`` to a sorted tuple of non-negative axes (None → all)."""
-    if dim is None:
+    if dim is None or (not isinstance(dim, int) and len(dim) == 0):  # dim=() reduces all, as PyTorch
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)

@@ -27,7 +27,9 @@ class Reshape(Function):
         return g.reshape(self.in_shape)
 
 
-def reshape(input: Tensor, *shape) -> Tensor:
+def reshape(input: Tensor, *shape, **kw) -> Tensor:
+    if kw:  # reshape(x, shape=(...)), as torch.reshape(input, shape)
+        shape = (kw.pop("shape"),)
     shape = tuple(int(s) for s in _sizes(shape))
     if shape == input._data.shape:
         return input
@@ -45,10 +47,12 @@ def reshape(input: Tensor, *shape) -> Tensor:
     return Reshape.apply(input, shape=shape)
 
 
-def view(input: Tensor, *shape) -> Tensor:
+def view(input: Tensor, *shape, **kw) -> Tensor:
     """The same memory seen with another shape; like PyTorch, refused when the strides do not
     allow it (a transposed tensor, a strided slice): use ``reshape`` there. ``view(dtype)``
     reinterprets the bytes."""
+    if kw:  # view(size=(...)) or view(dtype=...)
+        shape = (kw.get("size", kw.get("dtype")),)
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Tensor)):
         return Tensor._make(input._data.view(xp.dtype(shape[0])))
     try:
@@ -112,7 +116,9 @@ class Permute(Function):
         return g.permute(inv)
 
 
-def permute(input: Tensor, *dims) -> Tensor:
+def permute(input: Tensor, *dims, **kw) -> Tensor:
+    if kw:  # permute(x, dims=(...))
+        dims = (kw.pop("dims"),)
     dims = _sizes(dims)
     n = input.ndim
     if len(dims) != n:
@@ -307,7 +313,10 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return input[key]
 
 
-def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
+def split(tensor: Tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None):
+    """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed sizes."""
+    if split_size_or_sections is None:
+        split_size_or_sections = split_size
     d = _dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):

@@ -1,15 +1,36 @@
-"""Model registry for ``shenjing train --model NAME``: builders keyed by name.
+"""Registries for ``shenjing train``: models and datasets by name.
 
-Later parts of the framework (convolution, attention) register their models here with
-``@register_model("name")``; a builder takes the input shape, the number of classes and keyword
-options and returns an ``nn.Module``.
+Later parts of the framework (convolution, attention) register theirs with
+``@register_model("name")`` and ``@register_dataset("name")``.
+
+* a model builder takes ``(input_shape, num_classes, **options)`` and returns an ``nn.Module``
+  (options it does not know are ignored);
+* a dataset builder takes ``(cfg, root)`` — ``cfg`` holds seed, batch_size, val_size, subset —
+  and returns a :class:`Task`: loaders, shapes, class names, loss and metrics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 MODELS: dict[str, Callable] = {}
+DATASETS: dict[str, Callable] = {}
+
+
+@dataclass
+class Task:
+    """What a training run needs to know about its data."""
+
+    train: object
+    val: object | None
+    test: object
+    input_shape: tuple
+    num_classes: int
+    classes: list
+    generators: list = field(default_factory=list)
+    loss: Callable | None = None  # default: nn.CrossEntropyLoss()
+    metrics: tuple = ("accuracy",)
 
 
 def register_model(name: str):
@@ -20,10 +41,24 @@ def register_model(name: str):
     return deco
 
 
+def register_dataset(name: str):
+    def deco(builder: Callable) -> Callable:
+        DATASETS[name] = builder
+        return builder
+
+    return deco
+
+
 def build_model(name: str, input_shape: tuple, num_classes: int, **options):
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}")
-    return MODELS[name](input_shape, num_classes, **options)
+    return MODELS[name](tuple(input_shape), num_classes, **options)
+
+
+def build_task(name: str, cfg: dict, root=None) -> Task:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}")
+    return DATASETS[name](cfg, root)
 
 
 @register_model("mlp")
@@ -42,3 +77,36 @@ def mlp(input_shape: tuple, num_classes: int, hidden=(512, 512), dropout: float 
         n_in = h
     layers.append(nn.Linear(n_in, num_classes))
     return nn.Sequential(*layers)
+
+
+def image_task(name: str, cfg: dict, root=None) -> Task:
+    """Fashion-MNIST/MNIST as (N, 1, 28, 28) floats, standardised with the training set's mean and
+    std (feature scaling, seed 004); ``val_size`` training images held out; seeded shuffling."""
+    from ..autograd.tensor import Tensor
+    from ..backend import xp
+    from ..data import MNIST, DataLoader, FashionMNIST, TensorDataset
+    from ..random import Generator
+
+    cls = FashionMNIST if name == "fashion-mnist" else MNIST
+    tr_ds, te_ds = cls(root=root, train=True), cls(root=root, train=False)
+    x = xp.asarray(tr_ds.data, dtype=xp.float32)[:, None] / 255.0
+    xt = xp.asarray(te_ds.data, dtype=xp.float32)[:, None] / 255.0
+    y, yt = xp.asarray(tr_ds.targets, dtype=xp.int64), xp.asarray(te_ds.targets, dtype=xp.int64)
+    mean, std = float(x.mean()), float(x.std())
+    x, xt = (x - mean) / std, (xt - mean) / std
+    gen = Generator().manual_seed(cfg.get("seed", 0))
+    perm = gen.rng.permutation(len(x))
+    n_val = cfg.get("val_size", 5000)
+    va, tr = perm[:n_val], perm[n_val:]
+    if cfg.get("subset"):
+        tr = tr[: cfg["subset"]]
+    t = Tensor._make
+    bs = cfg.get("batch_size", 128)
+    train = DataLoader(TensorDataset(t(x[tr]), t(y[tr])), batch_size=bs, shuffle=True, generator=gen)
+    val = DataLoader(TensorDataset(t(x[va]), t(y[va])), batch_size=1000) if n_val else None
+    test = DataLoader(TensorDataset(t(xt), t(yt)), batch_size=1000)
+    return Task(train, val, test, tuple(x.shape[1:]), len(tr_ds.classes), list(tr_ds.classes), [gen])
+
+
+register_dataset("fashion-mnist")(lambda cfg, root=None: image_task("fashion-mnist", cfg, root))
+register_dataset("mnist")(lambda cfg, root=None: image_task("mnist", cfg, root))

@@ -268,7 +268,7 @@ class Trainer:
                 post = {"loss": f"{total / count:.4f}", "samples/s": f"{rate:.0f}"}
                 if correct_sum:
                     post[self.metric_names[0]] = f"{sum(correct_sum) / count:.4f}"
-                bar.set_postfix(post)
+                bar.set_postfix(post, refresh=False)
             self.epoch += 1
             logs = {"epoch": self.epoch, "train_loss": total / max(count, 1),
                     "lr": self.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - t0}

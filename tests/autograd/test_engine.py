@@ -455,3 +455,47 @@ def test_consumer_before_inplace_keeps_its_producer(rng):
     outs[1].backward()
     assert_same(outs[0], outs[1])
     assert_same(xs.grad, xt.grad)
+
+
+def _inplace_view_cases():
+    def through(f):
+        return lambda m, x: f(m, x * 1)
+
+    def seq(*steps):
+        return steps[-1]
+
+    return {
+        "view_mul": through(lambda m, y: seq(y[0].mul_(2), (y * y).sum())),
+        "transpose_mul": through(lambda m, y: seq(y.T.mul_(3), (y * y).sum())),
+        "reshape_slice_exp": through(lambda m, y: seq(y.reshape(-1)[1:3].exp_(), (y * y).sum())),
+        "narrow_copy": through(lambda m, y: seq(y.narrow(1, 0, 1).copy_(y[:, 1:2] * 5), (y * y).sum())),
+        "view_of_view": lambda m, x: (lambda y: seq(y.T[1:].mul_(x[0, :2].reshape(2, 1)), (y * y).sum()))(x * 1),
+        "two_views": through(lambda m, y: seq(y[0].mul_(2), y[:, 1].add_(y[1, 2]), (y * y).sum())),
+        "setitem_on_view": lambda m, x: (lambda y: seq(y[1][0:2].__setitem__(0, x[0, 2] * 3), (y * y).sum()))(x * 1),
+        "zero_view": through(lambda m, y: seq(y[0].zero_(), (y * y).sum())),
+        "fill_tensor": lambda m, x: (lambda y: seq(y[1].fill_(x[0, 0]), (y * y).sum()))(x * 1),
+        "fill_whole": lambda m, x: (lambda y: seq(y.fill_(2.0), (y * x).sum()))(x * 1),
+        "buffer_view_write": lambda m, x: (lambda b: seq(b[0].copy_(x[0]), (b * b).sum()))(m.zeros(2, 3, dtype=m.float64)),
+        "view_then_view_used": through(lambda m, y: (lambda v: seq(v.add_(1), (v * y).sum()))(y[1])),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_inplace_view_cases()))
+def test_inplace_through_views(name, rng):
+    """An in-place op on a view changes its base's history, as in PyTorch."""
+    f = _inplace_view_cases()[name]
+    x = rng.standard_normal((2, 3))
+    xs, xt = pair(x)
+    out_s, out_t = f(sj, xs), f(torch, xt)
+    out_s.backward()
+    out_t.backward()
+    assert_same(out_s, out_t)
+    assert_same(xs.grad, xt.grad)
+
+
+def test_inplace_on_view_of_leaf_raises():
+    w = sj.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w[0].mul_(2)
+    with pytest.raises(RuntimeError, match="leaf"):
+        w.T.zero_()

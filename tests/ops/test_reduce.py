@@ -197,3 +197,8 @@ def test_duplicate_dim_raises(rng):
         sj.tensor(rand(rng, 2, 3)).sum(2)
     with pytest.raises(IndexError):
         torch.tensor(rand(rng, 2, 3)).sum(2)
+
+
+def test_empty_dim_tuple_reduces_everything(rng):
+    x = rand(rng, 2, 3)
+    check(lambda m, x: (x.sum(()), x.mean(dim=[]), x.amax(()), m.sum(x, dim=[])), x)

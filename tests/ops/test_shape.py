@@ -201,3 +201,11 @@ def test_shape_errors(rng):
         x.split([1, 1], 1)
     with pytest.raises(IndexError):
         x.transpose(0, 2)
+
+
+def test_keyword_forms(rng):
+    x = rand(rng, 2, 3)
+    check(lambda m, x: (x.reshape(shape=(3, 2)), m.reshape(x, shape=(6,)), x.permute(dims=(1, 0)), m.permute(x, dims=(1, 0)),
+                        x.split(split_size=2, dim=1), m.split(x, split_size_or_sections=[1, 2], dim=1), x.transpose(dim0=0, dim1=1),
+                        x.flatten(start_dim=0, end_dim=-1), x.unsqueeze(dim=1), x.squeeze(dim=0), x.chunk(chunks=2, dim=1),
+                        m.cat(tensors=[x, x], dim=1), m.stack(tensors=[x, x], dim=2), x.roll(shifts=1, dims=1), x.flip(dims=[0])), x)
