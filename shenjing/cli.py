@@ -134,6 +134,26 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_lab(args) -> int:
+    from .lab import build_report, load_all, run_experiment
+
+    if args.lab_command == "list":
+        exps = load_all()
+        for e in exps.values():
+            print(f"{e.id:26s} {e.title}  ({e.title_zh})  [{e.source}]")
+        print(f"{len(exps)} experiments")
+        return 0
+    if args.lab_command == "run":
+        res = run_experiment(args.id, args.out, quick=args.quick, seed=args.seed)
+        verdict = "holds" if res["verdict"] else "does NOT hold"
+        print(f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
+              f"figures {', '.join(res['figures'])} and result.json in {Path(args.out) / res['id']}")
+        return 0 if res["verdict"] else 1
+    path = build_report(args.out, quick=args.quick, seed=args.seed)
+    print(f"report: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="shenjing", description="神经 shenjing: train, evaluate and inspect models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -168,6 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="version, array backend, BLAS, datasets found")
     i.set_defaults(func=cmd_info)
+
+    lab = sub.add_parser("lab", help="the notes' demonstrations: list, run one, or build the report")
+    lsub = lab.add_subparsers(dest="lab_command", required=True)
+    lsub.add_parser("list", help="list the experiments (id, title, Chinese title, source)")
+    r = lsub.add_parser("run", help="run one experiment: figures (PNG) and result.json with the verdict")
+    r.add_argument("id")
+    for q in (r, lsub.add_parser("report", help="run every experiment and write one HTML page (report.html)")):
+        q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
+        q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
+        q.add_argument("--seed", type=int, default=0)
+    lab.set_defaults(func=cmd_lab)
     return p
 
 

@@ -1,0 +1,1 @@
+"""One module per lab experiment (SPEC §5); each registers itself with ``@experiment``."""
