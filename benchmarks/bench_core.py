@@ -339,7 +339,7 @@ def run_mlp(args, weights, batches, repeats: int) -> dict:
     fns = {"shenjing": s_step, "torch": t_step, "numpy_step": numpy_mlp_step(weights, batches),
            "numpy_blas_floor": blas_floor("numpy"), "torch_blas_floor": blas_floor("torch")}
     gc.collect()
-    m = measure(fns, repeats=repeats, warmup=10 if args.quick else 30, target_s=0, inner=1)
+    m = measure(fns, repeats=repeats, warmup=10 if args.quick else 30, target_s=0, inner=1, rounds=20)
     flops = mlp_flops()
     m["ratio_median"] = m["shenjing"]["median_ms"] / m["torch"]["median_ms"]
     m["ratio_min"] = m["shenjing"]["min_ms"] / m["torch"]["min_ms"]
@@ -365,7 +365,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default=None,
                     help="comma-separated thread counts for torch and NumPy's BLAS; the MLP runs at each, the per-op "
                          "section at the largest (default: 1 and all cores)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed samples per measurement (default 60 for ops, 100 for the MLP)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed samples per measurement (default 60 for ops, 200 for the MLP)")
     ap.add_argument("--quick", action="store_true", help="few repeats (a smoke run, not for reporting)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = ap.parse_args(argv)
@@ -377,7 +377,7 @@ def main(argv=None) -> int:
     ncpu = os.cpu_count() or 1
     threads = sorted({int(t) for t in args.threads.split(",")}) if args.threads else sorted({1, ncpu})
     op_rep = args.repeats or (7 if args.quick else 60)
-    mlp_rep = args.repeats or (10 if args.quick else 100)
+    mlp_rep = args.repeats or (10 if args.quick else 200)
     load0 = os.getloadavg()
     env = environment(max(threads))
     results = {"environment": env, "dtype": "float32", "threads": threads, "loadavg_start": load0}

@@ -125,6 +125,7 @@ from .ops.elementwise import (
     where,
 )
 from .ops.index import (
+    argsort,
     gather,
     index_select,
     masked_fill,
@@ -132,8 +133,10 @@ from .ops.index import (
     nonzero,
     scatter,
     scatter_add,
+    sort,
     take,
     take_along_dim,
+    topk,
 )
 from .ops.linalg import bmm, dot, einsum, inner, matmul, mm, mv, outer
 from .ops.reduce import (

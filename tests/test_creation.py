@@ -237,3 +237,15 @@ def test_new_factories():
         assert_same(s.new_zeros(2, dtype=sj.float32), t.new_zeros(2, dtype=torch.float32))
         assert s.new_empty(4).shape == (4,) and s.new_empty(4).dtype == s.dtype
     assert sj.zeros(2, dtype=sj.float64).new_zeros(3, requires_grad=True).requires_grad
+
+
+def test_format_and_contains():
+    for v in (0.123456, 3, True):
+        s, t = sj.tensor(v), torch.tensor(v)
+        assert f"{s}" == f"{t}"
+        if not isinstance(v, bool):
+            assert f"{s:.3f}" == f"{t:.3f}" and f"{s:>10}" == f"{t:>10}"
+    assert f"{sj.tensor([1.0, 2.0])}" == repr(sj.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        f"{sj.tensor([1.0, 2.0]):.2f}"
+    assert 2 in sj.tensor([1, 2]) and 5 not in sj.tensor([[1, 2], [3, 4]])

@@ -11,11 +11,18 @@ from .tensor import Tensor
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False, only_inputs: bool = True):
-    """d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad).
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
+    """d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad, same arguments).
 
     With ``create_graph=True`` the result is itself differentiable: ``grad(grad(f, x, create_graph
-    =True)[0].sum(), x)`` gives second derivatives, and Hessian-vector products follow."""
+    =True)[0].sum(), x)`` gives second derivatives, and Hessian-vector products follow. An input
+    that does not reach the outputs is an error, or None with ``allow_unused``, or zeros with
+    ``materialize_grads``."""
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
@@ -25,8 +32,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         grad_outputs = (grad_outputs,)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad: grad_outputs has {len(grad_outputs)} elements but there are {len(outputs)} outputs")
-    return run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph, inputs=inputs,
-                        capture=True, allow_unused=allow_unused)
+    res = run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph, inputs=inputs,
+                       capture=True, allow_unused=allow_unused)
+    if materialize_grads:
+        from ..creation import zeros_like
+
+        res = tuple(zeros_like(t) if g is None else g for g, t in zip(res, inputs))
+    return res
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:

@@ -46,6 +46,11 @@ class set_grad_enabled:
 class _GradMode:
     mode = True
 
+    def __new__(cls, func=None):
+        """``@no_grad()`` and the bare ``@no_grad`` both decorate (as PyTorch ≥ 2.1)."""
+        self = object.__new__(cls)  # (no __init__: ``with no_grad():`` is on the hot path)
+        return self if func is None or not callable(func) else self(func)
+
     def __enter__(self) -> None:
         self.prev = _enabled[0]
         _enabled[0] = self.mode

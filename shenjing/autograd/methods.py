@@ -250,6 +250,13 @@ def _bernoulli_(self, p=0.5, generator=None):
     return self
 
 
+def _format(self, spec: str) -> str:
+    """f"{loss:.4f}" works on a 0-d tensor (its value), as in PyTorch."""
+    if self._data.ndim == 0:
+        return format(self._data.item(), spec)
+    return object.__format__(self, spec) if spec else repr(self)
+
+
 def _new_factory(make):
     """Tensor.new_zeros & co.: a new tensor with this one's dtype unless ``dtype`` is given."""
 
@@ -295,6 +302,8 @@ _methods = {
     "__gt__": E.gt,
     "__ge__": E.ge,
     "__getitem__": I.getitem,
+    "__format__": _format,
+    "__contains__": lambda self, element: bool((self == element).any()),
     "__setitem__": _setitem,
     # in-place
     "__iadd__": _arith_inplace("__iadd__", E.add, xp.add),
@@ -316,6 +325,10 @@ _methods = {
     "relu_": _simple_inplace("relu_", E.relu),
     "sigmoid_": _simple_inplace("sigmoid_", E.sigmoid),
     "tanh_": _simple_inplace("tanh_", E.tanh),
+    **{f"{n}_": _simple_inplace(f"{n}_", getattr(E, n)) for n in (
+        "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin", "cos", "tan", "atan", "rsqrt",
+        "log1p", "expm1", "log2", "erf", "remainder", "fmod", "floor_divide", "maximum", "minimum")},
+    "arctan_": _simple_inplace("arctan_", E.atan),
     "masked_fill_": _simple_inplace("masked_fill_", I.masked_fill),
     "scatter_add_": _simple_inplace("scatter_add_", I.scatter_add),
     "scatter_": _simple_inplace("scatter_", I.scatter),
@@ -363,7 +376,7 @@ _methods = {
     # indexing
     "gather": I.gather, "scatter_add": I.scatter_add, "scatter": I.scatter,
     "index_select": I.index_select, "masked_fill": I.masked_fill, "masked_select": I.masked_select,
-    "take_along_dim": I.take_along_dim, "nonzero": I.nonzero, "take": I.take,
+    "take_along_dim": I.take_along_dim, "sort": I.sort, "argsort": I.argsort, "topk": I.topk, "nonzero": I.nonzero, "take": I.take,
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "outer": L.outer,
     # creation in this tensor's dtype

@@ -18,9 +18,15 @@ h1{margin-bottom:.2em} table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 .ok{color:#1a7f37;font-weight:600}.no{color:#cf222e;font-weight:600}
 section{border-top:2px solid #eee;margin-top:2em;padding-top:.5em}
-img{max-width:100%;border:1px solid #eee;margin:.5em 0} code,pre{background:#f6f8fa;font-size:13px}
-pre{padding:.6em;overflow-x:auto;white-space:pre-wrap} .zh{color:#555}
+img{max-width:100%;height:auto;box-sizing:border-box;border:1px solid #eee;margin:.5em 0;cursor:zoom-in} code,pre{background:#f6f8fa;font-size:13px}
+.fig{overflow-x:auto} .fig img.zoom{max-width:none;cursor:zoom-out}
+td.nw,th.nw{white-space:nowrap} td a{white-space:nowrap}
+pre{padding:.6em;overflow-x:auto;white-space:pre-wrap} .zh{color:#555} .hint{color:#777;font-size:13px}
 """
+
+#: click a figure to see it at its full size (wide multi-panel figures are shrunk to the page width)
+_JS = ("document.addEventListener('click',function(e){var t=e.target;"
+       "if(t.tagName==='IMG'&&t.parentNode.className==='fig'){t.classList.toggle('zoom');}});")
 
 
 def _measured_html(measured) -> str:
@@ -51,8 +57,8 @@ def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int
     held = sum(r["verdict"] for r in results)
     rows = "\n".join(
         f"<tr><td><a href='#{r['id']}'>{r['id']}</a></td><td>{html.escape(r['title'])}<br><span class=zh>{html.escape(r['title_zh'])}</span></td>"
-        f"<td>{html.escape(r['source'])}</td><td class={'ok' if r['verdict'] else 'no'}>{'holds' if r['verdict'] else 'does not hold'}</td>"
-        f"<td>{r['runtime_s']:.1f} s</td></tr>"
+        f"<td>{html.escape(r['source'])}</td><td class='nw {'ok' if r['verdict'] else 'no'}'>{'holds' if r['verdict'] else 'does not hold'}</td>"
+        f"<td class=nw>{r['runtime_s']:.1f} s</td></tr>"
         for r in results
     )
     sections = []
@@ -60,7 +66,8 @@ def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int
         figs = []
         for name in r["figures"]:
             data = base64.b64encode((out / r["id"] / name).read_bytes()).decode()
-            figs.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{data}'>")
+            figs.append(f"<div class=fig><img alt='{html.escape(name)}' title='{html.escape(name)} (click to zoom)' "
+                        f"src='data:image/png;base64,{data}'></div>")
         err = f"<p class=no>error: {html.escape(r['error'])}</p>" if r.get("error") else ""
         sections.append(
             f"<section id='{r['id']}'><h2>{html.escape(r['title'])} <span class=zh>{html.escape(r['title_zh'])}</span></h2>"
@@ -76,8 +83,9 @@ def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int
         f"<h1>shenjing lab report <span class=zh>实验报告</span></h1>"
         f"<p>{held} of {len(results)} claims hold ({mode}, seed {seed}). Each experiment reproduces a demonstration of the "
         f"lecture notes with shenjing and checks the claim by measurement.</p>"
-        f"<table><tr><th>id</th><th>experiment</th><th>source</th><th>verdict</th><th>time</th></tr>{rows}</table>"
-        + "".join(sections) + "</body></html>"
+        f"<table><tr><th>id</th><th>experiment</th><th>source</th><th class=nw>verdict</th><th class=nw>time</th></tr>{rows}</table>"
+        f"<p class=hint>Click a figure to see it at full size; click again to fit it to the page.</p>"
+        + "".join(sections) + f"<script>{_JS}</script></body></html>"
     )
     from ..train.checkpoint import atomic_write_bytes
 

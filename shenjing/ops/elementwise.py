@@ -128,7 +128,8 @@ class Add(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(g, b.shape)
+        return (sum_to(g, a._data.shape) if a.requires_grad else None,
+                sum_to(g, b._data.shape) if b.requires_grad else None)
 
 
 class Sub(Function):

@@ -5,6 +5,8 @@ The backward of an index with repeated positions accumulates (x[[0, 0]] sends 2�
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, _dim
@@ -262,3 +264,35 @@ def nonzero(input: Tensor, as_tuple: bool = False):
 
 def take(input: Tensor, index: Tensor) -> Tensor:
     return getitem(input.reshape(-1), index._data)
+
+
+sort_result = namedtuple("sort_result", ["values", "indices"])
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """Indices that sort ``input`` along ``dim`` (排序); ties keep their order (stable)."""
+    a = input._data
+    if a.ndim == 0:
+        return Tensor._make(xp.zeros((), dtype=B.int64))
+    d = _dim(dim, a.ndim, "argsort")
+    if descending:
+        a = -(a.astype(B.int64) if a.dtype.kind in "bu" else a)
+    return Tensor._make(xp.argsort(a, axis=d, kind="stable").astype(B.int64))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) sorted along ``dim``; the gradient flows back to the original positions."""
+    idx = argsort(input, dim, descending, stable)
+    if input.ndim == 0:
+        return sort_result(input, idx)
+    return sort_result(gather(input, dim, idx), idx)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """(values, indices) of the k largest (or smallest) entries along ``dim``."""
+    d = _dim(dim, max(input.ndim, 1), "topk")
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of size {n} (shape {tuple(input.shape)})")
+    idx = argsort(input, d, descending=largest).narrow(d, 0, k) if input.ndim else argsort(input)
+    return sort_result(gather(input, d, idx) if input.ndim else input, idx)

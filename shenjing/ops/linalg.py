@@ -156,7 +156,10 @@ class Einsum(Function):
 
     def forward(self, *arrays, ins, out):
         self.ins, self.out = ins, out
-        return xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
+        r = xp.einsum(",".join(ins) + "->" + out, *arrays, optimize=len(arrays) > 2)
+        if len(arrays) == 1 and xp.may_share_memory(r, arrays[0]):
+            r = r.copy()  # NumPy returns a view for a pure transpose or diagonal; the result must own its memory
+        return r
 
     def backward(self, g):
         grads = []

@@ -9,7 +9,8 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor, _dim
 from ..backend import xp
-from .elementwise import _const, broadcast_to, where
+from .elementwise import Div, Exp, Mul, Sub, _const, broadcast_to, where
+from .shape import Reshape
 
 minmax_result = namedtuple("minmax_result", ["values", "indices"])
 
@@ -32,7 +33,7 @@ def _kept_shape(shape, axes):
 
 def _unsqueeze_to(g: Tensor, in_shape, axes, keepdim: bool) -> Tensor:
     """Reshape a reduced gradient so that it broadcasts against the input."""
-    return g if keepdim else g.reshape(_kept_shape(in_shape, axes))
+    return g if keepdim else Reshape.apply(g, shape=_kept_shape(in_shape, axes))  # valid by construction
 
 
 class Sum(Function):
@@ -58,7 +59,7 @@ class Mean(Function):
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
-        g = _unsqueeze_to(g, self.in_shape, self.axes, self.keepdim) / self.n
+        g = Div.apply(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), _const(self.n, g.dtype))
         return broadcast_to(g, self.in_shape)
 
 
@@ -292,9 +293,10 @@ class LogSumExp(Function):
 
     def backward(self, g):
         a = self.inputs[0]
-        out = _unsqueeze_to(self.output, a.shape, self.axes, self.keepdim)
-        g = _unsqueeze_to(g, a.shape, self.axes, self.keepdim)
-        return g * (a - out).exp()
+        shape = a._data.shape
+        out = _unsqueeze_to(self.output, shape, self.axes, self.keepdim)
+        g = _unsqueeze_to(g, shape, self.axes, self.keepdim)
+        return Mul.apply(g, Exp.apply(Sub.apply(a, out)))  # g · exp(x − lse) = g · softmax(x)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:

@@ -113,7 +113,7 @@ class Permute(Function):
         inv = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inv[d] = i
-        return g.permute(inv)
+        return Permute.apply(g, dims=tuple(inv))  # a valid permutation by construction
 
 
 def permute(input: Tensor, *dims, **kw) -> Tensor:
@@ -201,7 +201,7 @@ class Flip(Function):
 
     def forward(self, a, axes):
         self.axes = axes
-        return xp.flip(a, axes)
+        return xp.flip(a, axes).copy()  # a copy, as torch.flip (NumPy's flip is a view)
 
     def backward(self, g):
         return g.flip(self.axes)

@@ -110,3 +110,7 @@ def image_task(name: str, cfg: dict, root=None) -> Task:
 
 register_dataset("fashion-mnist")(lambda cfg, root=None: image_task("fashion-mnist", cfg, root))
 register_dataset("mnist")(lambda cfg, root=None: image_task("mnist", cfg, root))
+
+
+from . import zoo  # noqa: E402,F401  (registers cnn, lenet, resnet, densenet, unet and the segmentation toy)
+from .sequence import sequence_task as _sequence_task  # noqa: E402,F401  (registers sort, reverse, copy, addition, transformer)

@@ -499,3 +499,49 @@ def test_inplace_on_view_of_leaf_raises():
         w[0].mul_(2)
     with pytest.raises(RuntimeError, match="leaf"):
         w.T.zero_()
+
+
+def test_inplace_on_factor_not_needed_for_backward_is_fine(rng):
+    """Like PyTorch, a factor of a product is needed only for the other factor's gradient."""
+    x = rng.standard_normal(3)
+    c = rng.standard_normal(3)
+    xs, xt = pair(x)
+    outs = []
+    for t, lib in ((xs, sj), (xt, torch)):
+        h = t * 1
+        y = h * lib.tensor(c)  # c needs no grad, so h is not saved
+        z = h @ lib.tensor(c)
+        w = h / lib.tensor(c)
+        h.add_(1)
+        outs.append((y.sum() + z + w.sum(), t))
+    outs[0][0].backward()
+    outs[1][0].backward()
+    assert_same(xs.grad, xt.grad)
+
+
+def test_bare_decorators_and_materialize_grads():
+    @sj.no_grad
+    def f(t):
+        return t * 2
+
+    @sj.enable_grad
+    def g(t):
+        return t * 2
+
+    x = sj.ones(2, requires_grad=True)
+    assert not f(x).requires_grad and f.__name__ == "f"
+    with sj.no_grad():
+        assert g(x).requires_grad
+    assert sj.is_grad_enabled()
+    z = sj.ones(3, requires_grad=True)
+    gx, gz = sj.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)
+    assert gx.tolist() == [2.0, 2.0] and gz.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_autograd_backward_function(rng):
+    x = rng.standard_normal(3)
+    xs, xt = pair(x)
+    v = rng.standard_normal(3)
+    sj.autograd.backward([xs.exp()], [sj.tensor(v)])
+    torch.autograd.backward([xt.exp()], [torch.tensor(v)])
+    assert_same(xs.grad, xt.grad)

@@ -318,3 +318,66 @@ def test_casts_and_gradients(rng):
 def test_broadcast_to_and_expand(rng):
     x = rand(rng, 3, 1)
     check(lambda m, x: (x.expand(2, 3, 4), x.expand(-1, 5), m.broadcast_to(x, (2, 3, 2)), x.expand_as(m.zeros(3, 6, dtype=m.float64))), x)
+
+
+INPLACE = ["abs_", "neg_", "exp_", "sqrt_", "log_", "sigmoid_", "tanh_", "relu_", "sign_", "floor_", "ceil_", "round_", "trunc_",
+           "square_", "reciprocal_", "sin_", "cos_", "tan_", "atan_", "rsqrt_", "log1p_", "expm1_", "log2_", "erf_"]
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_unary_inplace_on_nonleaf(name, rng):
+    """y = x·1; y.op_() records the op: values and gradients as PyTorch, and y is returned."""
+    x = np.abs(rand(rng, 3, 4)) * 0.8 + 0.2
+
+    def f(m, x):
+        y = x * 1.0
+        r = getattr(y, name)()
+        assert r is y
+        return y * 2
+
+    check(f, x)
+
+
+BINARY_INPLACE = {
+    "add_": lambda x, y: x.add_(y, alpha=2),
+    "sub_": lambda x, y: x.sub_(y),
+    "mul_": lambda x, y: x.mul_(y),
+    "div_": lambda x, y: x.div_(y),
+    "pow_": lambda x, y: x.pow_(y),
+    "remainder_": lambda x, y: x.remainder_(y),
+    "fmod_": lambda x, y: x.fmod_(y),
+    "clamp_": lambda x, y: x.clamp_(min=0.5, max=1.2),
+    "copy_": lambda x, y: x.copy_(y),
+    "masked_fill_": lambda x, y: x.masked_fill_(y > 1.0, 0.5),
+    "iadd": lambda x, y: x.__iadd__(y),
+    "imul": lambda x, y: x.__imul__(y),
+    "isub": lambda x, y: x.__isub__(y),
+    "itruediv": lambda x, y: x.__itruediv__(y),
+    "setitem": lambda x, y: x.__setitem__((slice(None), 0), y[:, 0]) or x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_INPLACE))
+def test_binary_inplace_on_nonleaf(name, rng):
+    a, b = np.abs(rand(rng, 3, 4)) + 0.5, np.abs(rand(rng, 4)) + 0.5
+
+    def f(m, x, y):
+        z = x * 1.0
+        r = BINARY_INPLACE[name](z, y * 1.0 if name != "setitem" else y.expand(3, 4))
+        assert r is z
+        return z * z
+
+    check(f, a, b)
+
+
+def test_inplace_under_no_grad_on_leaf(rng):
+    w = rand(rng, 3, 4)
+    ws, wt = sj.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    for t, m in ((ws, sj), (wt, torch)):
+        with m.no_grad():
+            t.mul_(0.5).add_(1.0).clamp_(min=0.9)
+            t[0] = 0.0
+            t.sub_(t * 0.1)
+            t -= 0.25
+    assert_same(ws.detach(), wt.detach())
+    assert ws.is_leaf and ws.requires_grad and ws.grad_fn is None

@@ -209,3 +209,14 @@ def test_keyword_forms(rng):
                         x.split(split_size=2, dim=1), m.split(x, split_size_or_sections=[1, 2], dim=1), x.transpose(dim0=0, dim1=1),
                         x.flatten(start_dim=0, end_dim=-1), x.unsqueeze(dim=1), x.squeeze(dim=0), x.chunk(chunks=2, dim=1),
                         m.cat(tensors=[x, x], dim=1), m.stack(tensors=[x, x], dim=2), x.roll(shifts=1, dims=1), x.flip(dims=[0])), x)
+
+
+def test_results_that_are_not_views_own_their_memory(rng):
+    """flip and einsum copy (as PyTorch's flip): writing to the result leaves the input alone."""
+    for f in (lambda x: x.flip(0), lambda x: sj.einsum("ij->ji", x), lambda x: sj.einsum("ii->i", x), lambda x: x.roll(1, 0)):
+        x = sj.tensor(rand(rng, 3, 3))
+        before = x.numpy().copy()
+        y = f(x)
+        y.mul_(2)
+        y[0] = 5.0
+        np.testing.assert_array_equal(x.numpy(), before)

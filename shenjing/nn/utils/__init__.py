@@ -17,4 +17,14 @@ from .counting import (
     zaslavsky_bound,
 )
 from .importance import feature_importance, importance_table, input_gradients, rank_features
+from .receptive_field import (
+    RFLayer,
+    check_parameter_counts,
+    conv_output_size,
+    conv_parameters,
+    format_receptive_field,
+    layer_specs,
+    parameter_formula,
+    receptive_field,
+)
 from .stats import LayerStats, tensor_stats

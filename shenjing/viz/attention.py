@@ -1,0 +1,74 @@
+"""Attention maps (注意力图): heat maps of attention weights α (seed 003 ch. 9), one panel per head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..backend import xp
+from .plots import _plt, save_figure
+
+__all__ = ["plot_attention"]
+
+
+def _array(weights):
+    a = weights.detach()._data if hasattr(weights, "detach") else weights
+    return xp.asarray(a, dtype=xp.float64)
+
+
+def plot_attention(weights, tokens: Sequence, path: str | Path, query_tokens: Sequence | None = None,
+                   title: str = "Attention weights", head_titles: Sequence[str] | None = None,
+                   annotate: bool | None = None, xlabel: str = "key position (attended token)",
+                   ylabel: str = "query position (token)", cols: int | None = None) -> Path:
+    """Save a heat map of attention weights (注意力权重) as PNG.
+
+    ``weights`` is (L, S) or (H, L, S) (one panel per head, e.g. a layer's ``attn_weights[i]``);
+    row i holds α of query i over the keys, so each row sums to 1. ``tokens`` label the keys (x
+    axis), ``query_tokens`` the queries (y axis, default ``tokens``). ``annotate`` writes the
+    values in the cells (default: when the map is at most 12×12); ``cols`` panels per row (default:
+    2 for 4 heads, else up to 4)."""
+    w = _array(weights)
+    if w.ndim == 2:
+        w = w[None]
+    if w.ndim != 3:
+        raise ValueError(f"plot_attention: weights must be (L, S) or (H, L, S), got shape {tuple(w.shape)}")
+    H, L, S = w.shape
+    keys = [str(t) for t in tokens]
+    queries = [str(t) for t in (tokens if query_tokens is None else query_tokens)]
+    if len(keys) != S or len(queries) != L:
+        raise ValueError(f"plot_attention: {len(queries)} query and {len(keys)} key labels for weights of shape {(L, S)}")
+    if annotate is None:
+        annotate = L <= 12 and S <= 12
+    plt = _plt()
+    cols = cols or (2 if H == 4 else min(H, 4))
+    rows = -(-H // cols)
+    cell = 0.45 if annotate else 0.3
+    fig, axes = plt.subplots(rows, cols, figsize=(max(3.2, cell * S + 1.6) * cols, max(3.0, cell * L + 1.4) * rows),
+                             squeeze=False)
+    im = None
+    for h in range(rows * cols):
+        ax = axes[h // cols][h % cols]
+        if h >= H:
+            ax.axis("off")
+            continue
+        im = ax.imshow(w[h], cmap="viridis", vmin=0.0, vmax=1.0, aspect="equal")
+        ax.set_xticks(range(S))
+        ax.set_xticklabels(keys, fontsize=8)
+        ax.set_yticks(range(L))
+        ax.set_yticklabels(queries, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=9)
+        if h % cols == 0:
+            ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(head_titles[h] if head_titles is not None else (f"head {h}" if H > 1 else ""), fontsize=10)
+        if annotate:
+            for i in range(L):
+                for j in range(S):
+                    v = w[h, i, j]
+                    if v >= 0.005:
+                        ax.text(j, i, f"{v:.2f}"[1:] if v < 1 else "1", ha="center", va="center", fontsize=7,
+                                color="black" if v > 0.6 else "white")
+    fig.tight_layout(rect=(0, 0, 0.9, 1 - 0.75 / fig.get_figheight()))
+    cax = fig.add_axes((0.92, 0.15, 0.015, 0.65))
+    fig.colorbar(im, cax=cax, label="attention weight α")
+    fig.suptitle(title, fontsize=12)
+    return save_figure(fig, path)

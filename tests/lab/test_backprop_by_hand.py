@@ -1,0 +1,46 @@
+"""Spot checks for backprop-by-hand: seed 002 Algorithm 4 and seed 000 §1.5 equal autograd."""
+
+import numpy as np
+
+import shenjing as sj
+from shenjing import nn
+from shenjing.lab.experiments.backprop_by_hand import algorithm3, algorithm4, two_layer_grads_seed000
+
+
+def test_algorithm4_equals_autograd():
+    sj.manual_seed(0)
+    rng = np.random.default_rng(0)
+    net = nn.Sequential(nn.Linear(3, 7), nn.ReLU(), nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 1)).to(sj.float64)
+    X, Y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    lin = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    dW, db, J = algorithm4(X.T, Y.T, [m.weight.detach().numpy() for m in lin], [m.bias.detach().numpy() for m in lin])
+    loss = 0.5 * ((net(sj.tensor(X, dtype=sj.float64)) - sj.tensor(Y, dtype=sj.float64)) ** 2).mean()
+    loss.backward()
+    assert abs(J - loss.item()) < 1e-12
+    for m, gw, gb in zip(lin, dW, db):
+        assert np.abs(m.weight.grad.numpy() - gw).max() < 1e-10
+        assert np.abs(m.bias.grad.numpy() - gb).max() < 1e-10
+
+
+def test_algorithm3_one_sample():
+    rng = np.random.default_rng(1)
+    W1, b1, W2, b2 = rng.normal(size=(4, 2)), rng.normal(size=(4, 1)), rng.normal(size=(1, 4)), rng.normal(size=(1, 1))
+    x, y = rng.normal(size=(2, 1)), rng.normal(size=(1, 1))
+    g = algorithm3(x, y, W1, b1, W2, b2)
+    t = [sj.tensor(v, dtype=sj.float64, requires_grad=True) for v in (W1, b1, W2, b2)]
+    o = t[2] @ (t[0] @ sj.tensor(x, dtype=sj.float64) + t[1]).relu() + t[3]
+    (0.5 * ((o - sj.tensor(y, dtype=sj.float64)) ** 2).sum()).backward()
+    assert np.abs(g["W1"] - t[0].grad.numpy()).max() < 1e-12
+    assert np.abs(g["W2"] - t[2].grad.numpy()).max() < 1e-12
+
+
+def test_seed000_two_layer_formulas():
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(-1, 1, 30), rng.normal(size=30)
+    a, w, b = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
+    da, dw, db, _ = two_layer_grads_seed000(x, y, a, w, b, np.tanh, lambda z: 1 - np.tanh(z) ** 2)
+    ts = [sj.tensor(v, dtype=sj.float64, requires_grad=True) for v in (a, w, b)]
+    h = ((sj.tensor(x, dtype=sj.float64).unsqueeze(1) * ts[1] + ts[2]).tanh() * ts[0]).sum(1)
+    (((h - sj.tensor(y, dtype=sj.float64)) ** 2).sum() / 60).backward()
+    for mine, t in zip((da, dw, db), ts):
+        assert np.abs(mine - t.grad.numpy()).max() < 1e-12
