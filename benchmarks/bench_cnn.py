@@ -38,6 +38,7 @@ import torch  # noqa: E402
 
 import shenjing as sj  # noqa: E402
 import shenjing.optim  # noqa: E402,F401
+from shenjing.ops.parallel import set_num_threads as set_sj_threads  # noqa: E402
 
 try:  # NumPy's BLAS thread pool (OpenBLAS) is set to the same size as torch's
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -76,7 +77,9 @@ def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5) -> dict:
 
 
 def set_threads(n: int):
+    """torch's intra-op pool, NumPy's BLAS pool and shenjing's kernel threads all to ``n``."""
     torch.set_num_threads(n)
+    set_sj_threads(n)
     return threadpool_limits(limits=n) if threadpool_limits is not None else None
 
 

@@ -5,9 +5,10 @@
 
 The layer is d_model 128, 4 heads, sequence 64, batch 32, batch_first, torch's defaults otherwise
 (dim_feedforward 2048, ReLU, post-norm), float32, CPU, torch and NumPy's BLAS on the same number of
-threads (each count of ``--threads`` in turn; default: 1 and all cores). One step = forward, MSE loss against a fixed target, backward, ``optim.SGD`` (momentum 0.9)
-step — the same code for both frameworks, from identical weights and data. Before timing, the script
-runs three steps on both and checks that outputs, losses and updated weights agree.
+threads (each count of ``--threads`` in turn; default: 1 and all cores). One step = forward, MSE
+loss against a fixed target, backward, ``optim.SGD`` (momentum 0.9) step —
+the same code for both frameworks, from identical weights and data. Before timing, the script runs
+three steps on both and checks that outputs, losses and updated weights agree.
 
 Rows: the step with dropout 0 (the checked one; the target is ≤ 1.5× torch), the step with
 torch's default dropout 0.1 (different random masks, so not compared), and the forward pass alone

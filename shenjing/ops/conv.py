@@ -33,6 +33,11 @@ The input gradient (col2im) never builds a col matrix: for each kernel offset (i
 ḡ · W[:, :, i, j] into a reused buffer and one vectorised strided slice-add at the input positions
 h·s + i·d − p (assignments when windows do not overlap) — kH·kW GEMMs and adds, no loop over
 positions, no ``np.add.at``.
+
+Big scratch arrays (col, the per-offset GEMM results, the padded input) are recycled through
+``shenjing.ops.workspace`` (fresh ones cost their page faults), and the NumPy copies and adds are
+split over the batch on ``shenjing.ops.parallel`` threads when they are large; the GEMMs use
+NumPy's BLAS threads.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ from ..autograd.function import Function, ShapeError
 from ..autograd.grad_mode import _enabled
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from .parallel import for_chunks
 from .shape import pad as _pad
+from .workspace import give as _give
+from .workspace import take as _take
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
@@ -50,6 +58,8 @@ _as_strided = xp.lib.stride_tricks.as_strided
 #: keep the im2col matrix of the forward pass for the weight gradient when it is at most this many
 #: bytes (else it is rebuilt in backward: deep nets would otherwise hold every layer's col at once)
 KEEP_COL_BYTES = 1 << 26
+#: the input gradient's per-offset GEMM results are computed in chunks of at most this many bytes
+IGRAD_CHUNK_BYTES = 1 << 25
 
 
 # ------------------------------------------------------------------ argument helpers
@@ -87,7 +97,7 @@ def _nhwc_padded(x, pads, value=0):
     if not (p0 or p1 or q0 or q1):
         return xt
     N, H, W, C = xt.shape
-    out = xp.empty((N, H + p0 + p1, W + q0 + q1, C), dtype=x.dtype)
+    out = _take((N, H + p0 + p1, W + q0 + q1, C), x.dtype)  # scratch: given back after the im2col copy
     if p0:
         out[:, :p0] = value
     if p1:
@@ -96,7 +106,12 @@ def _nhwc_padded(x, pads, value=0):
         out[:, p0:p0 + H, :q0] = value
     if q1:
         out[:, p0:p0 + H, q0 + W:] = value
-    out[:, p0:p0 + H, q0:q0 + W] = xt
+    inner = out[:, p0:p0 + H, q0:q0 + W]
+
+    def fill(lo, hi):
+        inner[lo:hi] = xt[lo:hi]
+
+    for_chunks(fill, N, xt.size)
     return out
 
 
@@ -120,17 +135,31 @@ def _im2col(x, kh: int, kw: int, stride, pads, dil, ones: bool = False):
     if kw * C < 16 and Wo >= 16:
         # few channels (a first layer): a window row holds only kw·C numbers, too short for a fast
         # copy; build colᵀ instead, one (C, N, Ho, Wo) block per kernel offset (rows of W_out)
-        colT = xp.empty((K + ones, M), dtype=x.dtype)
-        for t in range(kh * kw):
-            colT[t * C:(t + 1) * C].reshape(C, N, Ho, Wo)[...] = win[:, :, :, t // kw, t % kw].transpose(3, 0, 1, 2)
+        colT = _take((K + ones, M), x.dtype)
+        blocks = [(colT[t * C:(t + 1) * C].reshape(C, N, Ho, Wo), win[:, :, :, t // kw, t % kw].transpose(3, 0, 1, 2))
+                  for t in range(kh * kw)]
+
+        def fill_t(lo, hi):
+            for dst, src in blocks:
+                dst[:, lo:hi] = src[:, lo:hi]
+
+        for_chunks(fill_t, N, M * K)
         if ones:
             colT[K] = 1
+        if xpd.base is None:
+            _give(xpd)
         return colT.T, Ho, Wo
-    if not ones:
-        return win.reshape(M, K), Ho, Wo
-    col = xp.empty((M, K + 1), dtype=x.dtype)
-    col[:, K] = 1
-    col[:, :K].reshape(win.shape)[...] = win
+    col = _take((M, K + ones), x.dtype)
+    if ones:
+        col[:, K] = 1
+    dst = col[:, :K].reshape(win.shape)
+
+    def fill(lo, hi):
+        dst[lo:hi] = win[lo:hi]
+
+    for_chunks(fill, N, M * K)
+    if xpd.base is None:  # a padded copy of x, not a view of it
+        _give(xpd)
     return col, Ho, Wo
 
 
@@ -171,11 +200,15 @@ def conv2d_forward(x, w, b, stride, pads, dil, groups: int, want_col: bool = Fal
             wm = xp.concatenate([wm, b.reshape(1, O)])
         y2 = col @ wm
     else:
-        col = _group_cols(col, kh * kw, groups)
+        flat, col = col, _group_cols(col, kh * kw, groups)
+        _give(flat)
         y2 = xp.matmul(col, _wmat(w, groups)).transpose(1, 0, 2).reshape(-1, O)
         if b is not None:
             y2 += b
-    return _cl_output(y2, N, Ho, Wo), (col if want_col else None)
+    if not want_col:
+        _give(col)
+        col = None
+    return _cl_output(y2, N, Ho, Wo), col
 
 
 def conv2d_weight_grad(x, g, w_shape, stride, pads, dil, groups: int, col=None, bias_box=None):
@@ -184,23 +217,29 @@ def conv2d_weight_grad(x, g, w_shape, stride, pads, dil, groups: int, col=None, 
     With ``bias_box`` (a list) Σ ḡ, the bias gradient, is appended to it (free when col carries
     the column of ones)."""
     O, Cg, kh, kw = w_shape
-    if col is None:
+    own = col is None
+    if own:
         col = _im2col(x, kh, kw, stride, pads, dil)[0]
         if groups > 1:
-            col = _group_cols(col, kh * kw, groups)
+            flat, col = col, _group_cols(col, kh * kw, groups)
+            _give(flat)
     g2 = _rows(g)
     if groups == 1:
         gw = col.T @ g2  # (kh·kw·C [+ 1], O)
         K = kh * kw * Cg
         if bias_box is not None:
             bias_box.append(gw[K].copy() if gw.shape[0] > K else g2.sum(0))
-        return xp.ascontiguousarray(gw[:K].reshape(kh, kw, Cg, O).transpose(3, 2, 0, 1))
-    if bias_box is not None:
-        bias_box.append(g2.sum(0))
-    Og = O // groups
-    gg = g2.reshape(-1, groups, Og).transpose(1, 0, 2)  # (G, M, Og)
-    gw = xp.matmul(col.transpose(0, 2, 1), gg)  # (G, kh·kw·Cg, Og)
-    return xp.ascontiguousarray(gw.reshape(groups, kh, kw, Cg, Og).transpose(0, 4, 3, 1, 2).reshape(O, Cg, kh, kw))
+        gw = xp.ascontiguousarray(gw[:K].reshape(kh, kw, Cg, O).transpose(3, 2, 0, 1))
+    else:
+        if bias_box is not None:
+            bias_box.append(g2.sum(0))
+        Og = O // groups
+        gg = g2.reshape(-1, groups, Og).transpose(1, 0, 2)  # (G, M, Og)
+        gw = xp.matmul(col.transpose(0, 2, 1), gg)  # (G, kh·kw·Cg, Og)
+        gw = xp.ascontiguousarray(gw.reshape(groups, kh, kw, Cg, Og).transpose(0, 4, 3, 1, 2).reshape(O, Cg, kh, kw))
+    if own:
+        _give(col)
+    return gw
 
 
 def conv2d_input_grad(g, w, x_hw, stride, pads, dil, groups: int):
@@ -221,29 +260,42 @@ def conv2d_input_grad(g, w, x_hw, stride, pads, dil, groups: int):
     M = g2.shape[0]
     if groups == 1:
         wt = w.transpose(2, 3, 0, 1).reshape(kh * kw, O, Cg)  # W[:, :, i, j] for each offset
-        buf = xp.empty((M, C), dtype=g.dtype)
     else:
         Og = O // groups
         wt = w.reshape(groups, Og, Cg, kh, kw).transpose(3, 4, 0, 1, 2).reshape(kh * kw, groups, Og, Cg)
-        g2 = g2.reshape(M, groups, Og).transpose(1, 0, 2)  # (G, M, Og)
-        buf = xp.empty((groups, M, Cg), dtype=g.dtype)
+        g2 = g2.reshape(M, groups, Og).transpose(1, 0, 2)[None]  # (1, G, M, Og)
+    # the offsets' GEMMs run back to back (one batched matmul per chunk of offsets, at most
+    # IGRAD_CHUNK_BYTES of results), then their adds: interleaving NumPy work with BLAS calls
+    # leaves BLAS's worker threads spinning against it
+    kk = kh * kw
+    per = M * C * g.dtype.itemsize
+    n_chunk = max(1, min(kk, IGRAD_CHUNK_BYTES // max(per, 1)))
+    buf = _take((n_chunk,) + ((M, C) if groups == 1 else (groups, M, Cg)), g.dtype)
     overlap = dh * (kh - 1) >= sh or dw * (kw - 1) >= sw
     tiles = (kh, kw, dh, dw) == (sh, sw, 1, 1) and p0 == q0 == 0 and Ho * sh == H and Wo * sw == W
     gx = (xp.empty if tiles else xp.zeros)((N, H, W, C), dtype=g.dtype)
     rows = [_clip(Ho, sh, i * dh - p0, H) for i in range(kh)]
     cols = [_clip(Wo, sw, j * dw - q0, W) for j in range(kw)]
-    for t in range(kh * kw):
-        (ha, hb, ra), (wa, wb, ca) = rows[t // kw], cols[t % kw]
-        if hb <= ha or wb <= wa:
-            continue
-        xp.matmul(g2, wt[t], out=buf)
-        view = buf.reshape(N, Ho, Wo, C) if groups == 1 else buf.transpose(1, 0, 2).reshape(N, Ho, Wo, C)
-        src = view[:, ha:hb, wa:wb]
-        dst = gx[:, ra:ra + sh * (hb - ha - 1) + 1:sh, ca:ca + sw * (wb - wa - 1) + 1:sw]
-        if overlap:
-            dst += src
-        else:
-            dst[...] = src
+    live = [t for t in range(kk) if rows[t // kw][1] > rows[t // kw][0] and cols[t % kw][1] > cols[t % kw][0]]
+    for c0 in range(0, len(live), n_chunk):
+        ts = live[c0:c0 + n_chunk]
+        part = buf[:len(ts)]
+        xp.matmul(g2, wt[ts], out=part)
+        pairs = []
+        for u, t in enumerate(ts):
+            (ha, hb, ra), (wa, wb, ca) = rows[t // kw], cols[t % kw]
+            view = part[u].reshape(N, Ho, Wo, C) if groups == 1 else part[u].transpose(1, 0, 2).reshape(N, Ho, Wo, C)
+            pairs.append((gx[:, ra:ra + sh * (hb - ha - 1) + 1:sh, ca:ca + sw * (wb - wa - 1) + 1:sw], view[:, ha:hb, wa:wb]))
+
+        def place(lo, hi, pairs=pairs):
+            for dst, src in pairs:
+                if overlap:
+                    dst[lo:hi] += src[lo:hi]
+                else:
+                    dst[lo:hi] = src[lo:hi]
+
+        for_chunks(place, N, len(ts) * M * C)
+    _give(buf)
     return gx.transpose(0, 3, 1, 2)
 
 
@@ -266,7 +318,10 @@ class Conv2d(Function):
         self.params = dict(stride=stride, pads=pads, dil=dil, groups=groups)
         self.x_hw = x.shape[2:]
         y, col = conv2d_forward(x, w, b, stride, pads, dil, groups, want_col=keep_col)
-        self.col = col if col is not None and col.nbytes <= KEEP_COL_BYTES else None
+        if col is not None and col.nbytes > KEEP_COL_BYTES:
+            _give(col)
+            col = None
+        self.col = col
         return y
 
     def backward(self, g):
@@ -278,6 +333,7 @@ class Conv2d(Function):
         box = [] if b is not None and b.requires_grad and not _enabled[0] else None
         if w.requires_grad:
             gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, col=self.col, bias_box=box, **self.params)
+        _give(self.col)  # nothing else holds the col: back to the workspace for the next forward
         self.col = None
         if b is not None and b.requires_grad:
             # plain backward: Σ ḡ came with the weight-gradient GEMM; create_graph: a Tensor op

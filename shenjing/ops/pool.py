@@ -8,11 +8,16 @@ with −∞, so padding never wins), dilation d (空洞) for max pooling, ``ceil
 window hang over the edge when it starts inside the input or the left padding.
 
 Vectorised over positions: a pooling layer loops only over the kH·kW offsets of its window, each
-step one array operation on a strided view (N, C, H_out, W_out) of the padded input. Max pooling
-keeps, per output, the offset of the first maximum (a uint8 array), and its backward scatters the
-gradient back offset by offset (plain assignment when windows do not overlap, as for stride =
-kernel). The scatter and the matching gather are Functions that are each other's backward, so
-max- and average-pooling are differentiable to any order.
+step one array operation. NumPy is an order of magnitude slower on strided views with short inner
+runs than on compact arrays, so the offsets are first gathered into one compact stack
+(kH·kW, N, C, H_out, W_out) — or, when the windows tile the input (kernel = stride, the common
+2×2 case), the input is only reshaped to (N, C, H_out, kH, W_out, kW) and reduced over j, then
+over i. Max pooling keeps, per output, the offset of the first maximum (uint8, as a running
+maximum of t·[v > m]), and its backward writes the gradient back offset by offset (plain
+assignment when windows do not overlap). The scatter and the matching gather are Functions that
+are each other's backward, so max- and average-pooling are differentiable to any order. Results
+keep the memory layout of the input (channels-last after a conv); large tiled poolings are split
+over the batch on ``shenjing.ops.parallel`` threads.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from .conv import _ntuple
+from .parallel import for_chunks
+from .workspace import give as _give
+from .workspace import take as _take
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -148,7 +156,19 @@ class MaxPool2d(Function):
     def forward(self, x, geom, need_arg, box=None):
         self.geom = geom
         if geom.tiles and x.dtype.kind == "f" and geom.k[0] * geom.k[1] < 256:
-            m, arg = _max_tiles(x, geom, need_arg)
+            N, C = x.shape[:2]
+            cl = channels_last(x)
+            m = xp.empty((N,) + geom.out + (C,), dtype=x.dtype).transpose(0, 3, 1, 2) if cl else \
+                xp.empty((N, C) + geom.out, dtype=x.dtype)
+            arg = xp.empty_like(m, dtype=xp.uint8) if need_arg else None
+
+            def part(lo, hi):
+                mm, aa = _max_tiles(x[lo:hi], geom, need_arg)
+                m[lo:hi] = mm
+                if need_arg:
+                    arg[lo:hi] = aa
+
+            for_chunks(part, N, x.size)
             if not xp.isnan(m).any():  # maximum propagates NaN: none in m, none in x
                 self.arg = arg
                 if box is not None:
@@ -179,16 +199,16 @@ class MaxPool2d(Function):
         return MaxPoolScatter.apply(g, arg=self.arg, geom=self.geom)
 
 
-def _running_max(views, need_arg: bool):
+def _running_max(views, need_arg: bool, out=None):
     """Max over the arrays ``views`` with the index of the first maximum (uint8), kept running."""
     if not need_arg:
-        m = xp.maximum(views[0], views[1])
+        m = xp.maximum(views[0], views[1], out=out)
         for v in views[2:]:
             xp.maximum(m, v, out=m)
         return m, None
     v0, v1 = views[0], views[1]
     arg = (v1 > v0).view(xp.uint8)
-    m = xp.maximum(v0, v1)
+    m = xp.maximum(v0, v1, out=out)
     for t in range(2, len(views)):
         v = views[t]
         # an update sets arg to t, larger than any earlier offset: arg = max(arg, t·[v > m])
@@ -206,12 +226,19 @@ def _max_tiles(x, geom: _Geom, need_arg: bool):
     (kh, kw), (Ho, Wo) = geom.k, geom.out
     N, C = x.shape[:2]
     x6 = x.reshape(N, C, Ho, kh, Wo, kw)
+    scratch = None
+    if kw > 1 and kh > 1:  # the row maxima are scratch: from the workspace, in x's layout
+        if channels_last(x):
+            scratch = _take((N, Ho, kh, Wo, C), x.dtype).transpose(0, 4, 1, 2, 3)
+        else:
+            scratch = _take((N, C, Ho, kh, Wo), x.dtype)
     if kw > 1:
-        mj, cj = _running_max([x6[..., j] for j in range(kw)], need_arg)  # (N, C, Ho, kh, Wo)
+        mj, cj = _running_max([x6[..., j] for j in range(kw)], need_arg, out=scratch)  # (N, C, Ho, kh, Wo)
     else:
         mj, cj = x6[..., 0], (xp.zeros(x6.shape[:5], dtype=xp.uint8) if need_arg else None)
     if kh > 1:
         m, ci = _running_max([mj[:, :, :, i] for i in range(kh)], need_arg)  # (N, C, Ho, Wo)
+        _give(scratch)
     else:
         m, ci = mj[:, :, :, 0].copy(order="K"), (xp.zeros(mj[:, :, :, 0].shape, dtype=xp.uint8) if need_arg else None)
     if not need_arg:
@@ -238,6 +265,20 @@ class MaxPoolScatter(Function):
         self.arg, self.geom = arg, geom
         n = geom.k[0] * geom.k[1]
         g = _same_layout(g, arg)
+        if geom.tiles:  # every input position is written once: fill the gradient batch-chunk by chunk
+            N, C = g.shape[:2]
+            cl = channels_last(arg)
+            H, W = geom.hw
+            gx = xp.empty((N, H, W, C), dtype=g.dtype).transpose(0, 3, 1, 2) if cl else xp.empty((N, C, H, W), dtype=g.dtype)
+            views = geom.views(gx)
+
+            def part(lo, hi):
+                gc, ac = g[lo:hi], arg[lo:hi]
+                for t in range(n):
+                    views[t][lo:hi] = gc * (ac == t)
+
+            for_chunks(part, N, gx.size)
+            return gx
         return geom.scatter((g * (arg == t) for t in range(n)), g.shape, g.dtype, channels_last(arg))
 
     def backward(self, h):

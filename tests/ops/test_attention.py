@@ -185,3 +185,32 @@ def test_errors(rng):
     with pytest.raises(ValueError, match="dropout"):
         F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
     assert sj.nn.functional.scaled_dot_product_attention is sj.ops.attention.scaled_dot_product_attention
+
+
+@pytest.mark.parametrize("kind", ["none", "bool", "float", "causal", "dropout"])
+def test_packed_attention_equals_separate(rng, kind):
+    """packed_attention(qkv) (the self-attention path of MultiheadAttention) gives the values and
+    gradients of scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]), also to second order."""
+    from shenjing.ops.attention import packed_attention
+
+    arr = rand(rng, 3, 2, 3, 5, 4)
+    m = rand(rng, 5, 5)
+    kw = {"none": {}, "bool": {"attn_mask": rng.random((2, 1, 5, 5)) < 0.7}, "float": {"attn_mask": m},
+          "causal": {"is_causal": True}, "dropout": {"dropout_p": 0.4}}[kind]
+    res = []
+    for packed in (True, False):
+        x = sj.tensor(arr, requires_grad=True)
+        mt = sj.tensor(m, requires_grad=True)
+        kws = {k: (mt if k == "attn_mask" and kind == "float" else sj.tensor(v) if isinstance(v, np.ndarray) else v)
+               for k, v in kw.items()}
+        sj.manual_seed(7)
+        out = packed_attention(x, **kws) if packed else F.scaled_dot_product_attention(x[0], x[1], x[2], **kws)
+        (g,) = sj.autograd.grad((out ** 3).sum(), x, create_graph=True)
+        (g ** 2).sum().backward()
+        res.append((out.detach().numpy(), g.detach().numpy(), x.grad.numpy(), None if mt.grad is None else mt.grad.numpy()))
+    assert res[0][0].transpose(0, 2, 1, 3).flags.c_contiguous  # merging the heads is a view
+    for a, b in zip(*res):
+        if b is None:
+            assert a is None
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

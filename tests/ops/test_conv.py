@@ -144,11 +144,15 @@ def test_conv2d_input_only_or_weight_only_grad(rng):
 
 
 def test_conv2d_big_col_is_recomputed(rng, monkeypatch):
-    """When the im2col matrix is not kept (large layers), backward rebuilds it: same gradients."""
+    """When the im2col matrix is not kept (large layers), backward rebuilds it: same gradients; the
+    same with the input gradient computed in chunks of offsets."""
     from shenjing.ops import conv as C
 
     monkeypatch.setattr(C, "KEEP_COL_BYTES", 0)
+    monkeypatch.setattr(C, "IGRAD_CHUNK_BYTES", 1)  # and the input gradient's GEMMs one offset at a time
     check(lambda m, x, w: (F if m is sj else TF).conv2d(x, w, padding=1), rand(rng, 2, 3, 5, 5), rand(rng, 2, 3, 3, 3))
+    check(lambda m, x, w, b: (F if m is sj else TF).conv2d(x, w, b, stride=2, groups=3), rand(rng, 2, 6, 7, 7),
+          rand(rng, 3, 2, 3, 3), rand(rng, 3))
 
 
 # ------------------------------------------------------------------ conv1d
@@ -351,3 +355,21 @@ def test_conv_errors_name_the_op_and_shapes(rng):
         F.conv2d(x, w.float())
     with pytest.raises(ValueError, match="output padding"):
         F.conv_transpose2d(sj.tensor(rand(rng, 1, 2, 3, 3)), sj.tensor(rand(rng, 2, 2, 3, 3)), stride=2, output_padding=2)
+
+
+def test_kernels_split_over_threads(rng, monkeypatch):
+    """The NumPy work of conv and pooling split over threads (batch chunks) gives the same results."""
+    from shenjing.ops import parallel
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL", 1)
+    old = parallel.get_num_threads()
+    parallel.set_num_threads(3)
+    try:
+        def net(m, x, w1, w2):
+            f = F if m is sj else TF
+            h = f.max_pool2d(f.conv2d(x, w1, padding=1).relu(), 2)
+            return f.conv2d(h, w2, padding=1, stride=(1, 2)), f.conv2d(x[:, :1], w1[:, :1], padding=1)
+
+        check(net, rand(rng, 5, 2, 6, 20), rand(rng, 4, 2, 3, 3), rand(rng, 3, 4, 3, 3))
+    finally:
+        parallel.set_num_threads(old)

@@ -96,7 +96,7 @@ def run(ctx) -> dict:
     import shenjing as sj
     from shenjing.data import toy
 
-    width, epochs = (100, 1000) if ctx.quick else (200, 4000)
+    width, epochs = (64, 600) if ctx.quick else (200, 4000)
     x, y = toy.sine(40, low=-1.0, high=1.0, freq=math.pi / 2)
     x, y = x.double(), y.double()
     res = {}

@@ -26,6 +26,7 @@ import math
 
 from ...backend import xp
 from ..core import experiment
+from .vectorisation import single_threaded_blas
 
 
 def _hand_module():
@@ -208,8 +209,9 @@ def run(ctx) -> dict:
     restarts = 8 if ctx.quick else 24
     steps = 2500 if ctx.quick else 5000
     Xva_s, Yva_s = std_x(X[va]), sj.tensor((y[va] - ym) / ys, dtype=sj.float64)
-    hand_w, val_h = _train_restarts(HAND_MASK, Xtr_s, Ytr_s, Xva_s, Yva_s, restarts, steps, ctx.rng)
-    (W1, b1, W2, b2), val_d = _train_restarts(xp.ones((3, 4)), Xtr_s, Ytr_s, Xva_s, Yva_s, restarts, steps, ctx.rng)
+    with single_threaded_blas():  # small matrices: a contended BLAS thread pool only slows them down
+        hand_w, val_h = _train_restarts(HAND_MASK, Xtr_s, Ytr_s, Xva_s, Yva_s, restarts, steps, ctx.rng)
+        (W1, b1, W2, b2), val_d = _train_restarts(xp.ones((3, 4)), Xtr_s, Ytr_s, Xva_s, Yva_s, restarts, steps, ctx.rng)
     hand = Hand(theta_from_masked(*hand_w))
     with sj.no_grad():
         dense[0].weight.copy_(sj.tensor(W1, dtype=sj.float64))

@@ -360,6 +360,7 @@ def run(ctx) -> dict:
                   "sawtooth has 2^K and the zig-zag (D ≥ 3) (D+1)^K pieces and regions, more than any shallow net "
                   "with as many parameters for K ≥ 3; the grid count of random 2-D nets equals that of their line "
                   "arrangement in the box (1 + lines + intersections) for ≥ 75 % of them and never exceeds it (a "
-                  "region thinner than a grid cell can be missed), and is ≤ Zaslavsky's bound, attained in general position; bias-free nets satisfy f(αx) = αf(x) "
-                  "to 1e-12 (relative) while biased ones miss by > 1e-3.",
+                  "region thinner than a grid cell can be missed), and is ≤ Zaslavsky's bound, attained in general "
+                  "position; "
+                  "bias-free nets satisfy f(αx) = αf(x) to 1e-12 (relative) while biased ones miss by > 1e-3.",
     }

@@ -25,6 +25,7 @@ import math
 
 from ...backend import xp
 from ..core import experiment
+from .vectorisation import single_threaded_blas
 
 
 def _parallel_module():
@@ -120,7 +121,8 @@ def run(ctx) -> dict:
         for aname, act in acts.items():
             # `restarts` independent nets per width; the one with the lowest training loss is kept
             model = Parallel(widths * restarts, act, ctx.rng)
-            _train(model, x_train, y_train, steps, lr=0.02 if aname != "quadratic z²" else 0.01)
+            with single_threaded_blas():  # small matrices: a contended BLAS thread pool only slows them down
+                _train(model, x_train, y_train, steps, lr=0.02 if aname != "quadratic z²" else 0.01)
             with sj.no_grad():
                 pred_tr = model(sj.tensor(x_train[:, None], dtype=sj.float64)).numpy()
                 pred_all = model(sj.tensor(x_test[:, None], dtype=sj.float64)).numpy()
