@@ -25,8 +25,6 @@ import argparse
 import gc
 import json
 import os
-import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,15 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import environment, measure, module_step, set_threads  # noqa: E402
 
 import shenjing as sj  # noqa: E402
 import shenjing.optim  # noqa: E402,F401
-from shenjing.ops.parallel import set_num_threads as set_sj_threads  # noqa: E402
-
-try:  # NumPy's BLAS thread pool (OpenBLAS) is set to the same size as torch's
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_info = threadpool_limits = None
 
 B = 128
 LR, MU = 0.01, 0.9
@@ -53,34 +46,6 @@ FC = ((3136, 128), (128, 10))
 
 
 # ------------------------------------------------------------------ timing
-
-
-def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5) -> dict:
-    """Per-call seconds of each callable: ``warmup`` calls, then ``repeats`` timed calls in
-    ``rounds`` blocks, the callables taking turns block by block (each block after one untimed
-    call, so that the other framework's thread pool has gone quiet)."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    samples: dict = {name: [] for name in fns}
-    rounds = max(1, min(rounds, repeats))
-    for r in range(rounds):
-        n = repeats // rounds + (1 if r < repeats % rounds else 0)
-        for name, fn in fns.items():
-            fn()
-            for _ in range(n):
-                t0 = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - t0)
-    return {name: {"median_ms": 1e3 * statistics.median(s), "min_ms": 1e3 * min(s), "repeats": len(s)}
-            for name, s in samples.items()}
-
-
-def set_threads(n: int):
-    """torch's intra-op pool, NumPy's BLAS pool and shenjing's kernel threads all to ``n``."""
-    torch.set_num_threads(n)
-    set_sj_threads(n)
-    return threadpool_limits(limits=n) if threadpool_limits is not None else None
 
 
 # ------------------------------------------------------------------ the model
@@ -121,20 +86,8 @@ def make_step(lib, weights: dict, batches: list):
     else:
         model.load_state_dict({k: v.copy() for k, v in weights.items()})
     opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=MU)
-    loss_fn = lib.nn.CrossEntropyLoss()
     data = [(lib.tensor(x), lib.tensor(y)) for x, y in batches]
-    state = {"i": 0}
-
-    def step():
-        x, y = data[state["i"] % len(data)]
-        state["i"] += 1
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, model
+    return module_step(model, lib.nn.CrossEntropyLoss(), opt, data), model
 
 
 def check_losses(weights, batches, steps: int = 5) -> dict:
@@ -254,23 +207,6 @@ def op_cases(lib):
 
 
 # ------------------------------------------------------------------ environment and main
-
-
-def environment(threads) -> dict:
-    info = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            k, _, v = line.partition(":")
-            info.setdefault(k.strip(), v.strip())
-    except OSError:
-        pass
-    cpu = info.get("model name", platform.processor() or "?")
-    blas = []
-    if threadpool_info is not None:
-        blas = [{k: d.get(k) for k in ("internal_api", "version", "num_threads", "architecture")} for d in threadpool_info()]
-    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu, "logical_cpus": os.cpu_count(), "threads": threads,
-            "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__, "blas": blas,
-            "loadavg": os.getloadavg()}
 
 
 HDR = f"{'':<34} {'sj med ms':>10} {'sj min ms':>10} {'pt med ms':>10} {'pt min ms':>10} {'med':>7} {'min':>7}"

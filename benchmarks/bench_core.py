@@ -8,7 +8,9 @@
 (b) one training step of the MLP 784-512-512-10 (batch 128) of SPEC section 6, written with raw
     tensor ops (x @ W.T + b, relu, logsumexp - gather cross-entropy, backward, hand-written
     SGD-momentum update under no_grad). The step is one function run unchanged on both frameworks
-    (same weights, same data), and the script checks that their losses agree before timing.
+    (same weights, same data), and the script checks that their losses agree before timing;
+(c) the same step built from modules: ``nn.Sequential(nn.Linear, nn.ReLU, ...)``,
+    ``nn.CrossEntropyLoss`` and ``optim.SGD(momentum=0.9)`` (issue 3's workload), also checked.
 
 Each measurement is warmed up, then timed ``repeats`` times (the frameworks interleaved, so drift
 hits both); the table shows the median and the minimum per call and the shenjing/torch ratio.
@@ -22,68 +24,19 @@ import argparse
 import gc
 import json
 import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import environment, measure, module_step, set_threads  # noqa: E402
 
 import shenjing as sj  # noqa: E402
 
-try:  # NumPy's BLAS thread pool (OpenBLAS) is set to the same size as torch's
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_info = threadpool_limits = None
-
 B, SIZES = 128, (784, 512, 512, 10)
 LR, MU = 0.01, 0.9
-
-
-# ------------------------------------------------------------------ timing
-
-
-def measure(fns: dict, repeats: int, warmup: int, target_s: float, inner: int | None = None, rounds: int = 5) -> dict:
-    """Time each callable: ``warmup`` calls, then ``repeats`` samples of ``inner`` calls each (by
-    default chosen so that a sample takes about ``target_s``). Per-call seconds per sample.
-
-    The samples are taken in ``rounds`` blocks, the callables taking turns block by block, so that
-    slow drift of the machine hits every callable alike; within a block one callable runs alone
-    (after two untimed calls), because alternating call by call lets the thread pools of NumPy's
-    BLAS and of torch, each spinning after its own work, steal the cores from each other."""
-    inners = {}
-    for name, fn in fns.items():
-        for _ in range(warmup):
-            fn()
-        if inner is None:
-            t0 = time.perf_counter()
-            n = 0
-            while time.perf_counter() - t0 < target_s / 4:
-                fn()
-                n += 1
-            per = (time.perf_counter() - t0) / n
-            inners[name] = max(1, int(target_s / per))
-        else:
-            inners[name] = inner
-    samples = {name: [] for name in fns}
-    rounds = max(1, min(rounds, repeats))
-    for r in range(rounds):
-        n = repeats // rounds + (1 if r < repeats % rounds else 0)
-        for name, fn in fns.items():
-            k = inners[name]
-            fn()
-            fn()
-            for _ in range(n):
-                t0 = time.perf_counter()
-                for _ in range(k):
-                    fn()
-                samples[name].append((time.perf_counter() - t0) / k)
-    return {name: {"median_ms": 1e3 * statistics.median(s), "min_ms": 1e3 * min(s), "repeats": len(s),
-                   "calls_per_sample": inners[name]} for name, s in samples.items()}
 
 
 # ------------------------------------------------------------------ (a) per-op overhead
@@ -180,6 +133,18 @@ def make_mlp(lib, weights, batches):
     return step, params
 
 
+def make_nn_mlp(lib, weights, batches):
+    """The step from modules: nn.Linear/nn.ReLU, nn.CrossEntropyLoss, optim.SGD(momentum=0.9)."""
+    nn = lib.nn
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    with lib.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(lib.tensor(w))
+    opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=MU)
+    data = [(lib.tensor(x), lib.tensor(y)) for x, y in batches]
+    return module_step(model, nn.CrossEntropyLoss(), opt, data), list(model.parameters())
+
+
 def numpy_mlp_step(weights, batches):
     """The whole step hand-written in NumPy (the practical floor for a NumPy-backed engine)."""
     W1, b1, W2, b2, W3, b3 = (w.copy() for w in weights)
@@ -251,10 +216,10 @@ def mlp_flops() -> dict:
     return {"forward": fwd, "nominal_step": 3 * fwd, "executed_step": fwd + bwd_executed}
 
 
-def check_losses(weights, batches, steps: int = 5) -> dict:
+def check_losses(weights, batches, steps: int = 5, make=make_mlp) -> dict:
     """Run the step on both frameworks from the same weights and data; losses and weights must agree."""
-    s_step, s_params = make_mlp(sj, weights, batches)
-    t_step, t_params = make_mlp(torch, weights, batches)
+    s_step, s_params = make(sj, weights, batches)
+    t_step, t_params = make(torch, weights, batches)
     s_losses, t_losses = [], []
     for _ in range(steps):
         s_losses.append(s_step().item())
@@ -264,36 +229,6 @@ def check_losses(weights, batches, steps: int = 5) -> dict:
     ok = loss_err < 1e-4 and w_err < 1e-4
     return {"steps": steps, "shenjing": s_losses, "torch": t_losses, "max_rel_loss_diff": loss_err,
             "max_abs_weight_diff": w_err, "agree": ok}
-
-
-# ------------------------------------------------------------------ environment
-
-
-def environment(threads: int) -> dict:
-    cpu = platform.processor() or "?"
-    info = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            k, _, v = line.partition(":")
-            info.setdefault(k.strip(), v.strip())
-    except OSError:
-        pass
-    if "model name" in info:
-        cpu = f"{info['model name']} (family {info.get('cpu family', '?')}, model {info.get('model', '?')})"
-    torch_cfg = torch.__config__.show()
-    torch_blas = next((part.split("=", 1)[1] for part in torch_cfg.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "?")
-    blas = []
-    if threadpool_info is not None:
-        blas = [{k: d.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer", "architecture", "filepath")}
-                for d in threadpool_info()]
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "cpu": cpu, "logical_cpus": os.cpu_count(), "threads": threads,
-        "python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-        "torch_blas": torch_blas, "blas": blas,
-        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                                           "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
-    }
 
 
 # ------------------------------------------------------------------ main
@@ -307,12 +242,6 @@ def fmt_row(name, s, t, extra=""):
 
 
 HDR = f"{'':<30} {'sj med ms':>10} {'sj min ms':>10} {'pt med ms':>10} {'pt min ms':>10} {'med':>8} {'min':>8}"
-
-
-def set_threads(n: int):
-    """torch's intra-op pool and NumPy's BLAS pool to ``n`` threads (returns the BLAS limiter)."""
-    torch.set_num_threads(n)
-    return threadpool_limits(limits=n) if threadpool_limits is not None else None
 
 
 def run_per_op(args, repeats: int) -> dict:
@@ -336,19 +265,24 @@ def run_per_op(args, repeats: int) -> dict:
 def run_mlp(args, weights, batches, repeats: int) -> dict:
     s_step, _ = make_mlp(sj, weights, batches)
     t_step, _ = make_mlp(torch, weights, batches)
-    fns = {"shenjing": s_step, "torch": t_step, "numpy_step": numpy_mlp_step(weights, batches),
+    s_nn, _ = make_nn_mlp(sj, weights, batches)
+    t_nn, _ = make_nn_mlp(torch, weights, batches)
+    fns = {"shenjing": s_step, "torch": t_step, "shenjing_nn": s_nn, "torch_nn": t_nn, "numpy_step": numpy_mlp_step(weights, batches),
            "numpy_blas_floor": blas_floor("numpy"), "torch_blas_floor": blas_floor("torch")}
     gc.collect()
     m = measure(fns, repeats=repeats, warmup=10 if args.quick else 30, target_s=0, inner=1, rounds=20)
     flops = mlp_flops()
     m["ratio_median"] = m["shenjing"]["median_ms"] / m["torch"]["median_ms"]
     m["ratio_min"] = m["shenjing"]["min_ms"] / m["torch"]["min_ms"]
+    m["nn_ratio_median"] = m["shenjing_nn"]["median_ms"] / m["torch_nn"]["median_ms"]
+    m["nn_ratio_min"] = m["shenjing_nn"]["min_ms"] / m["torch_nn"]["min_ms"]
     m["flops"] = flops
     for k in fns:
         m[k]["gflops_nominal"] = flops["nominal_step"] / (m[k]["median_ms"] * 1e-3) / 1e9
         m[k]["gflops_executed"] = flops["executed_step"] / (m[k]["median_ms"] * 1e-3) / 1e9
     print(HDR)
     print(fmt_row("MLP train step", m["shenjing"], m["torch"]))
+    print(fmt_row("MLP step, nn modules + optim", m["shenjing_nn"], m["torch_nn"]))
     print(f"{'':<30} {'med ms':>10} {'min ms':>10} {'GFLOP/s':>10} {'(exec.)':>8} {'x floor':>8}")
     floor = m["numpy_blas_floor"]["median_ms"]
     for k, label in (("shenjing", "shenjing step"), ("torch", "torch step"), ("numpy_step", "hand-written NumPy step"),
@@ -357,6 +291,7 @@ def run_mlp(args, weights, batches, repeats: int) -> dict:
         print(f"{label:<30} {r['median_ms']:>10.3f} {r['min_ms']:>10.3f} {r['gflops_nominal']:>10.1f} "
               f"{r['gflops_executed']:>8.1f} {r['median_ms'] / floor:>7.2f}x")
     print(f"MLP step ratio shenjing/torch: {m['ratio_median']:.3f}x (median), {m['ratio_min']:.3f}x (min); target <= 1.15x")
+    print(f"nn-module step ratio: {m['nn_ratio_median']:.3f}x (median), {m['nn_ratio_min']:.3f}x (min); target <= 1.15x")
     return m
 
 
@@ -397,11 +332,15 @@ def main(argv=None) -> int:
     batches = make_batches(8)
     check = check_losses(weights, batches)
     results["loss_check"] = check
+    nn_check = check_losses(weights, batches, make=make_nn_mlp)
+    results["nn_loss_check"] = nn_check
     print(f"\n(b) MLP {'-'.join(map(str, SIZES))}, batch {B}, SGD momentum {MU}, lr {LR}")
     print("loss check (5 steps, same weights and data): "
           + ", ".join(f"{a:.6f}/{b:.6f}" for a, b in zip(check["shenjing"], check["torch"]))
           + f"  max rel diff {check['max_rel_loss_diff']:.2e}, weights max |diff| {check['max_abs_weight_diff']:.2e}"
           + ("  OK" if check["agree"] else "  MISMATCH"))
+    print(f"nn-module step check: max rel loss diff {nn_check['max_rel_loss_diff']:.2e}, weights max |diff| "
+          f"{nn_check['max_abs_weight_diff']:.2e}" + ("  OK" if nn_check["agree"] else "  MISMATCH"))
     flops = mlp_flops()
     print(f"matmul FLOPs per step: forward {flops['forward'] / 1e6:.1f} M; GFLOP/s below count the nominal step "
           f"(3x forward = {flops['nominal_step'] / 1e6:.1f} M), '(exec.)' the {flops['executed_step'] / 1e6:.1f} M "

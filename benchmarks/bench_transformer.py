@@ -22,25 +22,18 @@ import argparse
 import gc
 import json
 import os
-import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from common import environment, measure, module_step, set_threads  # noqa: E402
 
 import shenjing as sj  # noqa: E402
 import shenjing.nn  # noqa: E402,F401
 import shenjing.optim  # noqa: E402,F401
-
-try:
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_info = threadpool_limits = None
 
 D, H, L, N, FF = 128, 4, 64, 32, 2048
 LR, MU = 0.01, 0.9
@@ -57,14 +50,7 @@ def make_step(lib, state, data, dropout: float = 0.0):
     layer = make_layer(lib, state, dropout)
     opt = lib.optim.SGD(layer.parameters(), lr=LR, momentum=MU)
     x, y = (lib.tensor(a) for a in data)
-
-    def step():
-        out = layer(x)
-        loss = ((out - y) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return out, loss
+    step = module_step(layer, lib.nn.MSELoss(), opt, [(x, y)])
 
     def forward():
         with lib.no_grad():
@@ -74,12 +60,12 @@ def make_step(lib, state, data, dropout: float = 0.0):
 
 
 def check(state, data, steps: int = 3) -> dict:
-    s_step, _, s_layer = make_step(sj, state, data)
-    t_step, _, t_layer = make_step(torch, state, data)
+    s_step, s_fwd, s_layer = make_step(sj, state, data)
+    t_step, t_fwd, t_layer = make_step(torch, state, data)
     out_diff, losses = 0.0, []
     for _ in range(steps):
-        so, sl = s_step()
-        to, tl = t_step()
+        so, to = s_fwd(), t_fwd()
+        sl, tl = s_step(), t_step()
         out_diff = max(out_diff, float(np.abs(so.detach().numpy() - to.detach().numpy()).max()))
         losses.append((sl.item(), tl.item()))
     sp, tp = dict(s_layer.named_parameters()), dict(t_layer.named_parameters())
@@ -88,53 +74,6 @@ def check(state, data, steps: int = 3) -> dict:
     ok = out_diff < 1e-4 and w_diff < 1e-4 and loss_diff < 1e-4
     return {"steps": steps, "losses": losses, "max_abs_output_diff": out_diff, "max_rel_loss_diff": loss_diff,
             "max_abs_weight_diff": w_diff, "agree": ok}
-
-
-def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5) -> dict:
-    """Per-call seconds: ``warmup`` calls each, then ``repeats`` timed calls in ``rounds`` blocks,
-    the callables taking turns block by block (a block runs one callable alone: alternating call by
-    call lets the BLAS thread pools of NumPy and torch spin against each other)."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    samples = {name: [] for name in fns}
-    rounds = max(1, min(rounds, repeats))
-    for r in range(rounds):
-        n = repeats // rounds + (1 if r < repeats % rounds else 0)
-        for name, fn in fns.items():
-            fn()
-            for _ in range(n):
-                t0 = time.perf_counter()
-                fn()
-                samples[name].append(time.perf_counter() - t0)
-    return {name: {"median_ms": 1e3 * statistics.median(s), "min_ms": 1e3 * min(s), "repeats": len(s)}
-            for name, s in samples.items()}
-
-
-def environment(threads: int) -> dict:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    blas = []
-    if threadpool_info is not None:
-        blas = [f"{d.get('internal_api')} {d.get('version')} ({d.get('architecture')})" for d in threadpool_info()
-                if d.get("user_api") == "blas"]
-    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpu": cpu, "logical_cpus": os.cpu_count(),
-            "threads": threads, "python": platform.python_version(), "numpy": np.__version__,
-            "numpy_blas": blas, "torch": torch.__version__, "shenjing": sj.__version__}
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def run_rows(state, data, repeats: int, quick: bool, n: int) -> dict:
@@ -184,7 +123,8 @@ def main(argv=None) -> int:
 
     env = environment(max(threads))
     load0 = os.getloadavg()
-    print(f"shenjing {sj.__version__} vs torch {torch.__version__} | numpy {np.__version__} ({', '.join(env['numpy_blas']) or '?'})")
+    blas = ", ".join(f"{d['internal_api']} {d['version']}" for d in env["blas"]) or "?"
+    print(f"shenjing {sj.__version__} vs torch {torch.__version__} | numpy {np.__version__} ({blas})")
     print(f"{env['cpu']} | {env['logical_cpus']} logical CPUs | threads {', '.join(map(str, threads))} | Python {env['python']}")
     print(f"{env['date']} | load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
     print(f"TransformerEncoderLayer d_model {D}, {H} heads, dim_feedforward {FF}, sequence {L}, batch {N}, float32; "
@@ -197,8 +137,7 @@ def main(argv=None) -> int:
 
     results = {}
     for n in threads:
-        torch.set_num_threads(n)
-        with (threadpool_limits(limits=n) if threadpool_limits is not None else _nothing()):
+        with set_threads(n):
             results[str(n)] = run_rows(state, data, repeats, args.quick, n)
     load1 = os.getloadavg()
     print(f"load average at the end {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
-import shenjing as sj  # noqa: E402
 from shenjing.cli import _model_options  # noqa: E402
 from shenjing.train import load_checkpoint  # noqa: E402
 from shenjing.train.registry import build_model, build_task  # noqa: E402
-from shenjing.viz.attention import plot_attention  # noqa: E402
+from shenjing.viz.attention import sequence_attention_figure  # noqa: E402
+from shenjing.viz.plots import save_figure  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -37,28 +37,11 @@ def main(argv=None) -> int:
     task = build_task(cfg["dataset"], cfg, cfg.get("data"))
     model = build_model(cfg["model"], task.input_shape, task.num_classes, **_model_options(cfg))
     model.load_state_dict(load_checkpoint(ckpt)["model"])
-    model.eval()
     x, y = task.test.dataset[args.index]
-    x = x.reshape(1, -1)
-    maps = model.attention_maps(x)
-    with sj.no_grad():
-        pred = model(x).argmax(-1)[0].numpy()
-    pred = pred[len(pred) - y.shape[0]:]
-    layers = range(len(maps)) if args.layer is None else [args.layer % len(maps)]
-    names = task.classes
-    tokens = [names[int(t)] for t in x[0].numpy()]
-    shift = len(tokens) - len(pred)  # the prediction sits on the last positions (addition)
-    queries = [f"{tok} → {names[int(pred[i - shift])]}" if i >= shift else tok for i, tok in enumerate(tokens)]
-    weights = sj.cat([maps[li][0] for li in layers], 0)  # (layers·heads, L, L)
-    heads = maps[0].shape[1]
-    titles = [f"layer {li}, head {h}" for li in layers for h in range(heads)]
-    ok = bool((pred == y.numpy()).all())
-    title = (f"{cfg['dataset']}: attention weights of the trained Transformer\n"
-             f"input {' '.join(tokens)}  →  output {' '.join(names[int(p)] for p in pred)}"
-             f" ({'correct' if ok else 'wrong'})")
-    path = plot_attention(weights, tokens, args.out, query_tokens=queries, title=title, head_titles=titles,
-                          ylabel="query position: input → predicted output", cols=heads if len(titles) > heads else None)
-    print(f"attention map of test sequence {args.index} ({len(list(layers))} layer(s) × {heads} heads) -> {path}")
+    layers = None if args.layer is None else [args.layer]
+    fig = sequence_attention_figure(model, x, y, task.classes, name=cfg["dataset"], layers=layers)
+    path = save_figure(fig, args.out)
+    print(f"attention map of test sequence {args.index} -> {path}")
     return 0
 
 

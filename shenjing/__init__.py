@@ -197,6 +197,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 
 __version__ = "0.1.0"
 
+from . import nn, optim  # noqa: E402,F401  (sj.nn, sj.optim as torch.nn, torch.optim)
 from .nn.serialization import load, save  # noqa: E402  (after the core, which shenjing.nn uses)
 
 float = float32  # noqa: A001

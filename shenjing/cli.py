@@ -22,24 +22,12 @@ def _build_optimizer(name: str, params, lr: float, momentum: float, weight_decay
     return cls(params, lr=lr, weight_decay=weight_decay)
 
 
-def _value(text: str):
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
-
-
 def _model_options(cfg: dict) -> dict:
     """Options for the model builder: --hidden, --dropout and every --opt KEY=VALUE."""
+    from .train.registry import parse_options
+
     opts = {"hidden": [int(h) for h in str(cfg["hidden"]).split(",") if h], "dropout": cfg["dropout"]}
-    for item in cfg.get("opt") or []:
-        key, sep, val = item.partition("=")
-        if not sep:
-            raise ValueError(f"--opt expects KEY=VALUE, got {item!r}")
-        opts[key.replace("-", "_")] = _value(val)
-    return opts
+    return opts | parse_options(cfg.get("opt"))
 
 
 def _loss(task):
@@ -86,6 +74,12 @@ def cmd_train(args) -> int:
     plot_curves(history, out / "curves.png", title=f"{args.model} on {args.dataset}")
     if res["outputs"].ndim == 2:  # one label per sample: a confusion matrix
         plot_confusion(confusion_matrix(res["outputs"], res["targets"], task.num_classes), task.classes, out / "confusion.png")
+    if hasattr(model, "attention_maps"):  # a Transformer: the attention maps of the first test sequence
+        from .viz.attention import sequence_attention_figure
+        from .viz.plots import save_figure
+
+        x0, y0 = task.test.dataset[0]
+        save_figure(sequence_attention_figure(model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
     print(f"test {metric} {res[metric]:.4f}  test loss {res['loss']:.4f}  ({seconds:.1f} s of training) -> {out}")
     return 0
 
@@ -135,9 +129,12 @@ def cmd_info(args) -> int:
 
 
 def cmd_lab(args) -> int:
-    from .lab import build_report, load_all, run_experiment
+    from .lab import build_report, catalogue_markdown, load_all, run_experiment
 
     if args.lab_command == "list":
+        if args.markdown:
+            print(catalogue_markdown(), end="")
+            return 0
         exps = load_all()
         for e in exps.values():
             print(f"{e.id:26s} {e.title}  ({e.title_zh})  [{e.source}]")
@@ -191,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="the notes' demonstrations: list, run one, or build the report")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
-    lsub.add_parser("list", help="list the experiments (id, title, Chinese title, source)")
+    ls = lsub.add_parser("list", help="list the experiments (id, title, Chinese title, source)")
+    ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
     r = lsub.add_parser("run", help="run one experiment: figures (PNG) and result.json with the verdict")
     r.add_argument("id")
     for q in (r, lsub.add_parser("report", help="run every experiment and write one HTML page (report.html)")):

@@ -40,6 +40,16 @@ class Experiment:
 REGISTRY: dict[str, Experiment] = {}
 
 
+def single_threaded_blas():
+    """A context that runs NumPy's BLAS on one thread (threadpoolctl) while an experiment times things.
+
+    On a small shared machine a multi-threaded BLAS pool competing with other processes makes small
+    matrix products 3–10× slower and erratic; timings would then measure that."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def experiment(id: str, title: str, title_zh: str, source: str, claim: str):
     """Register ``run(ctx)`` as the lab experiment ``id``."""
 
@@ -101,6 +111,14 @@ def load_all() -> dict[str, Experiment]:
     for m in pkgutil.iter_modules(experiments.__path__):
         importlib.import_module(f"{experiments.__name__}.{m.name}")
     return {k: REGISTRY[k] for k in sorted(REGISTRY, key=lambda k: (ORDER.index(k) if k in ORDER else len(ORDER), k))}
+
+
+def catalogue_markdown() -> str:
+    """The bilingual list of experiments as a Markdown table (docs/lab.md carries it verbatim)."""
+    rows = ["| id | experiment | 实验 | source (seed §) | claim |", "|---|---|---|---|---|"]
+    for e in load_all().values():
+        rows.append(f"| `{e.id}` | {e.title} | {e.title_zh} | {e.source} | {e.claim} |".replace("\n", " "))
+    return "\n".join(rows) + "\n"
 
 
 def run_experiment(exp_id: str, out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 MODELS: dict[str, Callable] = {}
 DATASETS: dict[str, Callable] = {}
@@ -31,6 +32,26 @@ class Task:
     generators: list = field(default_factory=list)
     loss: Callable | None = None  # default: nn.CrossEntropyLoss()
     metrics: tuple = ("accuracy",)
+
+
+def _value(text: str) -> Any:
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def parse_options(items) -> dict:
+    """``--opt KEY=VALUE`` items as a dict: ints, floats, true/false, else strings; '-' in keys → '_'."""
+    out = {}
+    for item in items or []:
+        key, sep, val = str(item).partition("=")
+        if not sep:
+            raise ValueError(f"--opt expects KEY=VALUE, got {item!r}")
+        out[key.replace("-", "_")] = _value(val)
+    return out
 
 
 def register_model(name: str):

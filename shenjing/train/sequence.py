@@ -25,27 +25,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from .registry import Task, register_dataset, register_model
+from .registry import Task, parse_options, register_dataset, register_model
 
 __all__ = ["SequenceCrossEntropyLoss", "sequence_accuracy", "token_accuracy", "sequence_task"]
-
-
-def _value(text: str) -> Any:
-    for conv in (int, float):
-        try:
-            return conv(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
-
-
-def _options(cfg: dict) -> dict:
-    """The ``--opt KEY=VALUE`` items of a CLI config as a dict."""
-    out = {}
-    for item in cfg.get("opt") or []:
-        key, _, val = str(item).partition("=")
-        out[key.replace("-", "_")] = _value(val)
-    return out
 
 
 def _align(out, y):
@@ -92,7 +74,7 @@ def sequence_task(name: str, cfg: dict, root=None) -> Task:
     from ..data import DataLoader, TensorDataset, toy
     from ..random import Generator
 
-    opts = _options(cfg)
+    opts = parse_options(cfg.get("opt"))
     seed = int(cfg.get("seed", 0))
     n_train = int(cfg.get("subset") or opts.get("train_size", 50000))
     n_val = min(int(cfg.get("val_size", 5000) or 0), 5000)

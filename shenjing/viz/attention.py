@@ -8,7 +8,7 @@ from pathlib import Path
 from ..backend import xp
 from .plots import _plt, save_figure
 
-__all__ = ["plot_attention"]
+__all__ = ["attention_figure", "plot_attention", "sequence_attention_figure"]
 
 
 def _array(weights):
@@ -16,11 +16,11 @@ def _array(weights):
     return xp.asarray(a, dtype=xp.float64)
 
 
-def plot_attention(weights, tokens: Sequence, path: str | Path, query_tokens: Sequence | None = None,
-                   title: str = "Attention weights", head_titles: Sequence[str] | None = None,
-                   annotate: bool | None = None, xlabel: str = "key position (attended token)",
-                   ylabel: str = "query position (token)", cols: int | None = None) -> Path:
-    """Save a heat map of attention weights (注意力权重) as PNG.
+def attention_figure(weights, tokens: Sequence, query_tokens: Sequence | None = None, title: str = "Attention weights",
+                     head_titles: Sequence[str] | None = None, annotate: bool | None = None,
+                     xlabel: str = "key position (attended token)", ylabel: str = "query position (token)",
+                     cols: int | None = None):
+    """A matplotlib figure with a heat map of attention weights (注意力权重).
 
     ``weights`` is (L, S) or (H, L, S) (one panel per head, e.g. a layer's ``attn_weights[i]``);
     row i holds α of query i over the keys, so each row sums to 1. ``tokens`` label the keys (x
@@ -71,4 +71,49 @@ def plot_attention(weights, tokens: Sequence, path: str | Path, query_tokens: Se
     cax = fig.add_axes((0.92, 0.15, 0.015, 0.65))
     fig.colorbar(im, cax=cax, label="attention weight α")
     fig.suptitle(title, fontsize=12)
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_attention(weights, tokens: Sequence, path: str | Path, query_tokens: Sequence | None = None,
+                   title: str = "Attention weights", head_titles: Sequence[str] | None = None,
+                   annotate: bool | None = None, xlabel: str = "key position (attended token)",
+                   ylabel: str = "query position (token)", cols: int | None = None) -> Path:
+    """Save :func:`attention_figure` of ``weights`` as PNG at ``path``."""
+    return save_figure(attention_figure(weights, tokens, query_tokens, title, head_titles, annotate, xlabel, ylabel, cols),
+                       path)
+
+
+def sequence_attention_figure(model, x, y, classes: Sequence[str], name: str = "sequence task", layers=None):
+    """The attention maps of a token-sequence model with ``attention_maps`` (e.g.
+    ``nn.SequenceTransformer``) on one sequence: every head of every layer (or of ``layers``), rows
+    = query positions labelled "input → predicted output", columns = the input tokens.
+
+    ``x`` (L,) input tokens, ``y`` (L_y,) the target (aligned with the last L_y positions, as the
+    sequence tasks of ``shenjing train`` do); ``classes`` names the tokens."""
+    from ..autograd.grad_mode import no_grad
+
+    x = x.reshape(1, -1)
+    maps = model.attention_maps(x)
+    was = model.training
+    model.eval()
+    with no_grad():
+        pred = model(x).argmax(-1)[0].numpy()
+    model.train(was)
+    target = y.numpy() if hasattr(y, "numpy") else xp.asarray(y)
+    pred = pred[len(pred) - target.shape[0]:]
+
+    def label(t) -> str:
+        return str(classes[int(t)]) if int(t) < len(classes) else str(int(t))
+
+    tokens = [label(t) for t in x[0].numpy()]
+    shift = len(tokens) - len(pred)  # the prediction sits on the last positions (addition)
+    queries = [f"{tok} → {label(pred[i - shift])}" if i >= shift else tok for i, tok in enumerate(tokens)]
+    layers = range(len(maps)) if layers is None else [li % len(maps) for li in layers]
+    weights = xp.concatenate([_array(maps[li][0]) for li in layers], 0)  # (layers·heads, L, L)
+    heads = maps[0].shape[1]
+    titles = [f"layer {li}, head {h}" for li in layers for h in range(heads)]
+    ok = bool((pred == target).all())
+    title = (f"{name}: attention weights of the trained Transformer\n"
+             f"input {' '.join(tokens)}  →  output {' '.join(label(p) for p in pred)} ({'correct' if ok else 'wrong'})")
+    return attention_figure(weights, tokens, queries, title, titles, ylabel="query position: input → predicted output",
+                            cols=heads if len(titles) > heads else None)

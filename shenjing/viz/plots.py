@@ -30,10 +30,12 @@ def save_figure(fig, path: str | Path) -> Path:
 
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "Learning curves") -> Path:
-    """Loss (left) and accuracy (right, when logged) per epoch for training and validation."""
+    """Loss (left) and each logged metric (accuracy, ...; right) per epoch for training and validation."""
     plt = _plt()
     epochs = [row["epoch"] for row in history]
-    metric_keys = [k for k in ("accuracy",) if any(f"val_{k}" in r or f"train_{k}" in r for r in history)]
+    # every logged metric (train_X / val_X other than the loss): accuracy, sequence_accuracy, mean_iou, ...
+    metric_keys = list(dict.fromkeys(k.split("_", 1)[1] for r in history for k in r
+                                     if k.startswith(("train_", "val_")) and k not in ("train_loss", "val_loss")))
     fig, axes = plt.subplots(1, 1 + len(metric_keys), figsize=(5.5 * (1 + len(metric_keys)), 4), squeeze=False)
     ax = axes[0][0]
     for key, label in (("train_loss", "training"), ("val_loss", "validation")):
@@ -55,6 +57,7 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "Learning cu
     for ax in axes[0]:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
+    fig.tight_layout()
     return save_figure(fig, path)
 
 

@@ -43,3 +43,13 @@ def test_report_is_one_self_contained_page(tmp_path):
 def test_unknown_experiment_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown lab experiment"):
         run_experiment("no-such-thing", tmp_path)
+
+
+def test_docs_list_every_experiment():
+    """docs/lab.md carries the bilingual catalogue exactly as `shenjing lab list --markdown` prints it."""
+    from pathlib import Path
+
+    from shenjing.lab import catalogue_markdown
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "lab.md").read_text(encoding="utf-8")
+    assert catalogue_markdown() in doc, "docs/lab.md is out of date: regenerate its table with `shenjing lab list --markdown`"

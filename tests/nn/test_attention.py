@@ -229,6 +229,13 @@ def test_mha_train_mode_dropout_zero_equals_eval_and_torch_fast_path(rng):
         os_, ws = s(*(sj.tensor(x),) * 3, key_padding_mask=sj.tensor(kpm))
     close(os_, ot, "eval output")
     close(ws, wt, "eval weights")
+    s.train()  # dropout 0 in train mode: the same numbers, and the gradients of torch's train mode
+    with sj.no_grad():
+        os2, ws2 = s(*(sj.tensor(x),) * 3, key_padding_mask=sj.tensor(kpm))
+    np.testing.assert_array_equal(os2.numpy(), os_.numpy())
+    np.testing.assert_array_equal(ws2.numpy(), ws.numpy())
+    t.train()
+    run_mha(rng, s, t, x, x, x, key_padding_mask=kpm, need_weights=True, average_attn_weights=False)
 
 
 def test_mha_dropout(rng):

@@ -235,3 +235,4 @@ def test_cli_trains_the_transformer_on_sort(tmp_path):
     assert "test_sequence_accuracy" in metrics and "test_token_accuracy" in metrics
     assert metrics["test_token_accuracy"] > 0.5  # learning (chance is 0.1)
     assert (out / "curves.png").exists() and not (out / "confusion.png").exists()
+    assert (out / "attention.png").stat().st_size > 1000  # the attention maps of the first test sequence

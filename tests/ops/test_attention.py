@@ -74,6 +74,18 @@ def test_causal(rng, L, S):
           rand(rng, 2, 3, S, 6))
 
 
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"scale": 0.5}])
+def test_dropout_p_zero(rng, kw):
+    """dropout_p=0 (what eval mode passes) is the plain attention, also with a mask or a custom scale."""
+    check(lambda lib, q, k, v: sdpa(lib, q, k, v, dropout_p=0.0, **kw), rand(rng, 2, 3, 4, 8), rand(rng, 2, 3, 4, 8),
+          rand(rng, 2, 3, 4, 6))
+    mask = rng.random((4, 4)) < 0.7
+    mask[:, 0] = True
+    if not kw.get("is_causal"):
+        check(lambda lib, q, k, v, m: sdpa(lib, q, k, v, attn_mask=m, dropout_p=0.0, **kw), rand(rng, 2, 4, 8),
+              rand(rng, 2, 4, 8), rand(rng, 2, 4, 6), mask)
+
+
 def test_causal_equals_its_mask(rng):
     q, k, v = (sj.tensor(rand(rng, 2, 5, 4)) for _ in range(3))
     a = F.scaled_dot_product_attention(q, k, v, is_causal=True)

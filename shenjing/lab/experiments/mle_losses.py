@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
-from .vectorisation import single_threaded_blas
+from ..core import experiment, single_threaded_blas
 
 
 def _affine_fit(a, b):

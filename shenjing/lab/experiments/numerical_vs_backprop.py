@@ -21,8 +21,7 @@ from __future__ import annotations
 import time
 
 from ...backend import xp
-from ..core import experiment
-from .vectorisation import single_threaded_blas
+from ..core import experiment, single_threaded_blas
 
 
 def _tmin(fn, repeat=5):

@@ -24,8 +24,7 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
-from .vectorisation import single_threaded_blas
+from ..core import experiment, single_threaded_blas
 
 
 def _parallel_module():

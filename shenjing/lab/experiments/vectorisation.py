@@ -20,22 +20,8 @@ from __future__ import annotations
 import time
 
 from ...backend import xp
-from ..core import experiment
+from ..core import experiment, single_threaded_blas
 from .backprop_by_hand import algorithm4
-
-
-def single_threaded_blas():
-    """A context that runs BLAS on one thread while timing (threadpoolctl, when installed).
-
-    On a small shared machine a multi-threaded BLAS pool competing with other processes makes small
-    matrix products 3–10× slower and erratic; timings of loop vs batch would then measure that."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _tmin(fn, repeat):
