@@ -89,12 +89,21 @@ class EarlyStopping(Callback):
 
 
 class LRSchedulerCallback(Callback):
-    """Step a learning-rate scheduler once per epoch (ReduceLROnPlateau gets ``monitor``)."""
+    """Step a learning-rate scheduler once per epoch (ReduceLROnPlateau gets ``monitor``), or with
+    ``interval="step"`` once per update: update k + 1 uses the scheduler's lr(k)."""
 
-    def __init__(self, scheduler, monitor: str = "val_loss") -> None:
-        self.scheduler, self.monitor = scheduler, monitor
+    def __init__(self, scheduler, monitor: str = "val_loss", interval: str = "epoch") -> None:
+        if interval not in ("epoch", "step"):
+            raise ValueError(f"LRSchedulerCallback: interval must be 'epoch' or 'step', got {interval!r}")
+        self.scheduler, self.monitor, self.interval = scheduler, monitor, interval
+
+    def on_after_backward(self, trainer: Trainer) -> None:
+        if self.interval == "step" and trainer.global_step > 0:
+            self.scheduler.step()
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        if self.interval == "step":
+            return
         if type(self.scheduler).__name__ == "ReduceLROnPlateau":
             self.scheduler.step(logs[self.monitor])
         else:

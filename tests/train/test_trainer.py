@@ -10,7 +10,7 @@ import pytest
 import shenjing as sj
 from shenjing import nn, optim
 from shenjing.data import DataLoader, TensorDataset
-from shenjing.train import EarlyStopping, NonFiniteError, Trainer, load_checkpoint
+from shenjing.train import Callback, EarlyStopping, LRSchedulerCallback, NonFiniteError, Trainer, load_checkpoint
 
 RUN = Path(__file__).with_name("_run.py")
 
@@ -119,3 +119,32 @@ def test_early_stopping_restores_best_weights():
     assert es.stopped_epoch is not None
     for k, v in t.model.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), es.best_state[k])
+
+
+class _LrLog(Callback):
+    """Records the learning rate each update is about to use (after the other callbacks ran)."""
+
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def on_after_backward(self, trainer) -> None:
+        self.lrs.append(trainer.optimizer.param_groups[0]["lr"])
+
+
+@pytest.mark.parametrize("interval", ["epoch", "step"])
+def test_lr_scheduler_callback_interval(interval):
+    t, loader = _trainer()
+    sched = optim.lr_scheduler.CosineAnnealingLR(t.optimizer, T_max=36)
+    log = _LrLog()
+    t.callbacks = [LRSchedulerCallback(sched, interval=interval), log]
+    t.fit(loader, epochs=3)  # 12 updates per epoch
+    expected = [0.1 * (1 + math.cos(math.pi * k / 36)) / 2 for k in range(36)]
+    if interval == "epoch":
+        expected = [expected[e] for e in range(3) for _ in range(12)]
+    np.testing.assert_allclose(log.lrs, expected, rtol=1e-12)
+
+
+def test_lr_scheduler_callback_rejects_unknown_interval():
+    t, _ = _trainer()
+    with pytest.raises(ValueError, match="interval"):
+        LRSchedulerCallback(optim.lr_scheduler.StepLR(t.optimizer, 1), interval="batch")

@@ -91,17 +91,6 @@ class EvalEvery(Callback):
         self._eval(trainer)
 
 
-class StepScheduler(Callback):
-    """A Trainer callback stepping an lr scheduler once per update: update k + 1 uses the scheduler's lr(k)."""
-
-    def __init__(self, scheduler) -> None:
-        self.scheduler = scheduler
-
-    def on_after_backward(self, trainer) -> None:
-        if trainer.global_step > 0:
-            self.scheduler.step()
-
-
 def _feature_maps(model, image):
     """First conv layer's kernels (C, kh, kw) and its feature maps after conv → BN → ReLU on one image."""
     import shenjing as sj
@@ -130,7 +119,7 @@ def run(ctx) -> dict:
     from shenjing import nn, optim
     from shenjing.nn.utils import count_parameters
     from shenjing.optim.lr_scheduler import CosineAnnealingLR
-    from shenjing.train import Trainer
+    from shenjing.train import LRSchedulerCallback, Trainer
     from shenjing.train.registry import build_model
 
     n_train, n_test, epochs = (5000, 2000, 2) if ctx.quick else (None, None, 5)
@@ -158,7 +147,7 @@ def run(ctx) -> dict:
         model = build_model(reg, (1, 28, 28), 10, **opts)
         opt = optim.Adam(model.parameters(), lr=lr)
         cb = EvalEvery(test_loader, at)
-        sched = StepScheduler(CosineAnnealingLR(opt, T_max=total))
+        sched = LRSchedulerCallback(CosineAnnealingLR(opt, T_max=total), interval="step")
         trainer = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=[sched, cb], progress=False)
         t0 = time.perf_counter()
         hist = trainer.fit(loader(xtr, ytr, batch, shuffle=True, seed=ctx.seed), epochs=epochs)
