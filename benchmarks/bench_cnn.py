@@ -3,9 +3,9 @@
 
     python benchmarks/bench_cnn.py [--threads 1,2] [--repeats R] [--quick] [--json PATH]
 
-(a) per-op timings of conv2d and max_pool2d at the shapes of the SPEC §6 CNN (batch 128): forward
+(a) per-op timings of conv2d and max_pool2d at the shapes of the CNN (batch 128): forward
     under no_grad, and forward + backward;
-(b) one training step of the SPEC §6 LeNet-like CNN
+(b) one training step of the LeNet-like CNN
         conv(1→32, 3, pad 1) - ReLU - maxpool 2 - conv(32→64, 3, pad 1) - ReLU - maxpool 2 -
         Linear(3136→128) - ReLU - Linear(128→10),  batch 128, CrossEntropyLoss, SGD momentum 0.9,
     written once with ``lib.nn`` modules and run unchanged on both frameworks from identical weights

@@ -5,7 +5,7 @@
 
 (a) per-op overhead on 16x16 tensors: forward + backward of ``(a + b).sum()`` and ``(a @ b).sum()``
     with ``a, b`` requiring grad, and the same forwards under ``no_grad``;
-(b) one training step of the MLP 784-512-512-10 (batch 128) of SPEC section 6, written with raw
+(b) one training step of the MLP 784-512-512-10 (batch 128) , written with raw
     tensor ops (x @ W.T + b, relu, logsumexp - gather cross-entropy, backward, hand-written
     SGD-momentum update under no_grad). The step is one function run unchanged on both frameworks
     (same weights, same data), and the script checks that their losses agree before timing;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Transformer benchmark (SPEC §6): one TransformerEncoderLayer training step, shenjing vs PyTorch.
+"""Transformer benchmark : one TransformerEncoderLayer training step, shenjing vs PyTorch.
 
     python benchmarks/bench_transformer.py [--threads 1,2] [--repeats R] [--quick] [--json PATH]
 

@@ -1,4 +1,4 @@
-"""Train a 2-16-1 MLP on XOR with raw tensor ops and plain gradient descent (seed 000 §1.1, §1.5)."""
+"""Train a 2-16-1 MLP on XOR with raw tensor ops and plain gradient descent (Xu §1.1, §1.5)."""
 
 import shenjing as sj
 

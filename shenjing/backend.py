@@ -1,4 +1,4 @@
-"""The array backend (后端): every array call of shenjing goes through this module (SPEC §1).
+"""The array backend (后端): every array call of shenjing goes through this module.
 
 ``xp`` is the array module (NumPy now). Op code writes ``xp.exp(a)`` and never imports NumPy
 itself, so a CuPy backend is a change of this file only.

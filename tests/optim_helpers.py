@@ -75,7 +75,7 @@ def run(lib, name: str, kwargs: dict, steps: int = 50, groups=None, sign: float 
 
 
 def numpy_grads(params, X, Y):
-    """d mean((tanh(X W1 + b1) W2 + b2 − Y)²) / d(W1, b1, W2, b2), by hand (seed 002 §3)."""
+    """d mean((tanh(X W1 + b1) W2 + b2 − Y)²) / d(W1, b1, W2, b2), by hand (Zhao §3)."""
     W1, b1, W2, b2 = params
     h = np.tanh(X @ W1 + b1)
     out = h @ W2 + b2

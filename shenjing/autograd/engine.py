@@ -1,7 +1,7 @@
 """The backward pass (反向传播): reverse-mode traversal of the graph of Function nodes.
 
 Nodes are visited in reverse topological order; each node's output gradient is complete before its
-``backward`` runs (seed 002 §3, Algorithm 3: δ of layer l is finished before layer l−1).
+``backward`` runs (Zhao §3, Algorithm 3: δ of layer l is finished before layer l−1).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Function (运算节点): one differentiable operation, ``forward`` and ``backward`` side by side.
 
-In the spirit of the MulNode/AddNode objects of seed 001 五.III and DeZero's Function:
+In the spirit of the MulNode/AddNode objects of Wang 五.III and DeZero's Function:
 
 * ``forward(*arrays, **kw)`` computes on backend arrays and may keep what ``backward`` needs;
 * ``backward(grad)`` receives the gradient of the output as a Tensor and returns one Tensor (or

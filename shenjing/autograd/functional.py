@@ -9,7 +9,7 @@ The names and return conventions follow ``torch.autograd.functional``:
 * ``hvp(f, inputs, v)`` = Hv by double backward: Hv = ∇_θ (∇_θ f · v), never forming H.
 
 ``hessian_top_eigenvalue`` runs power iteration (幂迭代) on Hessian-vector products, which is how
-the curvature λ_max that bounds a stable learning rate η < 2/λ_max (seed 000 §1.10.3) is measured
+the curvature λ_max that bounds a stable learning rate η < 2/λ_max (Xu §1.10.3) is measured
 on a network with many parameters.
 """
 

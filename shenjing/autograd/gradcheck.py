@@ -1,7 +1,7 @@
-"""Gradient checking (梯度检验): backprop against central differences (seed 001 eq. 9).
+"""Gradient checking (梯度检验): backprop against central differences (Wang eq. 9).
 
 Central difference (f(x+ε) − f(x−ε)) / 2ε has error O(ε²); the notes' (f(x+ε) − f(x−ε)) / ε is
-twice the derivative (an erratum, SPEC §0).
+twice the derivative (an erratum, docs/SOURCES.md).
 """
 
 from __future__ import annotations

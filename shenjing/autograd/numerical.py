@@ -1,14 +1,14 @@
-"""Numerical differentiation (数值微分法, seed 001 五.III.1): finite differences vs backprop.
+"""Numerical differentiation (数值微分法, Wang 五.III.1): finite differences vs backprop.
 
 Three forms of the difference quotient for f′(x):
 
 * ``central``  (f(x+ε) − f(x−ε)) / 2ε — error O(ε²), the standard form (used by ``gradcheck``);
 * ``forward``  (f(x+ε) − f(x)) / ε    — error O(ε);
-* ``notes``    (f(x+ε) − f(x−ε)) / ε  — seed 001 eq. (9) as printed. **Erratum**: the quotient
-  spans a step of 2ε but divides by ε, so it converges to 2·f′(x), twice the derivative (SPEC §0
+* ``notes``    (f(x+ε) − f(x−ε)) / ε  — Wang eq. (9) as printed. **Erratum**: the quotient
+  spans a step of 2ε but divides by ε, so it converges to 2·f′(x), twice the derivative (docs/SOURCES.md
   lists it among the errata not to copy). It is provided only to show the factor-2 error.
 
-Seed 001 also notes the cost: one (or two) forward passes per parameter, O(N)·O(forward) ≈ O(N²)
+Wang also notes the cost: one (or two) forward passes per parameter, O(N)·O(forward) ≈ O(N²)
 for N parameters, against O(N) for one backward pass — ``numerical_grad`` counts its forward
 calls so that this can be measured.
 
@@ -39,7 +39,7 @@ def forward_difference(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> An
 
 
 def notes_difference(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
-    """(f(x+ε) − f(x−ε)) / ε, seed 001 eq. (9) as printed — **an erratum**: it tends to 2·f′(x).
+    """(f(x+ε) − f(x−ε)) / ε, Wang eq. (9) as printed — **an erratum**: it tends to 2·f′(x).
 
     The correct central difference divides by 2ε (:func:`central_difference`)."""
     return (f(x + eps) - f(x - eps)) / eps
@@ -80,11 +80,11 @@ def numerical_grad(f: Callable[[], Any], params: Iterable[Tensor] | Any, eps: fl
     ``lambda: loss_fn(model(x), y)``); ``params`` is an iterable of tensors or a Module (its
     ``parameters()``). Each element is perturbed in place under ``no_grad`` and restored.
     ``form`` is ``'central'`` (2 forward passes per element, error O(ε²)), ``'forward'`` (1 per
-    element plus 1, error O(ε)) or ``'notes'`` — seed 001 eq. (9), which divides the central
+    element plus 1, error O(ε)) or ``'notes'`` — Wang eq. (9), which divides the central
     difference by ε instead of 2ε and so returns **twice** the gradient (an erratum).
 
     Returns a list of float64 tensors shaped like the parameters; ``.forward_calls`` holds the
-    number of evaluations of ``f`` (seed 001: O(N) forward passes, O(N²) in all)."""
+    number of evaluations of ``f`` (Wang: O(N) forward passes, O(N²) in all)."""
     if form not in FORMS:
         raise ValueError(f"numerical_grad: form must be one of {FORMS}, got {form!r}")
     if eps <= 0:

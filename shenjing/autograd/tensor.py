@@ -17,7 +17,7 @@ class Tensor:
     """A multi-dimensional array that can record the operations applied to it (define-by-run).
 
     ``requires_grad`` leaves accumulate ``.grad`` in ``backward()``; results of operations carry
-    ``grad_fn``, the Function node that made them (seed 001 五.III's node objects).
+    ``grad_fn``, the Function node that made them (Wang 五.III's node objects).
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_vc", "_hooks", "_retain", "__weakref__")
@@ -234,7 +234,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (反向传播, seed 002 §3)."""
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (反向传播, Zhao §3)."""
         from .engine import run_backward
 
         run_backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)

@@ -1,4 +1,4 @@
-"""Data (数据, SPEC §4): datasets, mini-batch loading, transforms, Fashion-MNIST/MNIST and toy sets.
+"""Data (数据): datasets, mini-batch loading, transforms, Fashion-MNIST/MNIST and toy sets.
 
 ``from shenjing.data import DataLoader, TensorDataset`` mirrors ``torch.utils.data``;
 ``shenjing.data.toy`` holds the seeded toy generators, ``shenjing.data.transforms`` the transforms.

@@ -1,8 +1,8 @@
 """Mini-batches (小批量) for stochastic gradient descent: samplers, collation and ``DataLoader``.
 
-The API and the batching rules follow ``torch.utils.data``. Seed 003 §6.2: a batch (批次) is drawn
+The API and the batching rules follow ``torch.utils.data``. Fang §6.2: a batch (批次) is drawn
 without replacement (不放回), an epoch (轮) is one pass over all batches, and every epoch splits
-the data into batches anew (seed 002 §1, Algorithm 2: 小批量随机梯度下降).
+the data into batches anew (Zhao §1, Algorithm 2: 小批量随机梯度下降).
 
 Shuffling draws from a ``shenjing.Generator`` — the one given, one seeded with ``seed``, or a fresh
 one seeded from the global generator each epoch (like PyTorch) — so a seeded run repeats bit for

@@ -1,4 +1,4 @@
-"""Datasets (数据集): indexable collections of samples, and ways to split them (SPEC §4).
+"""Datasets (数据集): indexable collections of samples, and ways to split them.
 
 ``Dataset``/``TensorDataset``/``Subset``/``ConcatDataset``/``random_split`` follow
 ``torch.utils.data``. Splitting into training, validation and test sets (训练集/验证集/测试集) is

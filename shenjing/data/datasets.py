@@ -1,4 +1,4 @@
-"""Fashion-MNIST and MNIST (SPEC §4): 28×28 grey images in 10 classes, read with the IDX reader.
+"""Fashion-MNIST and MNIST: 28×28 grey images in 10 classes, read with the IDX reader.
 
 Files are looked for, in this order (the first directory holding both files of the split wins):
 

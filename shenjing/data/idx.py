@@ -2,7 +2,7 @@
 
 An IDX file is a 4-byte magic number — two zero bytes, a type code, the number of dimensions — then
 one big-endian uint32 per dimension, then the values in C order (big-endian). Files may be gzipped.
-The reader (SPEC §7) refuses a wrong magic number, an unknown type code, a wrong number of
+The reader refuses a wrong magic number, an unknown type code, a wrong number of
 dimensions or shape, and a file whose size does not match its header (truncated or with trailing
 bytes), with a ``ValueError`` that names the file and what is wrong.
 """

@@ -1,4 +1,4 @@
-"""Toy data sets (玩具数据集) for the lab and the tests, every one seeded (SPEC §4).
+"""Toy data sets (玩具数据集) for the lab and the tests, every one seeded.
 
 Each generator takes ``seed`` (a fresh Generator seeded with it) or ``generator`` (a
 ``shenjing.Generator``), or draws from the global generator, and returns shenjing Tensors:
@@ -89,7 +89,7 @@ def truth_table(op: str = "xor", n_inputs: int = 2) -> tuple[Tensor, Tensor]:
     """The truth table (真值表) of a logic gate: inputs (2**n, n) of 0/1 floats, outputs (2**n,) int64.
 
     ``op``: and, or, xor (parity for n > 2), nand, nor, xnor. XOR is the set a single perceptron
-    cannot separate (seed 002: "1969, PLA不能解决XOR等非线性数据"), and an MLP can.
+    cannot separate (Zhao: "1969, PLA不能解决XOR等非线性数据"), and an MLP can.
     """
     if op not in _GATES:
         raise ValueError(f"truth_table: op must be one of {', '.join(_GATES)}, got {op!r}")
@@ -227,7 +227,7 @@ def steps(n_samples: int = 200, thresholds: Sequence[float] = (0.0,), values: Se
 
 
 def gabor(x: Any, phi0: Any, phi1: Any) -> Any:
-    """The Gabor model of seed 003 §6.1.2 (Gabor 模型): f(x; φ) = sin(φ0 + 0.06 φ1 x) · exp(−(φ0 + 0.06 φ1 x)² / 32).
+    """The Gabor model of Fang §6.1.2 (Gabor 模型): f(x; φ) = sin(φ0 + 0.06 φ1 x) · exp(−(φ0 + 0.06 φ1 x)² / 32).
 
     φ0 shifts the function (larger φ0 moves it left), φ1 > 0 narrows it. Works on Tensors (and is
     then differentiable in φ) or on arrays/numbers.
@@ -243,7 +243,7 @@ def gabor(x: Any, phi0: Any, phi1: Any) -> Any:
 
 def gabor_data(n_samples: int = 50, phi: tuple[float, float] = (0.0, 16.6), low: float = -15.0, high: float = 15.0, noise: float = 0.1,
                seed: int | None = None, generator: Generator | None = None) -> tuple[Tensor, Tensor]:
-    """Noisy samples of the seed 003 §6.1.2 Gabor model at x uniform in [low, high] (sorted).
+    """Noisy samples of the Fang §6.1.2 Gabor model at x uniform in [low, high] (sorted).
 
     The loss over (φ0, φ1) is non-convex with many local minima: the data set for watching
     gradient descent and SGD find (or miss) the global one. x (n, 1), y (n, 1).
@@ -259,7 +259,7 @@ def linear(n_samples: int = 100, n_features: int = 1, weights: Sequence[float] |
     """Noisy linear data for ordinary least squares (最小二乘): y = X w + b + ε, ε ~ N(0, noise²).
 
     X (n, d) ~ N(0, x_std²); ``weights`` default to draws from N(0, 1). Returns X, y (n, 1)
-    [, w (d,), b] — the normal equations w* = (ZᵀZ)⁻¹Zᵀy (seed 003 §3.1, §3.4) recover w, b as n grows.
+    [, w (d,), b] — the normal equations w* = (ZᵀZ)⁻¹Zᵀy (Fang §3.1, §3.4) recover w, b as n grows.
     """
     r = _rng(seed, generator)
     w = r.standard_normal(n_features) if weights is None else xp.asarray(weights, dtype=xp.float64)
@@ -278,7 +278,7 @@ HOUSING_FEATURES = ("size", "bedrooms", "zip_code", "wealth")
 
 def housing(n_samples: int = 500, noise: float = 10.0, seed: int | None = None, generator: Generator | None = None,
             return_hidden: bool = False) -> Any:
-    """Housing-like data of seed 002 §2 (房价预测): x = (size m², bedrooms, zip code, wealth) → price.
+    """Housing-like data of Zhao §2 (房价预测): x = (size m², bedrooms, zip code, wealth) → price.
 
     The price follows the notes' small network (eqs. 9–12): family size a1 = ReLU(θ1 x1 + θ2 x2 + θ3),
     walkability a2 = ReLU(θ4 x3 + θ5), school quality a3 = ReLU(θ6 x3 + θ7 x4 + θ8), and

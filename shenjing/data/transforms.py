@@ -5,7 +5,7 @@ A transform maps one sample (``t(x)``) or a whole batch whose first dimension in
 given ``shenjing.Generator`` or the global one, so seeded runs repeat. Inputs may be Tensors or
 arrays; outputs are Tensors.
 
-Feature scaling (特征缩放, seed 004 "特征的比例影响梯度下降的性能"): standardising every feature to
+Feature scaling (特征缩放, Nelson "特征的比例影响梯度下降的性能"): standardising every feature to
 mean 0 and standard deviation 1 makes the loss surface round rather than a long narrow valley, so
 gradient descent takes a larger step size. Fit the statistics on the training set only and apply
 the same transform to the validation and test sets.
@@ -143,7 +143,7 @@ class Flatten(Transform):
 
 
 class Standardize(Transform):
-    """Standardise features (标准化, z-score; seed 004 特征缩放): x ↦ (x − μ) / σ.
+    """Standardise features (标准化, z-score; Nelson 特征缩放): x ↦ (x − μ) / σ.
 
     ``fit(train)`` computes μ and σ over ``axis`` (default 0: one pair per feature; ``None``: one
     pair for everything) and is then applied unchanged to validation and test data. Features with

@@ -1,5 +1,5 @@
 """The lab (实验室): every demonstration of the notes as an experiment that draws its figure and
-checks its claim with a measured verdict (SPEC §5).
+checks its claim with a measured verdict.
 
 An experiment is a function ``run(ctx) -> dict`` registered with :func:`experiment`. It computes
 with shenjing, saves figures through ``ctx.savefig``, and returns ``measured`` (the numbers),
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..backend import xp
 
-#: The order of SPEC §5's catalogue.
+#: The order of the catalogue in docs/lab.md.
 ORDER = [
     "threshold-logic", "xor", "perceptron", "linear-collapse", "activations", "universal-approximation",
     "relu-regions", "computational-graph", "numerical-vs-backprop", "backprop-by-hand", "vectorisation",
@@ -115,7 +115,7 @@ def load_all() -> dict[str, Experiment]:
 
 def catalogue_markdown() -> str:
     """The bilingual list of experiments as a Markdown table (docs/lab.md carries it verbatim)."""
-    rows = ["| id | experiment | 实验 | source (seed §) | claim |", "|---|---|---|---|---|"]
+    rows = ["| id | experiment | 实验 | source ([key §](SOURCES.md)) | claim |", "|---|---|---|---|---|"]
     for e in load_all().values():
         rows.append(f"| `{e.id}` | {e.title} | {e.title_zh} | {e.source} | {e.claim} |".replace("\n", " "))
     return "\n".join(rows) + "\n"

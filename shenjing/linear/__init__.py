@@ -1,15 +1,15 @@
-"""Classical linear models (经典线性模型), closed form and iterative (SPEC §3.11).
+"""Classical linear models (经典线性模型), closed form and iterative.
 
 * :mod:`~shenjing.linear.least_squares`: OLS (最小二乘) by the normal equations (XᵀX)⁻¹Xᵀy, QR and
-  lstsq/pseudo-inverse (seed 000 §1.2 eq. 1.10, seed 003 §3.1).
+  lstsq/pseudo-inverse (Xu §1.2 eq. 1.10, Fang §3.1).
 * :mod:`~shenjing.linear.regularized`: ridge (岭回归) closed form with an unpenalised intercept, lasso
-  (套索回归) and elastic net (弹性网络, seed 004's γ and seed 003's ρ forms) by coordinate descent or
-  proximal gradient (seed 003 §3.2, seed 004).
+  (套索回归) and elastic net (弹性网络, Nelson's γ and Fang's ρ forms) by coordinate descent or
+  proximal gradient (Fang §3.2, Nelson).
 * :mod:`~shenjing.linear.basis`: basis-function regression with polynomial, RBF, Fourier and wavelet
-  bases (基函数, seed 003 §3.1).
+  bases (基函数, Fang §3.1).
 * :mod:`~shenjing.linear.perceptron`: McCulloch–Pitts threshold units for AND/OR/NOT and the two-layer
-  XOR network (seed 000 §1.1), the Rosenblatt perceptron with the correct sign (seed 000 §1.12,
-  seed 001 三.I) and ADALINE/LMS.
+  XOR network (Xu §1.1), the Rosenblatt perceptron with the correct sign (Xu §1.12,
+  Wang 三.I) and ADALINE/LMS.
 
 Functions accept shenjing Tensors or arrays and return the same kind; the work is done on float64
 backend arrays.

@@ -1,6 +1,6 @@
-"""Basis functions (基函数) for basis-function regression y = w₀ + Σ_k w_k φ_k(x) (seed 003 §3.1).
+"""Basis functions (基函数) for basis-function regression y = w₀ + Σ_k w_k φ_k(x) (Fang §3.1).
 
-"Linear" means linear in w, not in x; seed 003 lists the common bases: polynomial (多项式), radial
+"Linear" means linear in w, not in x; Fang lists the common bases: polynomial (多项式), radial
 (径向基, RBF), Fourier (傅里叶) and wavelet (小波). Each basis is a callable object mapping inputs
 x of shape (n,) or (n, 1) (RBF also (n, d)) to the feature matrix Φ of shape (n, K); with
 ``include_bias`` the first column is the constant φ₀ = 1. :class:`BasisRegression` fits w by least

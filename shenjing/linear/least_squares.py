@@ -1,7 +1,7 @@
 """Ordinary least squares (普通最小二乘, OLS): β̂ = argmin ‖Xβ − y‖² = (XᵀX)⁻¹Xᵀy.
 
-Seed 000 §1.2.1 eq. 1.10–1.12 (β̂ = (XᵀX)⁻¹XᵀY with the design matrix X = [x 1], the least-squares
-estimate that the Gauss–Markov theorem calls BLUE); seed 003 §3.1 (the normal equations
+Xu §1.2.1 eq. 1.10–1.12 (β̂ = (XᵀX)⁻¹XᵀY with the design matrix X = [x 1], the least-squares
+estimate that the Gauss–Markov theorem calls BLUE); Fang §3.1 (the normal equations
 (法方程组) ZᵀZw = Zᵀy, w* = Z†y with the Moore–Penrose pseudo-inverse (广义逆) Z†; QR decomposition
 mentioned as the alternative).
 
@@ -26,8 +26,8 @@ METHODS = ("normal", "qr", "lstsq", "pinv")
 
 
 def design_matrix(x: Any, position: str = "last") -> Any:
-    """The design matrix (设计矩阵) with a column of ones: [x 1] as seed 000 eq. 1.11 writes it
-    (``position="last"``), or [1 x] as seed 003 §3.1 (``"first"``). Returns the kind it was given."""
+    """The design matrix (设计矩阵) with a column of ones: [x 1] as Xu eq. 1.11 writes it
+    (``position="last"``), or [1 x] as Fang §3.1 (``"first"``). Returns the kind it was given."""
     (x,), pack = unpack(x)
     if x.ndim == 1:
         x = x[:, None]
@@ -73,7 +73,7 @@ def _back_substitute(R: Any, c: Any) -> Any:
 
 
 def ols(X: Any, y: Any, method: str = "normal", fit_intercept: bool = False) -> tuple[Any, Any]:
-    """Ordinary least squares (最小二乘估计): β̂ = (XᵀX)⁻¹Xᵀy (seed 000 eq. 1.10, seed 003 §3.1).
+    """Ordinary least squares (最小二乘估计): β̂ = (XᵀX)⁻¹Xᵀy (Xu eq. 1.10, Fang §3.1).
 
     ``method``: ``"normal"`` (normal equations), ``"qr"``, ``"lstsq"`` or ``"pinv"`` (see the module).
     ``fit_intercept=True`` adds an unpenalised constant: X and y are centred, β̂ is solved on the centred

@@ -1,14 +1,14 @@
 """Threshold neurons, the perceptron and ADALINE: the linear classifiers of the 1940s–60s.
 
-* McCulloch–Pitts threshold unit (M-P 神经元, 阈值单元, 1943): y = 1[wᵀx + b ≥ T] (seed 000 eq. 1.1, 1.8);
-  AND is w = (1, 1), T = 2; OR is T = 1; NOT is w = −1, T = 0. Seed 000 §1.12 words it with a strict
+* McCulloch–Pitts threshold unit (M-P 神经元, 阈值单元, 1943): y = 1[wᵀx + b ≥ T] (Xu eq. 1.1, 1.8);
+  AND is w = (1, 1), T = 2; OR is T = 1; NOT is w = −1, T = 0. Xu §1.12 words it with a strict
   "wx + b > T": with that reading the same thresholds compute AND → constant 0 and OR → AND, so the
   ``≥`` of eq. 1.1 is the default (``strict=True`` gives the other).
-* The two-layer threshold-1 network for XOR (异或) of seed 000 §1.1.3 (Fig. 1.4): h₁ = σ(x₁ − x₂ + 1),
+* The two-layer threshold-1 network for XOR (异或) of Xu §1.1.3 (Fig. 1.4): h₁ = σ(x₁ − x₂ + 1),
   h₂ = σ(x₂ − x₁ + 1), y = σ(2 − h₁ − h₂) with σ the step at T = 1. For x₁ = x₂ the hidden units are
   h₁ = h₂ = σ(1) = 1; otherwise h₁ + h₂ = σ(0) + σ(2) = 1, as the text says.
 * Rosenblatt's perceptron rule (感知机, 1958): on a mistake w ← w + η(d − y)x (for ±1 labels with the
-  sign output, w ← w + η d x). Seed 000 eq. 1.74 prints w ← w − η(d − y)x — the wrong sign (it pushes
+  sign output, w ← w + η d x). Xu eq. 1.74 prints w ← w − η(d − y)x — the wrong sign (it pushes
   the weights away from the misclassified point); ``rule="as_printed"`` runs it for comparison.
   On linearly separable data the correct rule stops after at most (R/γ)² mistakes (Novikoff); on XOR
   it never stops, and with a fixed sample order its weights return to an earlier state — a cycle,
@@ -65,12 +65,12 @@ class ThresholdUnit:
 
 
 def and_unit(n_inputs: int = 2, strict: bool = False) -> ThresholdUnit:
-    """AND (与): x₁ + … + x_n ≥ T = n (seed 000 eq. 1.8 with T = 2)."""
+    """AND (与): x₁ + … + x_n ≥ T = n (Xu eq. 1.8 with T = 2)."""
     return ThresholdUnit(xp.ones(n_inputs), threshold=n_inputs, strict=strict)
 
 
 def or_unit(n_inputs: int = 2, strict: bool = False) -> ThresholdUnit:
-    """OR (或): x₁ + … + x_n ≥ T = 1 (seed 000 §1.1.2)."""
+    """OR (或): x₁ + … + x_n ≥ T = 1 (Xu §1.1.2)."""
     return ThresholdUnit(xp.ones(n_inputs), threshold=1.0, strict=strict)
 
 
@@ -80,7 +80,7 @@ def not_unit(strict: bool = False) -> ThresholdUnit:
 
 
 def xor_threshold_network():
-    """The two-layer threshold-1 XOR network of seed 000 §1.1.3 as a shenjing ``nn.Sequential`` (float64):
+    """The two-layer threshold-1 XOR network of Xu §1.1.3 as a shenjing ``nn.Sequential`` (float64):
     Linear(2, 2) with W = [[1, −1], [−1, 1]], b = [1, 1] → Step(T=1) → Linear(2, 1) with W = [[−1, −1]], b = [2] →
     Step(T=1)."""
     from .. import nn
@@ -95,7 +95,7 @@ def xor_threshold_network():
 
 
 def xor_network(x: Any, return_hidden: bool = False) -> Any:
-    """XOR by the seed 000 threshold-1 network on inputs x (n, 2) of 0/1: y (n,) [and hidden (n, 2)]."""
+    """XOR by the Xu threshold-1 network on inputs x (n, 2) of 0/1: y (n,) [and hidden (n, 2)]."""
     (x,), pack = unpack(x)
     step = lambda z: (z >= 1.0).astype(xp.float64)  # noqa: E731  (σ with threshold 1)
     h = step(xp.stack([x[:, 0] - x[:, 1] + 1, x[:, 1] - x[:, 0] + 1], axis=1))
@@ -138,7 +138,7 @@ def _labels(y: Any, output: str) -> Any:
         elif not vals <= {0.0, 1.0}:
             raise ValueError(f"perceptron: labels must be 0/1 (or ±1), got values {sorted(vals)}")
     else:
-        raise ValueError(f"perceptron: output must be 'sign' (±1, seed 001) or 'step' (0/1, seed 000), got {output!r}")
+        raise ValueError(f"perceptron: output must be 'sign' (±1, Wang) or 'step' (0/1, Xu), got {output!r}")
     return y
 
 
@@ -147,10 +147,10 @@ def perceptron(X: Any, y: Any, lr: float = 1.0, max_epochs: int = 100, rule: str
                detect_cycles: bool = True) -> PerceptronResult:
     """Rosenblatt's perceptron learning rule (感知机学习规则).
 
-    ``output="sign"`` (seed 001 eq. 1): ŷ = sign(wᵀx + b), labels ±1 (0/1 are mapped), a mistake is
-    d(wᵀx + b) ≤ 0 and the update is w ← w + η d x, b ← b + η d. ``output="step"`` (seed 000 eq. 1.72–1.73):
+    ``output="sign"`` (Wang eq. 1): ŷ = sign(wᵀx + b), labels ±1 (0/1 are mapped), a mistake is
+    d(wᵀx + b) ≤ 0 and the update is w ← w + η d x, b ← b + η d. ``output="step"`` (Xu eq. 1.72–1.73):
     ŷ = 1[wᵀx + b ≥ T], labels 0/1, update w ← w + η(d − ŷ)x, b ← b + η(d − ŷ).
-    ``rule="as_printed"`` flips the sign of every update, as seed 000 eq. 1.74 prints it: w ← w − η(d − ŷ)x.
+    ``rule="as_printed"`` flips the sign of every update, as Xu eq. 1.74 prints it: w ← w − η(d − ŷ)x.
 
     Samples are visited in order each epoch (``shuffle`` draws a permutation per epoch from ``rng``, a NumPy
     Generator). Stops after an epoch without mistakes (converged), after ``max_epochs``, or — order fixed and

@@ -4,16 +4,16 @@ One objective for the whole family, on the sum-of-squares scale of the ridge clo
 
     minimise  ‖y − Xw − b‖² + l1·‖w‖₁ + l2·‖w‖²          (the intercept b is never penalised)
 
-* ridge   (l1 = 0, l2 = α):            w = (XᵀX + αI)⁻¹Xᵀy on centred data (seed 003 §3.2, seed 004)
-* lasso   (l1 = α, l2 = 0):            α‖w‖₁ (seed 004, seed 003 §3.2)
-* elastic net, seed 004's form:         γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1] (γ = 1 ridge, γ = 0 lasso)
-* elastic net, seed 003's form:         ½‖y − Xw‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²), ρ ∈ [0, 1] weighting the L1
-  part — the same problem as l1 = 2λρ, l2 = 2λ(1 − ρ) (so seed 004's (α, γ) equals seed 003's
+* ridge   (l1 = 0, l2 = α):            w = (XᵀX + αI)⁻¹Xᵀy on centred data (Fang §3.2, Nelson)
+* lasso   (l1 = α, l2 = 0):            α‖w‖₁ (Nelson, Fang §3.2)
+* elastic net, Nelson's form:         γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1] (γ = 1 ridge, γ = 0 lasso)
+* elastic net, Fang's form:         ½‖y − Xw‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²), ρ ∈ [0, 1] weighting the L1
+  part — the same problem as l1 = 2λρ, l2 = 2λ(1 − ρ) (so Nelson's (α, γ) equals Fang's
   (λ = α/2, ρ = 1 − γ)).
 
-Seed 004 writes the data term as the mean (1/m)Σ(y − ŷ)² next to the closed form (XᵀX + αB)⁻¹Xᵀy;
+Nelson writes the data term as the mean (1/m)Σ(y − ŷ)² next to the closed form (XᵀX + αB)⁻¹Xᵀy;
 that closed form minimises the *sum* form above (for the mean form α must be multiplied by m). The
-intercept is handled by centring X and y (seed 004: "we do not regularise the bias weights ω₀").
+intercept is handled by centring X and y (Nelson: "we do not regularise the bias weights ω₀").
 
 scikit-learn's Ridge uses this scale (its α is ours); its Lasso and ElasticNet minimise
 (1/2n)‖y − Xw‖² + a·r‖w‖₁ + ½a(1 − r)‖w‖², i.e. l1 = 2n·a·r and l2 = n·a·(1 − r) here.
@@ -135,20 +135,20 @@ def penalised_least_squares(X: Any, y: Any, l1: float = 0.0, l2: float = 0.0, fi
 
 def ridge(X: Any, y: Any, alpha: float = 1.0, fit_intercept: bool = True) -> tuple[Any, Any]:
     """Ridge regression (岭回归): w = (XᵀX + αI)⁻¹Xᵀy on centred data, i.e. argmin ‖y − Xw − b‖² + α‖w‖² with the
-    intercept b unpenalised (seed 003 §3.2 with J(w) = ‖w‖²/2 under ½‖·‖², seed 004). Returns (coef, intercept)."""
+    intercept b unpenalised (Fang §3.2 with J(w) = ‖w‖²/2 under ½‖·‖², Nelson). Returns (coef, intercept)."""
     return penalised_least_squares(X, y, 0.0, alpha, fit_intercept)
 
 
 def lasso(X: Any, y: Any, alpha: float = 1.0, fit_intercept: bool = True, solver: str = "cd", max_iter: int = 10_000,
           tol: float = 1e-10, w0: Any = None) -> tuple[Any, Any]:
-    """Lasso (套索回归): argmin ‖y − Xw − b‖² + α‖w‖₁ (seed 004; seed 003 §3.2 J(w) = ‖w‖₁). Sets coefficients
+    """Lasso (套索回归): argmin ‖y − Xw − b‖² + α‖w‖₁ (Nelson; Fang §3.2 J(w) = ‖w‖₁). Sets coefficients
     exactly to zero once α ≥ :func:`alpha_max`. Returns (coef, intercept)."""
     return penalised_least_squares(X, y, alpha, 0.0, fit_intercept, solver, max_iter, tol, w0)
 
 
 def elastic_net(X: Any, y: Any, alpha: float = 1.0, gamma: float = 0.5, fit_intercept: bool = True, solver: str = "cd",
                 max_iter: int = 10_000, tol: float = 1e-10, w0: Any = None) -> tuple[Any, Any]:
-    """Elastic net (弹性网络) as seed 004 writes it: argmin ‖y − Xw − b‖² + γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1]
+    """Elastic net (弹性网络) as Nelson writes it: argmin ‖y − Xw − b‖² + γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1]
     (γ = 1 ridge, γ = 0 lasso). Returns (coef, intercept)."""
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"elastic_net: gamma must be in [0, 1], got {gamma}")
@@ -157,7 +157,7 @@ def elastic_net(X: Any, y: Any, alpha: float = 1.0, gamma: float = 0.5, fit_inte
 
 def elastic_net_rho(X: Any, y: Any, lam: float = 1.0, rho: float = 0.5, fit_intercept: bool = True, solver: str = "cd",
                     max_iter: int = 10_000, tol: float = 1e-10, w0: Any = None) -> tuple[Any, Any]:
-    """Elastic net as seed 003 §3.2 writes it: argmin ½‖y − Xw − b‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²), ρ ∈ [0, 1] weighting the
+    """Elastic net as Fang §3.2 writes it: argmin ½‖y − Xw − b‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²), ρ ∈ [0, 1] weighting the
     L1 part (ρ = 1 lasso with α = 2λ, ρ = 0 ridge with α = 2λ). Equals :func:`elastic_net` with α = 2λ, γ = 1 − ρ."""
     if not 0.0 <= rho <= 1.0:
         raise ValueError(f"elastic_net_rho: rho must be in [0, 1], got {rho}")
@@ -173,7 +173,7 @@ def objective(X: Any, y: Any, coef: Any, intercept: Any = 0.0, l1: float = 0.0, 
 
 
 def alpha_max(X: Any, y: Any, gamma: float = 0.0, fit_intercept: bool = True) -> float:
-    """The smallest α at which the lasso (γ = 0) or seed 004's elastic net (γ < 1) sets every coefficient to zero:
+    """The smallest α at which the lasso (γ = 0) or Nelson's elastic net (γ < 1) sets every coefficient to zero:
     (1 − γ)α ≥ 2 max_j |X_jᵀ(y − ȳ)| (the subgradient condition at w = 0)."""
     (X, y), _ = unpack(X, y)
     X, y = check_xy(X, y, "alpha_max")
@@ -187,7 +187,7 @@ def regularization_path(X: Any, y: Any, alphas: Any, penalty: str = "lasso", gam
                         solver: str = "cd", max_iter: int = 10_000, tol: float = 1e-10) -> Any:
     """Coefficients along a sequence of α (正则化路径): shape (len(alphas), d) for y of shape (n,).
 
-    ``penalty``: ``"ridge"`` (closed form), ``"lasso"`` or ``"elastic_net"`` (seed 004's γ). The L1 paths are
+    ``penalty``: ``"ridge"`` (closed form), ``"lasso"`` or ``"elastic_net"`` (Nelson's γ). The L1 paths are
     computed from the largest α down with warm starts (each solution starts the next)."""
     (X, y, alphas), pack = unpack(X, y, alphas)
     X, y = check_xy(X, y, "regularization_path")
@@ -264,7 +264,7 @@ class Lasso(_Penalised):
 
 
 class ElasticNet(_Penalised):
-    """Elastic net (弹性网络), seed 004's ‖y − Xw − b‖² + γα‖w‖² + (1 − γ)α‖w‖₁; :meth:`from_rho` builds seed 003's
+    """Elastic net (弹性网络), Nelson's ‖y − Xw − b‖² + γα‖w‖² + (1 − γ)α‖w‖₁; :meth:`from_rho` builds Fang's
     ½‖y − Xw − b‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²)."""
 
     def __init__(self, alpha: float = 1.0, gamma: float = 0.5, fit_intercept: bool = True, solver: str = "cd",
@@ -276,7 +276,7 @@ class ElasticNet(_Penalised):
 
     @classmethod
     def from_rho(cls, lam: float = 1.0, rho: float = 0.5, **kwargs) -> ElasticNet:
-        """Seed 003's parametrisation: λ, ρ ↦ α = 2λ, γ = 1 − ρ."""
+        """Fang's parametrisation: λ, ρ ↦ α = 2λ, γ = 1 − ρ."""
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"ElasticNet.from_rho: rho must be in [0, 1], got {rho}")
         return cls(alpha=2 * lam, gamma=1 - rho, **kwargs)

@@ -1,7 +1,7 @@
 """Activation modules (激活函数层), named as in torch.nn, plus the notes' Step, Sign, Arctan, Sin,
 Cos, Polynomial and Square.
 
-Every module has ``derivative(x)``: f′(x) in closed form (seed 004 ch. 4 lists each activation with
+Every module has ``derivative(x)``: f′(x) in closed form (Nelson ch. 4 lists each activation with
 its derivative); see ``shenjing.nn.functional.activation`` for the formulas.
 """
 
@@ -48,7 +48,7 @@ class _Inplace(_Activation):
 
 
 class Step(_Activation):
-    """Step function (阶跃函数) 1[x ≥ T], seed 000 eq. 1.1 (threshold T); f′ = 0."""
+    """Step function (阶跃函数) 1[x ≥ T], Xu eq. 1.1 (threshold T); f′ = 0."""
 
     _name = "step"
 
@@ -70,7 +70,7 @@ class Sign(_Activation):
 
 
 class Sigmoid(_Activation):
-    """Sigmoid / logistic (逻辑函数) σ(x) = 1/(1 + e^(−x)); f′ = σ(1 − σ). Seed 000 §1.7, 003 §4.1."""
+    """Sigmoid / logistic (逻辑函数) σ(x) = 1/(1 + e^(−x)); f′ = σ(1 − σ). Xu §1.7, 003 §4.1."""
 
     _name = "sigmoid"
 
@@ -82,7 +82,7 @@ class Tanh(_Activation):
 
 
 class Arctan(_Activation):
-    """Arctangent (反正切函数); f′ = 1/(1 + x²). Seed 004 ch. 4."""
+    """Arctangent (反正切函数); f′ = 1/(1 + x²). Nelson ch. 4."""
 
     _name = "arctan"
 
@@ -103,7 +103,7 @@ class ReLU6(_Inplace):
 
 
 class LeakyReLU(_Activation):
-    """Leaky ReLU (泄漏修正线性单元) max(0, x) + a·min(0, x); f′ = 1 (x > 0), a (x ≤ 0). Seed 000 §1.7."""
+    """Leaky ReLU (泄漏修正线性单元) max(0, x) + a·min(0, x); f′ = 1 (x > 0), a (x ≤ 0). Xu §1.7."""
 
     _name = "leaky_relu"
 
@@ -143,7 +143,7 @@ class PReLU(Module):
 
 
 class ELU(_Activation):
-    """Exponential linear unit (指数线性单元); f′ = 1 (x > 0), f + α (x ≤ 0) (seed 004 ch. 4)."""
+    """Exponential linear unit (指数线性单元); f′ = 1 (x > 0), f + α (x ≤ 0) (Nelson ch. 4)."""
 
     _name = "elu"
 
@@ -171,7 +171,7 @@ class SELU(_Inplace):
 
 
 class Softplus(_Activation):
-    """Softplus (软加函数) (1/β) ln(1 + e^(βx)); f′ = σ(βx) (seed 004 ch. 4). Linear above threshold."""
+    """Softplus (软加函数) (1/β) ln(1 + e^(βx)); f′ = σ(βx) (Nelson ch. 4). Linear above threshold."""
 
     _name = "softplus"
 
@@ -193,14 +193,14 @@ class LogSigmoid(_Activation):
 
 
 class SiLU(_Inplace):
-    """SiLU / swish x·σ(x), seed 000 §1.7 Example 1.5; f′ = σ(1 + x(1 − σ))."""
+    """SiLU / swish x·σ(x), Xu §1.7 Example 1.5; f′ = σ(1 + x(1 − σ))."""
 
     _name = "silu"
 
 
 class GELU(_Activation):
     """Gaussian error linear unit (高斯误差线性单元) xΦ(x) (exact, via erf) or its tanh
-    approximation; seed 000 §1.7 Example 1.7."""
+    approximation; Xu §1.7 Example 1.7."""
 
     _name = "gelu"
 
@@ -218,20 +218,20 @@ class GELU(_Activation):
 
 
 class Sin(_Activation):
-    """sin x (正弦激活), seed 000 §1.7 Example 1.3; f′ = cos x."""
+    """sin x (正弦激活), Xu §1.7 Example 1.3; f′ = cos x."""
 
     _name = "sin"
 
 
 class Cos(_Activation):
-    """cos x (余弦激活), seed 000 §1.7 Example 1.3; f′ = −sin x."""
+    """cos x (余弦激活), Xu §1.7 Example 1.3; f′ = −sin x."""
 
     _name = "cos"
 
 
 class Polynomial(Module):
     """Polynomial activation (多项式激活) p(x) = Σ_k c_k x^k, coefficients from degree 0 up
-    (default x²). Seed 000 Remark 2: a two-layer net with it is a polynomial of the same degree,
+    (default x²). Xu Remark 2: a two-layer net with it is a polynomial of the same degree,
     hence not a universal approximator. ``learnable=True`` makes the coefficients a Parameter."""
 
     def __init__(self, coeffs: Sequence[float] = (0.0, 0.0, 1.0), learnable: bool = False, dtype=None) -> None:
@@ -260,7 +260,7 @@ class Polynomial(Module):
 
 
 class Square(_Activation):
-    """x² (平方激活), the quadratic activation of seed 000 Remark 2; f′ = 2x."""
+    """x² (平方激活), the quadratic activation of Xu Remark 2; f′ = 2x."""
 
     _name = "square"
 
@@ -308,7 +308,7 @@ class Softsign(_Activation):
 
 
 class Softmax(_Activation):
-    """Softmax (归一化指数函数) along ``dim`` with temperature T, seed 000 eq. 1.38:
+    """Softmax (归一化指数函数) along ``dim`` with temperature T, Xu eq. 1.38:
     exp(v_k/T)/Σ_i exp(v_i/T). ``derivative`` gives the Jacobian s_i(δ_ij − s_j)/T."""
 
     _name = "softmax"

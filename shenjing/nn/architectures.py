@@ -1,17 +1,17 @@
 """Convolutional architectures (卷积网络结构): LeNet-5, a small batch-norm CNN, ResNet (残差网络),
-DenseNet (密集连接网络) and U-Net (U 型网络), seed 003 ch. 7–8, seed 000 §1.10.2, seed 001 七.
+DenseNet (密集连接网络) and U-Net (U 型网络), Fang ch. 7–8, Xu §1.10.2, Wang 七.
 
-* Seed 001 七.1: convolution shares one kernel over all positions, so a feature map is
+* Wang 七.1: convolution shares one kernel over all positions, so a feature map is
   translation-equivariant (平移不变性) and pooling makes it (locally) invariant.
-* Seed 003 §8.3: "ResNet: 每个残差块包含一个 BN 操作、一个 ReLU 激活和一个卷积层及其重复,然后再添加
+* Fang §8.3: "ResNet: 每个残差块包含一个 BN 操作、一个 ReLU 激活和一个卷积层及其重复,然后再添加
   输入" — the pre-activation block h = x + conv(ReLU(BN(conv(ReLU(BN(x)))))); when the block
-  changes the shape, the shortcut is the projection W_s x of seed 000 (a 1×1 convolution with the
+  changes the shape, the shortcut is the projection W_s x of Xu (a 1×1 convolution with the
   block's stride).
-* Seed 003 §8.3: "DenseNet: … 再将输出附加至输入上,从而增加输入通道数" — h = [x, f(x)]
+* Fang §8.3: "DenseNet: … 再将输出附加至输入上,从而增加输入通道数" — h = [x, f(x)]
   (concatenation along channels, 密集连接), so a block of L layers with growth k turns C channels
   into C + L·k; transition layers (BN → ReLU → 1×1 conv → 2×2 average pool) shrink them again.
-* Seed 003 §8.3: "U-Net 是一种编码器-解码器架构" — the encoder halves the resolution and doubles
-  the channels at every level, the decoder upsamples (转置卷积 or interpolation, seed 003 ch. 7
+* Fang §8.3: "U-Net 是一种编码器-解码器架构" — the encoder halves the resolution and doubles
+  the channels at every level, the decoder upsamples (转置卷积 or interpolation, Fang ch. 7
   上采样) and concatenates the encoder's feature map of the same size (skip connection).
 
 Every module uses PyTorch's layer types and names, so a torch model with the same layout has the
@@ -103,7 +103,7 @@ class SmallCNN(Module):
                     ``convs_per_stage`` may differ per stage, e.g. (1, 2)
         classifier: Flatten → Dropout(p) → [Linear(·, fc) → BN1d → ReLU → Dropout(p)] → Linear(·, classes)
 
-    (the bracket only with ``fc > 0``). Batch norm (批归一化, seed 003 §8.2) makes the convolution
+    (the bracket only with ``fc > 0``). Batch norm (批归一化, Fang §8.2) makes the convolution
     bias redundant (β takes its place), so the convolutions have none."""
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int | Sequence[int] = 28,
@@ -151,13 +151,13 @@ def small_cnn(num_classes: int = 10, in_channels: int = 1, input_size: int | Seq
 
 
 class PreActBlock(Module):
-    """A pre-activation residual block (残差块, seed 003 §8.3; He et al. 2016 "identity mappings"):
+    """A pre-activation residual block (残差块, Fang §8.3; He et al. 2016 "identity mappings"):
 
         a = ReLU(BN₁(x)),   f(x) = Conv₂(ReLU(BN₂(Conv₁(a)))),   h = shortcut + f(x)
 
     with 3×3 convolutions (the first with ``stride``). The shortcut is x itself when the shape is
-    kept, else the projection W_s a of seed 000 §1.10.2 — a 1×1 convolution with the block's
-    stride, applied to the pre-activated input. ``scale`` multiplies h (1/√2, seed 003 §8.2).
+    kept, else the projection W_s a of Xu §1.10.2 — a 1×1 convolution with the block's
+    stride, applied to the pre-activated input. ``scale`` multiplies h (1/√2, Fang §8.2).
     Names: bn1, conv1, bn2, conv2, shortcut (as torchvision/kuangliu's PreActBlock)."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1, scale: float | None = None) -> None:
@@ -327,7 +327,7 @@ class DoubleConv(Sequential):
 
 
 class UNet(Module):
-    """U-Net (U 型网络, Ronneberger et al. 2015; seed 003 §8.3), with padded convolutions:
+    """U-Net (U 型网络, Ronneberger et al. 2015; Fang §8.3), with padded convolutions:
 
         encoder: e₀ = DoubleConv(C, w);  e_l = DoubleConv(MaxPool(e_{l−1})) with w·2^l channels, l = 1…depth
         decoder: d_depth = e_depth;  d_l = DoubleConv([e_l, up(d_{l+1})]) with w·2^l channels

@@ -1,4 +1,4 @@
-"""Attention modules (注意力机制, seed 003 ch. 9): the notes' query attention, multi-head attention
+"""Attention modules (注意力机制, Fang ch. 9): the notes' query attention, multi-head attention
 (多头注意力) with PyTorch's parameter layout, and positional encodings (位置编码).
 
 ``MultiheadAttention`` has torch's parameter names and shapes (``in_proj_weight`` (3E, E),
@@ -30,7 +30,7 @@ def _param(shape, dtype) -> Parameter:
 
 
 class QueryAttention(Module):
-    """The attention of seed 003 §9.1 (注意力机制): for a query q and inputs x_1..x_n,
+    """The attention of Fang §9.1 (注意力机制): for a query q and inputs x_1..x_n,
 
         e_i = score(q, x_i),   α = softmax(e),   output = Σ_i α_i x_i.
 
@@ -81,7 +81,7 @@ class MultiheadAttention(Module):
 
         MultiHead(Q, K, V) = [head_1 … head_h] W_oᵀ + b_o,   head_i = Attention(Q W_q^iᵀ, K W_k^iᵀ, V W_v^iᵀ),
 
-    Attention = softmax(· /√d_head + M)(·) (seed 003 ch. 9). ``forward(query, key, value,
+    Attention = softmax(· /√d_head + M)(·) (Fang ch. 9). ``forward(query, key, value,
     key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True,
     is_causal=False)`` returns ``(output, weights)``; inputs are (L, N, E), or (N, L, E) with
     ``batch_first``. Boolean masks are True where attention is NOT allowed (torch's convention here).

@@ -1,8 +1,8 @@
 """Convolution, pooling and upsampling layers (卷积层、池化层、上采样层) as Modules.
 
 Constructors, attribute names, parameter shapes, default initialisation and ``repr`` follow
-PyTorch (SPEC §3.9), so ``state_dict`` keys and shapes move between the two. A conv layer has
-C_i·C_o·kH·kW/groups + C_o parameters (seed 003 ch. 7); its weight is initialised like torch's:
+PyTorch, so ``state_dict`` keys and shapes move between the two. A conv layer has
+C_i·C_o·kH·kW/groups + C_o parameters (Fang ch. 7); its weight is initialised like torch's:
 kaiming_uniform_(a=√5), i.e. U(±1/√fan_in) with fan_in = (C_in/groups)·kH·kW, and the bias
 U(±1/√fan_in).
 """
@@ -102,10 +102,10 @@ class _ConvNd(Module):
 
 class Conv2d(_ConvNd):
     """2-D convolution layer (二维卷积层), torch.nn.Conv2d: y = x ⋆ W + b (cross-correlation,
-    seed 001 七.1 eq. 12), W of shape (C_out, C_in/groups, kH, kW).
+    Wang 七.1 eq. 12), W of shape (C_out, C_in/groups, kH, kW).
 
     ``stride`` (步幅), ``padding`` (填充: int, pair, 'same', 'valid'), ``dilation`` (空洞卷积),
-    ``groups``, ``padding_mode`` zeros | reflect | replicate | circular (seed 003 ch. 7).
+    ``groups``, ``padding_mode`` zeros | reflect | replicate | circular (Fang ch. 7).
     A 1×1 convolution (kernel_size=1) mixes channels at every pixel."""
 
     _nd = 2
@@ -185,7 +185,7 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """2-D max pooling (最大池化, seed 003 ch. 7), torch.nn.MaxPool2d: the largest value of each
+    """2-D max pooling (最大池化, Fang ch. 7), torch.nn.MaxPool2d: the largest value of each
     kernel_size window at ``stride`` (default: kernel_size), −∞ padding; ``return_indices`` also
     returns the argmax positions for MaxUnpool2d."""
 
@@ -203,7 +203,7 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class AvgPool2d(Module):
-    """2-D average pooling (平均池化, seed 003 ch. 7), torch.nn.AvgPool2d: the mean of each window;
+    """2-D average pooling (平均池化, Fang ch. 7), torch.nn.AvgPool2d: the mean of each window;
     ``count_include_pad`` counts the zero padding in the divisor, ``divisor_override`` replaces it."""
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
@@ -311,7 +311,7 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
 
 class Upsample(Module):
-    """Upsampling (上采样, seed 003 ch. 7), torch.nn.Upsample: ``size`` or ``scale_factor``, mode
+    """Upsampling (上采样, Fang ch. 7), torch.nn.Upsample: ``size`` or ``scale_factor``, mode
     nearest | nearest-exact | linear | bilinear (``align_corners``) | area."""
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,

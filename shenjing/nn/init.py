@@ -1,7 +1,7 @@
-"""Parameter initialisation (参数初始化, seed 000 §1.10.1, seed 004 "初始化权重").
+"""Parameter initialisation (参数初始化, Xu §1.10.1, Nelson "初始化权重").
 
 Every function fills a tensor in place (without recording a graph) and returns it, like
-``torch.nn.init``. For a fully connected layer with weight θ ∈ R^{m_out × m_in} (seed 000 §1.10.1):
+``torch.nn.init``. For a fully connected layer with weight θ ∈ R^{m_out × m_in} (Xu §1.10.1):
 
 ==================  ==========================  ===============================
 name                normal                      uniform
@@ -184,7 +184,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
-    """Xavier/Glorot uniform (Xavier 初始化, Glorot & Bengio 2010; seed 000 §1.10.1, seed 004 "初始化权重"):
+    """Xavier/Glorot uniform (Xavier 初始化, Glorot & Bengio 2010; Xu §1.10.1, Nelson "初始化权重"):
     U(−a, a), a = gain·√(6/(m_in + m_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
@@ -192,7 +192,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | No
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
-    """Xavier/Glorot normal (Xavier 初始化): N(0, σ²), σ = gain·√(2/(m_in + m_out)) (seed 000 §1.10.1)."""
+    """Xavier/Glorot normal (Xavier 初始化): N(0, σ²), σ = gain·√(2/(m_in + m_out)) (Xu §1.10.1)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _normal(tensor, 0.0, std, generator)
@@ -200,7 +200,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | Non
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator: Generator | None = None) -> Tensor:
-    """Kaiming/He uniform (He 初始化, He et al. 2015; seed 000 §1.10.1, seed 004 "He 初始化"):
+    """Kaiming/He uniform (He 初始化, He et al. 2015; Xu §1.10.1, Nelson "He 初始化"):
     U(−bound, bound), bound = gain·√(3/fan), gain = calculate_gain(nonlinearity, a).
     With the defaults (a = 0, leaky_relu ⇒ gain √2, fan_in) this is U(±√(6/m_in)).
     ``nn.Linear`` uses a = √5, which gives U(±1/√m_in)."""
@@ -214,9 +214,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator: Generator | None = None) -> Tensor:
-    """Kaiming/He normal (He 初始化): N(0, σ²), σ = gain/√fan; with the defaults N(0, 2/m_in) (seed 000 §1.10.1,
-    seed 004 "He 初始化";
-    seed 003 §8.2 prints it on the bias — an erratum: He init is for weights)."""
+    """Kaiming/He normal (He 初始化): N(0, σ²), σ = gain/√fan; with the defaults N(0, 2/m_in) (Xu §1.10.1,
+    Nelson "He 初始化";
+    Fang §8.2 prints it on the bias — an erratum: He init is for weights)."""
     if _empty(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -225,14 +225,14 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
 
 
 def lecun_uniform_(tensor: Tensor, generator: Generator | None = None) -> Tensor:
-    """LeCun uniform (LeCun 初始化, LeCun et al. 2012; seed 000 §1.10.1): U(±√(3/m_in)), variance 1/m_in."""
+    """LeCun uniform (LeCun 初始化, LeCun et al. 2012; Xu §1.10.1): U(±√(3/m_in)), variance 1/m_in."""
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0 / fan_in)
     return _uniform(tensor, -bound, bound, generator)
 
 
 def lecun_normal_(tensor: Tensor, generator: Generator | None = None) -> Tensor:
-    """LeCun normal (LeCun 初始化, seed 000 §1.10.1): N(0, 1/m_in) = N(0, (√(1/m_in))²)."""
+    """LeCun normal (LeCun 初始化, Xu §1.10.1): N(0, 1/m_in) = N(0, (√(1/m_in))²)."""
     fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
     return _normal(tensor, 0.0, math.sqrt(1.0 / fan_in), generator)
 

@@ -2,7 +2,7 @@
 BatchNorm1d/2d, LayerNorm, GroupNorm.
 
 Constructors, parameter names and shapes, buffers, default initialisation and ``repr`` follow
-PyTorch, so that ``model.state_dict()`` moves between the two (SPEC §3.1–3.2).
+PyTorch, so that ``model.state_dict()`` moves between the two.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class Unflatten(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout (随机失活, seed 004 "Dropout"): zero each element with probability p and
+    """Inverted dropout (随机失活, Nelson "Dropout"): zero each element with probability p and
     scale the rest by 1/(1−p) in training; the identity in eval mode."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
@@ -202,7 +202,7 @@ class Embedding(Module):
 
 
 class _BatchNorm(Module):
-    """Batch normalisation (批归一化, seed 003 §8.2): per channel, normalise with the batch mean and
+    """Batch normalisation (批归一化, Fang §8.2): per channel, normalise with the batch mean and
     the biased batch variance, then γ x̂ + β (γ = 1, β = 0 at init). Running mean and the unbiased
     running variance are tracked with ``momentum`` (or a cumulative average when momentum=None)
     and used in eval mode. Buffers: running_mean, running_var, num_batches_tracked (torch's names)."""

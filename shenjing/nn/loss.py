@@ -33,7 +33,7 @@ class _WeightedLoss(_Loss):
 
 class MSELoss(_Loss):
     """Mean squared error (均方误差) (x − y)². ``scale='half'`` gives the notes' ½ convention:
-    1/(2n) Σ (f − y)² with ``reduction='mean'`` (seed 000 eq. 1.34), ½ Σ with ``'sum'`` (eq. 1.24)."""
+    1/(2n) Σ (f − y)² with ``reduction='mean'`` (Xu eq. 1.34), ½ Σ with ``'sum'`` (eq. 1.24)."""
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean", scale: str | float | None = None) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -44,7 +44,7 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error (绝对误差损失) |x − y| (seed 000 eq. 1.35)."""
+    """Mean absolute error (绝对误差损失) |x − y| (Xu eq. 1.35)."""
 
     def forward(self, input: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction, weight=weight)
@@ -73,7 +73,7 @@ class SmoothL1Loss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy (二元交叉熵) on probabilities, the Bernoulli NLL (seed 003 §5.3.1)."""
+    """Binary cross-entropy (二元交叉熵) on probabilities, the Bernoulli NLL (Fang §5.3.1)."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
@@ -94,7 +94,7 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class PerClassBCELoss(Module):
-    """Per-class binary cross-entropy summed over classes, seed 000 eq. 1.26:
+    """Per-class binary cross-entropy summed over classes, Xu eq. 1.26:
     H = −Σ_i Σ_j [y_ij log ŷ_ij + (1 − y_ij) log(1 − ŷ_ij)]. ``reduction='sum'`` is eq. 1.26,
     ``'mean'`` divides by the number of samples n, ``'none'`` gives the n per-sample sums.
     ``logits=True`` takes pre-sigmoid scores."""
@@ -113,7 +113,7 @@ class PerClassBCELoss(Module):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross-entropy on logits (多分类交叉熵), log-sum-exp form of seed 003 §5.3.2, with class
+    """Cross-entropy on logits (多分类交叉熵), log-sum-exp form of Fang §5.3.2, with class
     ``weight``, ``ignore_index``, ``label_smoothing`` and index or probability targets."""
 
     def __init__(self, weight: Tensor | None = None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -161,7 +161,7 @@ class GaussianNLLLoss(_Loss):
 
 
 class HeteroscedasticGaussianNLLLoss(_Loss):
-    """Heteroscedastic regression (异方差回归), seed 003 §5.2: ``forward(mean, target, scale)`` with
+    """Heteroscedastic regression (异方差回归), Fang §5.2: ``forward(mean, target, scale)`` with
     the two heads μ = f₁(x), σ² = f₂(x)²: ½ log(2π f₂²) + (y − f₁)²/(2 f₂²)."""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
@@ -174,7 +174,7 @@ class HeteroscedasticGaussianNLLLoss(_Loss):
 
 
 class LaplaceNLLLoss(_Loss):
-    """Laplace NLL (拉普拉斯负对数似然) log b + |y − μ|/b (+ log 2 if ``full``), seed 000 §1.8.2."""
+    """Laplace NLL (拉普拉斯负对数似然) log b + |y − μ|/b (+ log 2 if ``full``), Xu §1.8.2."""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction=reduction)

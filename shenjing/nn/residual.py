@@ -1,13 +1,13 @@
 """Residual blocks (残差块) and MLP builders (多层感知机).
 
-Seed 003 §8.1: a residual network learns the residual f(x) = h(x) − x, so each block computes
+Fang §8.1: a residual network learns the residual f(x) = h(x) − x, so each block computes
 
     h = x + f(x),   f = Linear → ReLU → Linear   ("合理的连接方式"),
 
 and a chain h₁ = x + f₁(x), h₂ = h₁ + f₂(h₁), … keeps a path on which every block reaches the
-output directly (no vanishing gradient). Seed 000 §1.10.2 writes the one-layer form
+output directly (no vanishing gradient). Xu §1.10.2 writes the one-layer form
 F_{l+1} = σ(W_l F_l + b_l) + F_l and, when the widths differ, the projection shortcut
-F_{l+1} = σ(W_l F_l + b_l) + W_s F_l with a trainable W_s (Fig. 1.12). Seed 003 §8.2: adding the
+F_{l+1} = σ(W_l F_l + b_l) + W_s F_l with a trainable W_s (Fig. 1.12). Fang §8.2: adding the
 input doubles the variance at every block, so block outputs may be scaled by 1/√2.
 """
 
@@ -85,11 +85,11 @@ def _scale_value(scale) -> float | None:
 class ResidualBlock(Module):
     """A residual block (残差块): h = shortcut(x) + f(x), optionally times ``scale``.
 
-    * ``branch_layers=2`` (default, seed 003 §8.1): f = Linear(in, hidden) → activation → Linear(hidden, out).
-    * ``branch_layers=1`` (seed 000 §1.10.2): f = σ(W x + b).
+    * ``branch_layers=2`` (default, Fang §8.1): f = Linear(in, hidden) → activation → Linear(hidden, out).
+    * ``branch_layers=1`` (Xu §1.10.2): f = σ(W x + b).
     * shortcut: the identity when in_features == out_features, else (or with ``projection=True``)
       the trainable projection W_s x (a Linear without bias), giving σ(W F + b) + W_s F.
-    * ``scale``: None (no scaling), True for 1/√2 (seed 003 §8.2), or any number.
+    * ``scale``: None (no scaling), True for 1/√2 (Fang §8.2), or any number.
 
     Sub-module names: ``branch`` (a Sequential) and ``shortcut``, so a torch model with the same
     layout has the same state_dict keys (``branch.0.weight``, ``branch.2.weight``, ``shortcut.weight``)."""
@@ -154,9 +154,9 @@ def residual_mlp(in_features: int, width: int, depth: int, out_features: int, sc
                  dropout: float = 0.0) -> Sequential:
     """A residual MLP: ``depth`` residual blocks of width ``width`` and a Linear head.
 
-    The first block maps in_features → width (with the projection shortcut W_s of seed 000 when
+    The first block maps in_features → width (with the projection shortcut W_s of Xu when
     they differ); the others keep the width (identity shortcut, h = x + f(x)); ``scale=True``
-    multiplies each block output by 1/√2 (seed 003 §8.2). Keys: ``blocks.{i}.branch.*``,
+    multiplies each block output by 1/√2 (Fang §8.2). Keys: ``blocks.{i}.branch.*``,
     ``blocks.{i}.shortcut.weight``, ``head.*``."""
     if depth < 0:
         raise ValueError(f"residual_mlp: depth must be >= 0, got {depth}")

@@ -1,6 +1,6 @@
 """Saving and loading weights (模型保存与加载) without pickle: ``.safetensors`` and ``.npz``.
 
-A state_dict uses PyTorch's key names and shapes (SPEC §3.1), so a file written from
+A state_dict uses PyTorch's key names and shapes, so a file written from
 ``torch_model.state_dict()`` (as NumPy arrays, e.g. by ``safetensors.torch.save_file``) loads into
 the equivalent shenjing model, and the reverse. The format follows the file extension:
 
@@ -8,7 +8,7 @@ the equivalent shenjing model, and the reverse. The format follows the file exte
   raw bytes); shenjing adds metadata with the key order and a CRC-32 of the data;
 * ``.npz`` — a NumPy zip archive, read with ``allow_pickle=False`` (each member carries a CRC-32).
 
-Writes are atomic (SPEC §7): the file is written to a temporary file in the same folder, flushed to
+Writes are atomic: the file is written to a temporary file in the same folder, flushed to
 disk and moved over the target with ``os.replace``, so a failed or interrupted save leaves the old
 file as it was. A corrupt or truncated file gives a ``ValueError`` that names the path.
 

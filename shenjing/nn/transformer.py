@@ -1,4 +1,4 @@
-"""The Transformer encoder (Transformer 编码器, Vaswani et al. 2017; seed 003 ch. 9 "Attention is
+"""The Transformer encoder (Transformer 编码器, Vaswani et al. 2017; Fang ch. 9 "Attention is
 all you need"): ``TransformerEncoderLayer``, ``TransformerEncoder`` and a small token-sequence model.
 
 Submodule names follow torch (``self_attn``, ``linear1``, ``dropout``, ``linear2``, ``norm1``,
@@ -43,7 +43,7 @@ def _activation(activation) -> Callable:
 
 class TransformerEncoderLayer(Module):
     """One encoder layer (编码器层): self-attention (自注意力) and a position-wise feed-forward net,
-    each with a residual connection (残差连接, seed 003 §8.1) and layer normalisation:
+    each with a residual connection (残差连接, Fang §8.1) and layer normalisation:
 
         post-norm (norm_first=False):  x = LN₁(x + SA(x)),       x = LN₂(x + FF(x))
         pre-norm  (norm_first=True):   x = x + SA(LN₁(x)),       x = x + FF(LN₂(x))

@@ -1,3 +1,3 @@
-"""Differentiable operations, one file per family (SPEC §1)."""
+"""Differentiable operations, one file per family."""
 
 from . import elementwise, index, linalg, reduce, shape  # noqa: F401

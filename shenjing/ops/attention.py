@@ -1,10 +1,10 @@
-"""Attention (注意力机制, seed 003 ch. 9): scaled dot-product attention as one fused operation.
+"""Attention (注意力机制, Fang ch. 9): scaled dot-product attention as one fused operation.
 
     Attention(Q, K, V) = softmax(Q Kᵀ · scale + M) V,   scale = 1/√E by default,
 
 with M an additive mask (0 where a key takes part, −∞ where it does not; a boolean mask is turned
 into one, True meaning "takes part" as in ``torch.nn.functional.scaled_dot_product_attention``).
-The query attention of seed 003 (e_i = score(q, x_i), α = softmax(e), Σ α_i x_i) is the case of a
+The query attention of Fang (e_i = score(q, x_i), α = softmax(e), Σ α_i x_i) is the case of a
 single query with K = V = X and scale 1 (see ``shenjing.nn.attention``).
 
 ``ScaledDotProductAttention`` is one ``Function`` (forward and backward side by side) instead of a
@@ -274,7 +274,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False, *, return_weights: bool = False,
                                  generator: Generator | None = None):
-    """softmax(Q Kᵀ·scale + M) V (缩放点积注意力, Vaswani et al. 2017; seed 003 ch. 9), like torch's.
+    """softmax(Q Kᵀ·scale + M) V (缩放点积注意力, Vaswani et al. 2017; Fang ch. 9), like torch's.
 
     ``query`` (..., L, E), ``key`` (..., S, E), ``value`` (..., S, Ev) → (..., L, Ev); the batch dims
     broadcast. ``attn_mask`` broadcasts to (..., L, S): boolean (True = the key takes part) or

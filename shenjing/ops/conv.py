@@ -1,7 +1,7 @@
 """Convolution (卷积): conv1d/conv2d, conv_transpose1d/2d, unfold/fold (im2col/col2im).
 
-Cross-correlation without kernel flip, as PyTorch and the notes (seed 001 七.1 eq. 12,
-h_{ij} = Σ_m Σ_n x_{i+m, j+n} w_{mn}; seed 002 §5; seed 003 ch. 7). Weight layouts are PyTorch's:
+Cross-correlation without kernel flip, as PyTorch and the notes (Wang 七.1 eq. 12,
+h_{ij} = Σ_m Σ_n x_{i+m, j+n} w_{mn}; Zhao §5; Fang ch. 7). Weight layouts are PyTorch's:
 conv (C_out, C_in/groups, kH, kW), conv_transpose (C_in, C_out/groups, kH, kW).
 
 How it is computed (im2col, one GEMM per layer). Images are handled channels-last (N, H, W, C)
@@ -548,11 +548,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 
         y[n, o, h, w] = b[o] + Σ_{c, i, j} x_pad[n, g·C/G + c, h·s + i·d, w·s + j·d] · W[o, c, i, j]
 
-    (seed 001 七.1 eq. 12; seed 002 §5). ``input`` (N, C_in, H, W) or (C_in, H, W); ``weight``
+    (Wang 七.1 eq. 12; Zhao §5). ``input`` (N, C_in, H, W) or (C_in, H, W); ``weight``
     (C_out, C_in/groups, kH, kW); ``stride`` (步幅), ``padding`` (填充: int, pair, 'valid' or
     'same'), ``dilation`` (空洞卷积), ``groups`` (分组卷积). Output size per dim
     ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1. ``padding_mode`` (zeros | reflect | replicate | circular,
-    seed 003 ch. 7) is what nn.Conv2d passes (a shenjing extension of the functional form)."""
+    Fang ch. 7) is what nn.Conv2d passes (a shenjing extension of the functional form)."""
     return _conv_nd("conv2d", input, weight, bias, stride, padding, dilation, groups, padding_mode, 2)
 
 

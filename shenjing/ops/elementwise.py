@@ -487,7 +487,7 @@ class Tan(Function):
 
 
 class Atan(Function):
-    """arctan; d/dz = 1/(1+z²) (seed 000 Fig 1.8's arctan activation)."""
+    """arctan; d/dz = 1/(1+z²) (Xu Fig 1.8's arctan activation)."""
 
     def forward(self, a):
         return xp.arctan(a)

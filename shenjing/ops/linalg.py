@@ -12,7 +12,7 @@ from .shape import Permute
 
 
 class MatMul(Function):
-    """C = A @ B with NumPy/PyTorch broadcasting; ∂A = G Bᵀ, ∂B = Aᵀ G (seed 002 eq. 4.x)."""
+    """C = A @ B with NumPy/PyTorch broadcasting; ∂A = G Bᵀ, ∂B = Aᵀ G (Zhao eq. 4.x)."""
 
     def forward(self, a, b):
         if b.ndim == 2 and a.ndim > 2:  # fold the batch into one GEMM

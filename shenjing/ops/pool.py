@@ -1,7 +1,7 @@
 """Pooling (池化) and resampling (上采样): max/avg pooling, adaptive average pooling, max unpooling,
 interpolate (nearest, bilinear).
 
-Seed 003 ch. 7 (池化: max pooling keeps the largest value of each window, average pooling the mean;
+Fang ch. 7 (池化: max pooling keeps the largest value of each window, average pooling the mean;
 上采样: nearest-neighbour and bilinear upsampling, max unpooling). Semantics follow
 ``torch.nn.functional``: windows of size k at stride s over the input padded by p (max pooling pads
 with −∞, so padding never wins), dilation d (空洞) for max pooling, ``ceil_mode`` lets the last
@@ -370,7 +370,7 @@ def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, retu
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
-    """2-D max pooling (最大池化, seed 003 ch. 7), torch.nn.functional.max_pool2d:
+    """2-D max pooling (最大池化, Fang ch. 7), torch.nn.functional.max_pool2d:
     y[n,c,h,w] = max_{i<kH, j<kW} x_pad[n, c, h·s + i·d, w·s + j·d] with −∞ padding.
 
     ``stride`` defaults to ``kernel_size``; with ``return_indices`` also the flat index h·W + w of
@@ -453,7 +453,7 @@ def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """2-D average pooling (平均池化, seed 003 ch. 7), torch.nn.functional.avg_pool2d: the mean of
+    """2-D average pooling (平均池化, Fang ch. 7), torch.nn.functional.avg_pool2d: the mean of
     each kH×kW window of the zero-padded input; ``count_include_pad=False`` divides by the number
     of real (unpadded) pixels in the window instead."""
     return _avg_pool("avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
@@ -651,7 +651,7 @@ def _linear_matrix(n_in: int, n_out: int, scale, align_corners: bool, dtype):
 
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
-    """Resampling / upsampling (上采样, seed 003 ch. 7), torch.nn.functional.interpolate, for
+    """Resampling / upsampling (上采样, Fang ch. 7), torch.nn.functional.interpolate, for
     (N, C, L) and (N, C, H, W) inputs.
 
     ``nearest``: out[i] = in[⌊i·in/out⌋] (``nearest-exact``: ⌊(i + ½)·in/out⌋). ``linear`` /

@@ -83,7 +83,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Σ(x − x̄)²/(N − correction); correction=1 (Bessel) by default, 0 gives the biased variance
-    used by batch norm (seed 003 §8.2)."""
+    used by batch norm (Fang §8.2)."""
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = _dims(dim, input.ndim, "var")
@@ -280,7 +280,7 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 
 class LogSumExp(Function):
-    """log Σ exp x, computed as m + log Σ exp(x − m) (seed 003 §5.3.2); gradient softmax(x)."""
+    """log Σ exp x, computed as m + log Σ exp(x − m) (Fang §5.3.2); gradient softmax(x)."""
 
     saves_output = True
 

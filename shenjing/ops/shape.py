@@ -393,7 +393,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
     """F.pad: ``pad`` lists (left, right) pairs starting from the last dimension.
 
     constant pads with ``value``; reflect mirrors without the edge; replicate repeats the edge;
-    circular wraps around (seed 003 ch. 7 padding modes). Negative widths crop."""
+    circular wraps around (Fang ch. 7 padding modes). Negative widths crop."""
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ShapeError(f"pad: padding length must be divisible by 2 and at most 2*ndim ({2 * input.ndim}), got {len(pad)} for shape {tuple(input.shape)}")

@@ -1,6 +1,6 @@
 """Scratch memory (工作区) for the convolution and pooling kernels, and the allocator setting.
 
-A fresh NumPy array of tens of MB costs its page faults on first touch: measured on the SPEC §6
+A fresh NumPy array of tens of MB costs its page faults on first touch: measured on the benchmark
 CNN step, ~8 600 minor faults and 23 ms of kernel time per step (of ~100 ms) with glibc's default
 malloc, which returns large freed blocks to the OS and maps them again for the next array. Two
 remedies, both here:

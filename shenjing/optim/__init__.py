@@ -2,9 +2,9 @@
 
 Standard algorithms follow PyTorch step for step (SGD/GD, Adagrad, RMSprop, Adadelta, Adam, AdamW);
 the lecture notes' forms are options or their own classes: EMA momentum ``SGD(momentum=ρ,
-dampening=ρ)`` (seed 003 Alg. 1), ``NesterovLookahead`` (seed 000 eq. 1.44, seed 003 Alg. 2),
-``NormalizedGradient`` (seed 003 Alg. 3), ``eps_inside_sqrt=True`` for the √(v + ε) form (seed 000
-§1.9, seed 003 ch. 6). ``lr_scheduler`` holds the schedules, ``regularizers`` the ridge/lasso/elastic-net
+dampening=ρ)`` (Fang Alg. 1), ``NesterovLookahead`` (Xu eq. 1.44, Fang Alg. 2),
+``NormalizedGradient`` (Fang Alg. 3), ``eps_inside_sqrt=True`` for the √(v + ε) form (Xu
+§1.9, Fang ch. 6). ``lr_scheduler`` holds the schedules, ``regularizers`` the ridge/lasso/elastic-net
 penalties.
 """
 

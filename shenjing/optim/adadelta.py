@@ -1,4 +1,4 @@
-"""AdaDelta (Zeiler 2012): seed 003 §6.8 (Algorithm 6)."""
+"""AdaDelta (Zeiler 2012): Fang §6.8 (Algorithm 6)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["Adadelta"]
 
 class Adadelta(Optimizer):
     r"""Zeiler's AdaDelta: the step size comes from the ratio of two running RMS values, so no
-    learning rate is needed (``lr=1.0``, 无需学习率). Seed 003 §6.8 derives it from a diagonal Newton
+    learning rate is needed (``lr=1.0``, 无需学习率). Fang §6.8 derives it from a diagonal Newton
     step (Δφ ≈ H⁻¹g with units matched); Algorithm 6::
 
         v_t  = ρ v_{t−1} + (1 − ρ) g_t ⊙ g_t                (二阶动量)
@@ -24,7 +24,7 @@ class Adadelta(Optimizer):
     This is PyTorch's algorithm (with ``weight_decay`` λ adding λφ to g, and ``lr`` scaling the step;
     the notes' form is lr = 1). ε sits inside both roots, as in the notes and in PyTorch.
 
-    Not to be confused with what seed 000 §1.9.5 calls "Adadelta" — an EMA of g² used with a
+    Not to be confused with what Xu §1.9.5 calls "Adadelta" — an EMA of g² used with a
     learning rate, θ_t = θ_{t−1} − η g_t/√(ε + n_t) — which is :class:`RMSprop` with
     ``alpha=ν, eps_inside_sqrt=True``.
     """

@@ -1,4 +1,4 @@
-"""AdaGrad (自适应梯度, adaptive learning rate 自适应学习率): seed 000 §1.9.4 (eqs 1.47–1.49), seed 003 §6.6 (Algorithm 4)."""
+"""AdaGrad (自适应梯度, adaptive learning rate 自适应学习率): Xu §1.9.4 (eqs 1.47–1.49), Fang §6.6 (Algorithm 4)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class Adagrad(Optimizer):
         n_t = n_{t−1} + g ⊙ g              (n_0 = initial_accumulator_value)
         θ_t = θ_{t−1} − η_t g / (√n_t + ε)
 
-    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η g_t / √(ε + n_t) (seed 000 eq.
-    1.49; seed 003 Algorithm 4 writes √(v_t + ε)). The accumulated n only grows, so the effective
+    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η g_t / √(ε + n_t) (Xu eq.
+    1.49; Fang Algorithm 4 writes √(v_t + ε)). The accumulated n only grows, so the effective
     learning rate keeps shrinking (自适应学习率; the drawback that RMSprop fixes).
     """
 

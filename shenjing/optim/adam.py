@@ -1,6 +1,6 @@
 """Adam (自适应矩估计, Adaptive Moment Estimation) and AdamW.
 
-Seed 000 §1.9.7 (eqs 1.53–1.58), seed 003 §6.9 (Algorithm 7).
+Xu §1.9.7 (eqs 1.53–1.58), Fang §6.9 (Algorithm 7).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class Adam(Optimizer):
         amsgrad:  v_max = max(v_max, v_t), used in place of v_t
         θ_t = θ_{t−1} − η m̂_t / (√v̂_t + ε)
 
-    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η m̂_t / √(ε + n̂_t) (seed 000
-    eq. 1.58, seed 003 Algorithm 7 step 6). Seed 000 names the decay rates μ, ν in eqs 1.54–1.55 and
+    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η m̂_t / √(ε + n̂_t) (Xu
+    eq. 1.58, Fang Algorithm 7 step 6). Xu names the decay rates μ, ν in eqs 1.54–1.55 and
     β₁, β₂ in the bias corrections; they are the same numbers, ``betas=(μ, ν)``.
 
     Args:

@@ -1,6 +1,6 @@
 """Nesterov accelerated momentum with the look-ahead gradient (Nesterov 加速动量法).
 
-Seed 000 §1.9.3 (eqs 1.44–1.46), seed 003 §6.4 (Algorithm 2).
+Xu §1.9.3 (eqs 1.44–1.46), Fang §6.4 (Algorithm 2).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ class NesterovLookahead(Optimizer):
     r"""Nesterov momentum as the notes write it: the gradient is taken at the look-ahead point.
 
     "先沿原动量方向移动, 再沿该处负梯度移动" — first move along the momentum, then take the gradient
-    there. ``ema=False`` (seed 000 eqs 1.44–1.46, momentum μ, learning rate η)::
+    there. ``ema=False`` (Xu eqs 1.44–1.46, momentum μ, learning rate η)::
 
         g_t = ∇R(θ_{t−1} − η μ m_{t−1})
         m_t = μ m_{t−1} + g_t
         θ_t = θ_{t−1} − η m_t
 
-    ``ema=True`` (seed 003 Algorithm 2, exponential-moving-average momentum ρ, learning rate α)::
+    ``ema=True`` (Fang Algorithm 2, exponential-moving-average momentum ρ, learning rate α)::
 
         g_t = ∇L(φ_t − α m_{t−1})
         m_t = ρ m_{t−1} + (1 − ρ) g_t

@@ -1,4 +1,4 @@
-"""Normalised gradient descent (梯度归一化, Normalized Gradient), seed 003 §6.5 (Algorithm 3)."""
+"""Normalised gradient descent (梯度归一化, Normalized Gradient), Fang §6.5 (Algorithm 3)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["NormalizedGradient"]
 
 
 class NormalizedGradient(Optimizer):
-    r"""Element-wise normalised gradient descent (梯度归一化), seed 003 Algorithm 3::
+    r"""Element-wise normalised gradient descent (梯度归一化), Fang Algorithm 3::
 
         v_t = g_t ⊙ g_t
         φ_{t+1} = φ_t − α g_t / √(v_t + ε)

@@ -1,4 +1,4 @@
-"""Optimizer (优化器): the base class of every optimisation algorithm (seed 000 §1.9, seed 003 ch. 6).
+"""Optimizer (优化器): the base class of every optimisation algorithm (Xu §1.9, Fang ch. 6).
 
 Like ``torch.optim.Optimizer``: parameters live in ``param_groups`` (a list of dicts, each with its
 own hyper-parameters such as ``lr``), per-parameter buffers live in ``state`` (keyed by the

@@ -1,7 +1,7 @@
 """Weight penalties (正则化, weight-decay regularisation): ridge, lasso and elastic net.
 
-Seed 004 (常用的权重衰减正则化: ridge α‖w‖², lasso α‖w‖₁, elastic net γα‖w‖² + (1−γ)α‖w‖₁, and "in
-all cases we do not regularise the bias weights ω₀"), seed 003 §3.2 (ElasticNet J(w) = ρ‖w‖₁ +
+Nelson (常用的权重衰减正则化: ridge α‖w‖², lasso α‖w‖₁, elastic net γα‖w‖² + (1−γ)α‖w‖₁, and "in
+all cases we do not regularise the bias weights ω₀"), Fang §3.2 (ElasticNet J(w) = ρ‖w‖₁ +
 (1−ρ)‖w‖²).
 
 Each penalty is a function of a Module (or of named parameters, or of plain tensors) that returns a
@@ -71,19 +71,19 @@ def l1_norm(params: Any) -> Tensor:
 
 
 def ridge(params: Any, alpha: float = 1.0) -> Tensor:
-    """Ridge (岭回归, L2) penalty α‖w‖² (seed 004; seed 003 §3.2 writes J(w) = ‖w‖²/2, i.e. α = λ/2).
+    """Ridge (岭回归, L2) penalty α‖w‖² (Nelson; Fang §3.2 writes J(w) = ‖w‖²/2, i.e. α = λ/2).
     Gradient 2αw."""
     return alpha * l2_norm_sq(params)
 
 
 def lasso(params: Any, alpha: float = 1.0) -> Tensor:
-    """Lasso (套索回归, L1) penalty α‖w‖₁ (seed 004; seed 003 §3.2). Subgradient α·sign(w), taken as 0 at
+    """Lasso (套索回归, L1) penalty α‖w‖₁ (Nelson; Fang §3.2). Subgradient α·sign(w), taken as 0 at
     w = 0 (so a weight already at zero stays there under gradient descent on the penalty alone)."""
     return alpha * l1_norm(params)
 
 
 def elastic_net(params: Any, alpha: float = 1.0, gamma: float = 0.5) -> Tensor:
-    """Elastic net (弹性网络) as seed 004 writes it: γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1]; γ = 1 is ridge,
+    """Elastic net (弹性网络) as Nelson writes it: γα‖w‖² + (1 − γ)α‖w‖₁, γ ∈ [0, 1]; γ = 1 is ridge,
     γ = 0 lasso."""
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"elastic_net: gamma must be in [0, 1], got {gamma}")
@@ -92,7 +92,7 @@ def elastic_net(params: Any, alpha: float = 1.0, gamma: float = 0.5) -> Tensor:
 
 
 def elastic_net_rho(params: Any, rho: float = 0.5) -> Tensor:
-    """Elastic net as seed 003 §3.2 writes it: J(w) = ρ‖w‖₁ + (1 − ρ)‖w‖², ρ ∈ [0, 1] (ρ weights the L1
+    """Elastic net as Fang §3.2 writes it: J(w) = ρ‖w‖₁ + (1 − ρ)‖w‖², ρ ∈ [0, 1] (ρ weights the L1
     part here, unlike γ of :func:`elastic_net`); scale it by λ when adding it to a loss."""
     if not 0.0 <= rho <= 1.0:
         raise ValueError(f"elastic_net_rho: rho must be in [0, 1], got {rho}")

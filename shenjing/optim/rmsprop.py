@@ -1,4 +1,4 @@
-"""RMSprop (均方根传播): seed 003 §6.7 (Algorithm 5); seed 000 §1.9.5–1.9.6 (eqs 1.50–1.52)."""
+"""RMSprop (均方根传播): Fang §6.7 (Algorithm 5); Xu §1.9.5–1.9.6 (eqs 1.50–1.52)."""
 
 from __future__ import annotations
 
@@ -23,18 +23,18 @@ class RMSprop(Optimizer):
         d = g / (√v̂ + ε)
         with momentum μ:  b_t = μ b_{t−1} + d,   θ_t = θ_{t−1} − η b_t   else  θ_t = θ_{t−1} − η d
 
-    ``eps_inside_sqrt=True`` gives the notes' form d = g / √(v̂ + ε): seed 003 Algorithm 5
-    (φ_{t+1} = φ_t − α/√(v_t + ε) ⊙ g_t) and seed 000 eqs 1.51–1.52.
+    ``eps_inside_sqrt=True`` gives the notes' form d = g / √(v̂ + ε): Fang Algorithm 5
+    (φ_{t+1} = φ_t − α/√(v_t + ε) ⊙ g_t) and Xu eqs 1.51–1.52.
 
-    On the notes' names: what seed 000 §1.9.5 calls "Adadelta" (n_t = ν n_{t−1} + (1 − ν) g_t²,
+    On the notes' names: what Xu §1.9.5 calls "Adadelta" (n_t = ν n_{t−1} + (1 − ν) g_t²,
     θ_t = θ_{t−1} − η g_t/√(ε + n_t), an EMA of g² *with* a learning rate) is this RMSprop,
     ``RMSprop(lr=η, alpha=ν, eps_inside_sqrt=True)``; Zeiler's Adadelta, which needs no learning
-    rate, is :class:`Adadelta`. Seed 000's "RMSProp 是 Adadelta 中 ν = 0.5 的情况" is
+    rate, is :class:`Adadelta`. Xu's "RMSProp 是 Adadelta 中 ν = 0.5 的情况" is
     ``RMSprop(alpha=0.5, eps_inside_sqrt=True)`` (PyTorch's default α is 0.99).
 
     Args:
         lr: η (学习率).
-        alpha: the decay rate α (ν in seed 000, ρ in seed 003).
+        alpha: the decay rate α (ν in Xu, ρ in Fang).
         eps: ε.
         weight_decay: λ.
         momentum: μ.

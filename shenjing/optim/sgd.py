@@ -1,6 +1,6 @@
 """Gradient descent (梯度下降, GD) and stochastic gradient descent with momentum (动量, SGD).
 
-Seed 000 §1.9.1–1.9.2 (eqs 1.39–1.43), seed 003 §6.1–6.3 (Algorithm 1).
+Xu §1.9.1–1.9.2 (eqs 1.39–1.43), Fang §6.1–6.3 (Algorithm 1).
 """
 
 from __future__ import annotations
@@ -25,23 +25,23 @@ class SGD(Optimizer):
         d ← g + μ m   if nesterov else  m
         θ ← θ − η d
 
-    Without momentum this is plain GD/SGD, θ_t = θ_{t−1} − η g_t (seed 000 eq. 1.40; seed 003 §6.2).
+    Without momentum this is plain GD/SGD, θ_t = θ_{t−1} − η g_t (Xu eq. 1.40; Fang §6.2).
 
     The notes' forms:
 
-    * ``dampening=0``: m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t — seed 000 eqs 1.41–1.43.
+    * ``dampening=0``: m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t — Xu eqs 1.41–1.43.
     * ``dampening=momentum=ρ``: the exponential moving average m_t = ρ m_{t−1} + (1 − ρ) g_t of
-      seed 003 Algorithm 1 (动量 = 历史梯度的指数衰减移动平均). PyTorch starts the buffer at the first
+      Fang Algorithm 1 (动量 = 历史梯度的指数衰减移动平均). PyTorch starts the buffer at the first
       gradient (m_1 = g_1, i.e. the notes' recursion with m_0 = g_1); ``momentum_init="zeros"``
       starts from m_0 = 0 as the notes write it, so m_1 = (1 − ρ) g_1 (the two coincide when
       dampening = 0).
     * ``nesterov=True`` is PyTorch's (Sutskever's) reformulation that needs no extra gradient; the
-      notes' look-ahead gradient ∇R(θ − ημm) (seed 000 eq. 1.44) is :class:`NesterovLookahead`.
+      notes' look-ahead gradient ∇R(θ − ημm) (Xu eq. 1.44) is :class:`NesterovLookahead`.
 
     Args:
         params: parameters or parameter groups.
         lr: learning rate η (学习率).
-        momentum: μ (ρ in seed 003).
+        momentum: μ (ρ in Fang).
         dampening: τ.
         weight_decay: λ (权重衰减).
         nesterov: Nesterov momentum (needs momentum > 0 and dampening = 0).
@@ -100,10 +100,10 @@ class SGD(Optimizer):
 
 
 class GD(SGD):
-    """Gradient descent (梯度下降, GD): θ_t = θ_{t−1} − η ∇R(θ_{t−1}) (seed 000 eq. 1.40, seed 003 §6.1).
+    """Gradient descent (梯度下降, GD): θ_t = θ_{t−1} − η ∇R(θ_{t−1}) (Xu eq. 1.40, Fang §6.1).
 
     The same algorithm and arguments as :class:`SGD`; the name says that each step uses the gradient
-    of the loss over the whole training set (full batch, 全批量) rather than a mini-batch (seed 003
+    of the loss over the whole training set (full batch, 全批量) rather than a mini-batch (Fang
     §6.2: SGD draws a batch without replacement each iteration). With the full data set in one batch,
     ``SGD`` and ``GD`` give identical trajectories.
     """

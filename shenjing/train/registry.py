@@ -102,7 +102,7 @@ def mlp(input_shape: tuple, num_classes: int, hidden=(512, 512), dropout: float 
 
 def image_task(name: str, cfg: dict, root=None) -> Task:
     """Fashion-MNIST/MNIST as (N, 1, 28, 28) floats, standardised with the training set's mean and
-    std (feature scaling, seed 004); ``val_size`` training images held out; seeded shuffling."""
+    std (feature scaling, Nelson); ``val_size`` training images held out; seeded shuffling."""
     from ..autograd.tensor import Tensor
     from ..backend import xp
     from ..data import MNIST, DataLoader, FashionMNIST, TensorDataset

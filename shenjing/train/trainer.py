@@ -46,7 +46,7 @@ class Callback:
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved for ``patience`` epochs and restore the best weights
-    (提前停止, seed 004)."""
+    (提前停止, Nelson)."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, mode: str = "min", min_delta: float = 0.0,
                  restore_best_weights: bool = True) -> None:

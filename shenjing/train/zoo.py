@@ -139,7 +139,7 @@ SEGMENTATION_CLASSES = ["background", "circle", "rectangle"]
 
 @register_dataset("segmentation")
 def segmentation_task(cfg: dict, root=None, size: int = 32) -> Task:
-    """The U-Net toy (seed 003 §8.3 segmentation): shapes on noisy backgrounds, per-pixel masks."""
+    """The U-Net toy (Fang §8.3 segmentation): shapes on noisy backgrounds, per-pixel masks."""
     from ..data import DataLoader, TensorDataset
     from ..data.toy import segmentation
     from ..random import Generator

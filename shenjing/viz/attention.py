@@ -1,4 +1,4 @@
-"""Attention maps (注意力图): heat maps of attention weights α (seed 003 ch. 9), one panel per head."""
+"""Attention maps (注意力图): heat maps of attention weights α (Fang ch. 9), one panel per head."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Computational-graph rendering (计算图可视化, seed 001 五.III).
+"""Computational-graph rendering (计算图可视化, Wang 五.III).
 
-Seed 001 draws a computational graph as operation nodes (circles) joined by arrows that carry
+Wang draws a computational graph as operation nodes (circles) joined by arrows that carry
 data, and implements it as node objects (MulNode, AddNode). shenjing records exactly that graph
 while it computes: every result tensor has ``grad_fn``, a Function node whose ``inputs`` are the
 tensors it consumed. This module walks that graph back from any output tensor and draws it:

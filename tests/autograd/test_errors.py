@@ -1,4 +1,4 @@
-"""Each failure named in SPEC §2 raises ValueError/RuntimeError whose message names the op and the
+"""Each failure of the engine's error list raises ValueError/RuntimeError whose message names the op and the
 shapes involved, never a raw NumPy traceback."""
 
 import re

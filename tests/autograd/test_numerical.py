@@ -1,4 +1,4 @@
-"""Numerical differentiation (seed 001 五.III.1): central differences agree with backprop; the
+"""Numerical differentiation (Wang 五.III.1): central differences agree with backprop; the
 notes' (f(x+ε) − f(x−ε))/ε form is off by a factor of 2 (an erratum)."""
 
 import math

@@ -1,4 +1,4 @@
-"""The IDX reader: round trips on small generated files and clear errors for broken ones (SPEC §7)."""
+"""The IDX reader: round trips on small generated files and clear errors for broken ones."""
 
 import gzip
 import struct

@@ -113,7 +113,7 @@ def test_one_d_functions():
     assert (np.diff(x.numpy().ravel()) >= 0).all()
 
 
-def test_gabor_matches_seed_003_formula_and_autograd():
+def test_gabor_matches_fang_formula_and_autograd():
     x, y = toy.gabor_data(200, phi=(1.0, 10.0), noise=0.0, seed=0)
     xs = x.numpy().astype(np.float64)
     z = 1.0 + 0.06 * 10.0 * xs
@@ -138,7 +138,7 @@ def test_linear_ols_recovers_coefficients():
     assert w.numpy().tolist() == [2.0, -1.0, 0.5] and b == 3.0
 
 
-def test_housing_follows_the_seed_002_network():
+def test_housing_follows_the_zhao_network():
     X, y, h = toy.housing(1000, noise=0.0, seed=0, return_hidden=True)
     assert X.shape == (1000, 4) and y.shape == (1000, 1) and h.shape == (1000, 3)
     size, bed, zipc, wealth = X.numpy().T.astype(np.float64)

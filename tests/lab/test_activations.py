@@ -1,4 +1,4 @@
-"""Spot checks for activations: the derivatives seed 004 prints, by autograd."""
+"""Spot checks for activations: the derivatives Nelson prints, by autograd."""
 
 import numpy as np
 

@@ -1,10 +1,10 @@
-"""Spot checks for backprop-by-hand: seed 002 Algorithm 4 and seed 000 §1.5 equal autograd."""
+"""Spot checks for backprop-by-hand: Zhao Algorithm 4 and Xu §1.5 equal autograd."""
 
 import numpy as np
 
 import shenjing as sj
 from shenjing import nn
-from shenjing.lab.experiments.backprop_by_hand import algorithm3, algorithm4, two_layer_grads_seed000
+from shenjing.lab.experiments.backprop_by_hand import algorithm3, algorithm4, two_layer_grads_xu
 
 
 def test_algorithm4_equals_autograd():
@@ -34,11 +34,11 @@ def test_algorithm3_one_sample():
     assert np.abs(g["W2"] - t[2].grad.numpy()).max() < 1e-12
 
 
-def test_seed000_two_layer_formulas():
+def test_xu_two_layer_formulas():
     rng = np.random.default_rng(2)
     x, y = rng.uniform(-1, 1, 30), rng.normal(size=30)
     a, w, b = rng.normal(size=5), rng.normal(size=5), rng.normal(size=5)
-    da, dw, db, _ = two_layer_grads_seed000(x, y, a, w, b, np.tanh, lambda z: 1 - np.tanh(z) ** 2)
+    da, dw, db, _ = two_layer_grads_xu(x, y, a, w, b, np.tanh, lambda z: 1 - np.tanh(z) ** 2)
     ts = [sj.tensor(v, dtype=sj.float64, requires_grad=True) for v in (a, w, b)]
     h = ((sj.tensor(x, dtype=sj.float64).unsqueeze(1) * ts[1] + ts[2]).tanh() * ts[0]).sum(1)
     (((h - sj.tensor(y, dtype=sj.float64)) ** 2).sum() / 60).backward()

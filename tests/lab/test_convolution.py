@@ -5,12 +5,12 @@ import shenjing as sj
 from shenjing.lab.experiments.convolution import (
     NG_IMAGE,
     NG_OUTPUT,
-    SEED001_W,
-    SEED001_X,
-    SEED001_Y,
     STEP_IMAGE,
     STEP_OUTPUT,
     VERTICAL_EDGE,
+    WANG_W,
+    WANG_X,
+    WANG_Y,
     conv,
     gradient_support,
     output_size,
@@ -21,9 +21,9 @@ from shenjing.nn.utils import receptive_field
 
 
 def test_worked_examples_of_the_notes():
-    assert conv(SEED001_X, SEED001_W).tolist() == SEED001_Y == [[25, 31], [43, 49]]
+    assert conv(WANG_X, WANG_W).tolist() == WANG_Y == [[25, 31], [43, 49]]
     assert conv(NG_IMAGE, VERTICAL_EDGE).tolist() == NG_OUTPUT
-    assert NG_OUTPUT[0][0] == 3 + 1 + 2 + 0 + 0 + 0 - 1 - 8 - 2  # the sum spelled out in seed 002 §5
+    assert NG_OUTPUT[0][0] == 3 + 1 + 2 + 0 + 0 + 0 - 1 - 8 - 2  # the sum spelled out in Zhao §5
     assert conv(STEP_IMAGE, VERTICAL_EDGE).tolist() == STEP_OUTPUT
 
 

@@ -1,4 +1,4 @@
-"""Spot checks for housing: seed 002's 12 and 19 parameters; the generator's θ in the hand-wired net."""
+"""Spot checks for housing: Zhao's 12 and 19 parameters; the generator's θ in the hand-wired net."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Spot checks for mle-losses: the affine constants, and seed 003's printed heteroscedastic objective."""
+"""Spot checks for mle-losses: the affine constants, and Fang's printed heteroscedastic objective."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Spot check of the issue: closed-form OLS, QR and gradient descent agree to 1e-6 (seed 000 §1.2–1.3)."""
+"""Spot check of the issue: closed-form OLS, QR and gradient descent agree to 1e-6 (Xu §1.2–1.3)."""
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def test_normal_equations_qr_and_gd_agree_to_1e_6():
 
 
 def test_notes_one_over_n_batch_loss_is_a_rescaled_learning_rate():
-    """Seed 000 eq. 1.20–1.21 divide the batch sum by n: the standard batch mean with η·|B|/n."""
+    """Xu eq. 1.20–1.21 divide the batch sum by n: the standard batch mean with η·|B|/n."""
     from shenjing.lab.experiments.ols_vs_gd import _sgd
 
     Xt, Yt = toy.linear(60, 1, weights=[2.0], bias=-1.0, noise=0.5, seed=2)

@@ -11,7 +11,7 @@ from shenjing.nn.utils import count_linear_pieces_1d, count_linear_regions_1d, c
 
 @pytest.mark.parametrize("d", [3, 7, 10])
 def test_shallow_count_is_3d_plus_1(d):
-    assert count_parameters(nn.mlp([1, d, 1])) == 3 * d + 1  # seed 003 §4.4
+    assert count_parameters(nn.mlp([1, d, 1])) == 3 * d + 1  # Fang §4.4
 
 
 @pytest.mark.parametrize("d,k", [(3, 2), (4, 3), (10, 5)])

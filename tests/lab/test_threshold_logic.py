@@ -1,4 +1,4 @@
-"""Threshold logic (seed 000 §1.1): exactly XOR and XNOR are out of reach of one threshold unit."""
+"""Threshold logic (Xu §1.1): exactly XOR and XNOR are out of reach of one threshold unit."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Spot check for vectorisation: seed 002's column layout WX + b̃ equals the row layout XWᵀ + b."""
+"""Spot check for vectorisation: Zhao's column layout WX + b̃ equals the row layout XWᵀ + b."""
 
 import numpy as np
 

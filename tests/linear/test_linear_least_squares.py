@@ -1,4 +1,4 @@
-"""OLS by normal equations, QR, lstsq and pseudo-inverse against NumPy's lstsq (SPEC §3.11)."""
+"""OLS by normal equations, QR, lstsq and pseudo-inverse against NumPy's lstsq."""
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ def test_methods_agree_with_numpy_lstsq(method, rng):
 def test_intercept_equals_a_column_of_ones(method, rng):
     X, y = _data(rng, k=2)
     y = y + np.array([3.0, -1.0])
-    A = L.design_matrix(X)  # [X 1], seed 000 eq. 1.11
+    A = L.design_matrix(X)  # [X 1], Xu eq. 1.11
     ref = np.linalg.lstsq(A, y, rcond=None)[0]
     coef, b = L.ols(X, y, method, fit_intercept=True)
     np.testing.assert_allclose(coef, ref[:-1], rtol=1e-9, atol=1e-12)

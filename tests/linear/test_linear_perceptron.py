@@ -14,7 +14,7 @@ def test_mcculloch_pitts_gates():
     assert L.or_unit()(X4).tolist() == [0, 1, 1, 1]
     assert L.not_unit()(np.array([0.0, 1.0])).tolist() == [1, 0]
     assert L.and_unit(3)(np.array([[1, 1, 1], [1, 0, 1]])).tolist() == [1, 0]
-    # seed 000 §1.12's strict "wx + b > T" with the same thresholds: AND never fires, OR becomes AND
+    # Xu §1.12's strict "wx + b > T" with the same thresholds: AND never fires, OR becomes AND
     assert L.and_unit(strict=True)(X4).tolist() == [0, 0, 0, 0]
     assert L.or_unit(strict=True)(X4).tolist() == [0, 0, 0, 1]
     assert L.not_unit(strict=True)(np.array([0.0, 1.0])).tolist() == [1, 0]

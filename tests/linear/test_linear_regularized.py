@@ -64,10 +64,10 @@ def test_elastic_net_limits_and_the_two_parametrisations(rng):
     alpha = 6.0
     np.testing.assert_allclose(L.elastic_net(X, y, alpha, gamma=1.0)[0], L.ridge(X, y, alpha)[0], atol=1e-9)
     np.testing.assert_allclose(L.elastic_net(X, y, alpha, gamma=0.0)[0], L.lasso(X, y, alpha)[0], atol=1e-12)
-    # seed 004 (α, γ) ≡ seed 003 (λ = α/2, ρ = 1 − γ)
+    # Nelson (α, γ) ≡ Fang (λ = α/2, ρ = 1 − γ)
     for gamma in (0.2, 0.5, 0.9):
         np.testing.assert_allclose(L.elastic_net(X, y, alpha, gamma)[0], L.elastic_net_rho(X, y, alpha / 2, 1 - gamma)[0], atol=1e-12)
-    # seed 003's objective ½‖y − Xw − b‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²) is minimised by elastic_net_rho
+    # Fang's objective ½‖y − Xw − b‖² + λ(ρ‖w‖₁ + (1 − ρ)‖w‖²) is minimised by elastic_net_rho
     lam, rho = 2.0, 0.3
     c, b = L.elastic_net_rho(X, y, lam, rho)
 

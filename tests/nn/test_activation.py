@@ -1,4 +1,4 @@
-"""Activations (SPEC §3.3) against PyTorch in float64: values, gradients, second derivatives,
+"""Activations against PyTorch in float64: values, gradients, second derivatives,
 closed-form derivatives against autograd, gradcheck; NumPy formulas where PyTorch lacks one."""
 
 import math
@@ -135,7 +135,7 @@ def test_derivative_kwargs_and_module_names():
     np.testing.assert_allclose(F.derivative("LeakyReLU", x, negative_slope=0.3).detach().numpy(), np.where(SAFE > 0, 1, 0.3))
     np.testing.assert_allclose(F.derivative("elu", x, alpha=2.0).detach().numpy(),
                                np.where(SAFE > 0, 1, 2.0 * np.expm1(np.minimum(SAFE, 0)) + 2.0))  # f + α
-    np.testing.assert_allclose(F.derivative("softplus", x).detach().numpy(), 1 / (1 + np.exp(-SAFE)))  # σ (seed 004)
+    np.testing.assert_allclose(F.derivative("softplus", x).detach().numpy(), 1 / (1 + np.exp(-SAFE)))  # σ (Nelson)
     np.testing.assert_allclose(F.derivative("step", x, threshold=1.0).detach().numpy(), 0)
     np.testing.assert_allclose(F.derivative(nn.ELU(alpha=2.0), x).detach().numpy(), F.derivative("elu", x, alpha=2.0).detach().numpy())
     with pytest.raises(ValueError, match="unknown activation"):
@@ -147,7 +147,7 @@ def test_derivative_kwargs_and_module_names():
 
 @pytest.mark.parametrize("T", [0.0, 1.0, -0.5])
 def test_step_threshold_formula(T):
-    """Seed 000 eq. 1.1: σ(x) = 1 if x ≥ T else 0, with zero gradient."""
+    """Xu eq. 1.1: σ(x) = 1 if x ≥ T else 0, with zero gradient."""
     x = np.array([-2.0, -0.5, 0.0, 0.5, 1.0, 3.0])
     xs = sj.tensor(x, requires_grad=True)
     y = F.step(xs, threshold=T)
@@ -159,7 +159,7 @@ def test_step_threshold_formula(T):
 
 
 def test_step_solves_xor_by_hand():
-    """Seed 000 Fig 1.4: with threshold-1 steps, h1 + h2 separates XOR."""
+    """Xu Fig 1.4: with threshold-1 steps, h1 + h2 separates XOR."""
     X = sj.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     h1 = F.step(X @ sj.tensor([1.0, -1.0]), threshold=1.0)
     h2 = F.step(X @ sj.tensor([-1.0, 1.0]), threshold=1.0)
@@ -176,7 +176,7 @@ def test_arctan_formula(rng):
 
 
 def test_polynomial_formula(rng):
-    """p(x) = Σ c_k x^k and p′; a two-layer net with it stays a polynomial (seed 000 Remark 2)."""
+    """p(x) = Σ c_k x^k and p′; a two-layer net with it stays a polynomial (Xu Remark 2)."""
     c = [0.5, -1.0, 2.0, 0.25]
     x = rng.standard_normal(9)
     xs = sj.tensor(x, requires_grad=True)
@@ -207,7 +207,7 @@ def test_polynomial_learnable_coefficients(rng):
 
 @pytest.mark.parametrize("T", [0.1, 1.0, 5.0])
 def test_softmax_temperature_formula(T, rng):
-    """Seed 000 eq. 1.38: exp(v_k/T)/Σ exp(v_i/T); large T flattens, small T sharpens."""
+    """Xu eq. 1.38: exp(v_k/T)/Σ exp(v_i/T); large T flattens, small T sharpens."""
     v = rng.standard_normal((3, 6))
     s = F.softmax(sj.tensor(v), dim=1, temperature=T).detach().numpy()
     e = np.exp(v / T)

@@ -1,4 +1,4 @@
-"""Convolutional architectures (seed 003 §8.3, seed 000 §1.10.2): shapes, parameter counts and
+"""Convolutional architectures (Fang §8.3, Xu §1.10.2): shapes, parameter counts and
 state_dicts equal to the same layouts built in torch, forward/backward equal to torch with copied
 weights, a U-Net that learns the segmentation toy, and `shenjing train --model cnn`."""
 
@@ -268,7 +268,7 @@ def test_preact_block_forward_backward_equal_torch(i, o, stride):
 
 
 def test_preact_block_is_identity_plus_residual():
-    """h = x + f(x): with the second convolution zeroed the block is the identity (seed 003 §8.1)."""
+    """h = x + f(x): with the second convolution zeroed the block is the identity (Fang §8.1)."""
     b = nn.PreActBlock(4, 4)
     nn.init.zeros_(b.conv2.weight)
     x = sj.randn(2, 4, 6, 6)

@@ -1,4 +1,4 @@
-"""Attention modules: the notes' query attention against its formula in NumPy (seed 003 §9.1),
+"""Attention modules: the notes' query attention against its formula in NumPy (Fang §9.1),
 MultiheadAttention against torch with torch's weights loaded (float64, forward and backward; self
 and cross attention, key_padding_mask, attn_mask, need_weights with and without averaging,
 batch_first True and False, kdim/vdim, bias_k/v, zero attention), positional encodings."""
@@ -28,7 +28,7 @@ def close(a, b, what=""):
     np.testing.assert_allclose(a, b, err_msg=what, equal_nan=True, **TOL)
 
 
-# ------------------------------------------------------------------ query attention (seed 003 §9.1)
+# ------------------------------------------------------------------ query attention (Fang §9.1)
 
 
 def numpy_query_attention(q, X, score, W=None, Wq=None, v=None, mask=None):

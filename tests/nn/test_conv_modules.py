@@ -119,7 +119,7 @@ def test_default_init_is_torch_kaiming_uniform(cls, args, fan_in):
 
 
 def test_parameter_count_formula():
-    """A conv layer has C_i·C_o·K² + C_o parameters (seed 003 ch. 7), and /groups for grouped convs."""
+    """A conv layer has C_i·C_o·K² + C_o parameters (Fang ch. 7), and /groups for grouped convs."""
     for ci, co, k in [(1, 32, 3), (32, 64, 3), (3, 16, 5)]:
         m = nn.Conv2d(ci, co, k)
         assert sum(p.numel() for p in m.parameters()) == ci * co * k * k + co
@@ -139,7 +139,7 @@ def test_module_errors():
 
 
 def test_lenet_like_stack_trains_like_torch(rng):
-    """The SPEC §6 CNN (smaller) in float64: same loss and gradients as torch from the same weights."""
+    """The benchmark CNN (smaller) in float64: same loss and gradients as torch from the same weights."""
 
     def build(lib):
         m = lib.nn

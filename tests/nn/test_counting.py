@@ -1,4 +1,4 @@
-"""Parameter counts and linear regions of ReLU nets (seed 003 §4.4–4.5, Zaslavsky 1975)."""
+"""Parameter counts and linear regions of ReLU nets (Fang §4.4–4.5, Zaslavsky 1975)."""
 
 from math import comb
 
@@ -48,7 +48,7 @@ def deep(d_in, d, k, d_out=1):
 
 def test_parameter_formulas_match_modules():
     for d in (3, 5, 10):
-        assert shallow_net_parameters(1, d, 1) == 3 * d + 1  # seed 003 §4.4
+        assert shallow_net_parameters(1, d, 1) == 3 * d + 1  # Fang §4.4
         assert count_parameters(deep(1, d, 1)) == 3 * d + 1
         for k in (2, 3, 4):
             formula = deep_net_parameters(1, d, 1, k)

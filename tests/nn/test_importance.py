@@ -1,4 +1,4 @@
-"""Input-gradient feature importance (seed 004): the informative features rank first."""
+"""Input-gradient feature importance (Nelson): the informative features rank first."""
 
 import numpy as np
 import pytest

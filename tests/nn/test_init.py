@@ -28,6 +28,16 @@ def test_fan_errors():
         init.kaiming_normal_(sj.empty(3, 3), mode="fan_avg")
 
 
+def test_he_init_on_a_bias_is_refused():
+    """Fang §8.2 prints He initialisation on the bias (an erratum, docs/SOURCES.md): a bias has no
+    fan-in, so N(0, 2/m_in) is undefined for it; shenjing refuses, as PyTorch does."""
+    for fill in (init.kaiming_normal_, init.kaiming_uniform_):
+        with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+            fill(sj.empty(5))
+        with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+            getattr(torch.nn.init, fill.__name__)(torch.empty(5))
+
+
 @pytest.mark.parametrize("name,param", [("linear", None), ("conv1d", None), ("conv2d", None), ("conv_transpose2d", None),
                                         ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
                                         ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("leaky_relu", 1), ("selu", None)])
@@ -64,8 +74,8 @@ def _check_uniform(t, bound):
     assert abs(s - bound / math.sqrt(3)) < 0.01 * bound
 
 
-def test_seed_000_table():
-    """Seed 000 §1.10.1: LeCun, Xavier and Kaiming, normal and uniform, with m_in = 400, m_out = 1000."""
+def test_xu_table():
+    """Xu §1.10.1: LeCun, Xavier and Kaiming, normal and uniform, with m_in = 400, m_out = 1000."""
     m_in, m_out = 400, 1000
     _check_normal(init.lecun_normal_(sj.empty(*BIG)), math.sqrt(1 / m_in))
     _check_uniform(init.lecun_uniform_(sj.empty(*BIG)), math.sqrt(3 / m_in))
@@ -153,4 +163,4 @@ def test_docstrings_carry_formula_and_chinese_term():
     assert "初始化" in init.__doc__
     for fn in (init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_,
                init.lecun_uniform_, init.lecun_normal_):
-        assert "seed" in fn.__doc__ and "初始化" in fn.__doc__ and "√" in fn.__doc__, fn.__name__
+        assert ("Xu §" in fn.__doc__ or "Nelson" in fn.__doc__) and "初始化" in fn.__doc__ and "√" in fn.__doc__, fn.__name__

@@ -103,7 +103,7 @@ def test_batchnorm1d_train_eval_and_running_stats(shape, affine, rng):
 
 
 def test_batchnorm_uses_biased_variance_in_training(rng):
-    """Seed 003 §8.2: s_h² = (1/|B|) Σ (h_i − m_h)²; the normalised batch has variance s²/(s²+ε)."""
+    """Fang §8.2: s_h² = (1/|B|) Σ (h_i − m_h)²; the normalised batch has variance s²/(s²+ε)."""
     x = rng.standard_normal((16, 2))
     bn = nn.BatchNorm1d(2, eps=1e-5).double()
     y = bn(sj.tensor(x)).numpy(force=True)

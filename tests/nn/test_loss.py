@@ -1,7 +1,7 @@
-"""Losses (SPEC §3.4) against PyTorch in float64 (values and gradients for every reduction, class
+"""Losses against PyTorch in float64 (values and gradients for every reduction, class
 weights, ignore_index, label smoothing, probability targets, (N, C, d…) shapes), second
 derivatives, gradcheck, NumPy formulas where PyTorch lacks the loss, and the likelihood
-derivations of seed 000 §1.8 / seed 003 ch. 5 (SPEC §5 ``mle-losses``)."""
+derivations of Xu §1.8 / Fang ch. 5 (lab experiment ``mle-losses``)."""
 
 import math
 import warnings
@@ -58,7 +58,7 @@ def test_mse_broadcast_warns_like_torch(rng):
 
 
 def test_mse_half_conventions(rng):
-    """scale='half': 1/(2n) Σ (f − y)² (seed 000 eq. 1.34) and ½ Σ (eq. 1.24)."""
+    """scale='half': 1/(2n) Σ (f − y)² (Xu eq. 1.34) and ½ Σ (eq. 1.24)."""
     x, y = rng.standard_normal(10), rng.standard_normal(10)
     xs, ys = sj.tensor(x), sj.tensor(y)
     np.testing.assert_allclose(float(nn.MSELoss(scale="half")(xs, ys)), ((x - y) ** 2).sum() / (2 * 10), rtol=1e-14)
@@ -126,7 +126,7 @@ def test_bce_modules_vs_torch(rng):
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_per_class_bce_formula(reduction, rng):
-    """Seed 000 eq. 1.26: H = −Σ_i Σ_j y_ij log ŷ_ij + (1 − y_ij) log(1 − ŷ_ij)."""
+    """Xu eq. 1.26: H = −Σ_i Σ_j y_ij log ŷ_ij + (1 − y_ij) log(1 − ŷ_ij)."""
     n, c = 5, 4
     z = rng.standard_normal((n, c))
     p = 1 / (1 + np.exp(-z))
@@ -362,7 +362,7 @@ def test_poisson_nll_vs_torch(log_input, full, reduction, rng):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("full", [False, True])
 def test_heteroscedastic_formula_and_torch(full, reduction, rng):
-    """Seed 003 §5.2: two heads, σ² = f₂(x)²; ℓ = ½ log(2π f₂²) + (y − f₁)²/(2 f₂²)."""
+    """Fang §5.2: two heads, σ² = f₂(x)²; ℓ = ½ log(2π f₂²) + (y − f₁)²/(2 f₂²)."""
     f1, y = rng.standard_normal(8), rng.standard_normal(8)
     f2 = rng.uniform(0.3, 2, 8) * rng.choice([-1, 1], 8)  # σ = |f₂|, away from the eps clamp
     per = 0.5 * np.log(f2**2) + (y - f1) ** 2 / (2 * f2**2) + (0.5 * np.log(2 * np.pi) if full else 0)
@@ -513,7 +513,7 @@ def test_gradgradcheck_cross_entropy():
 
 
 def test_gaussian_nll_fixed_sigma_is_mse(rng):
-    """Seed 000 §1.8.1 / seed 003 §5.2: −Σ log N(y; f, σ²) = Σ(y − f)²/(2σ²) + (n/2) log(2πσ²)."""
+    """Xu §1.8.1 / Fang §5.2: −Σ log N(y; f, σ²) = Σ(y − f)²/(2σ²) + (n/2) log(2πσ²)."""
     f, y, sigma = rng.standard_normal(50), rng.standard_normal(50), 0.7
     n = f.size
     nll = -stats.norm.logpdf(y, loc=f, scale=sigma).sum()
@@ -530,7 +530,7 @@ def test_gaussian_nll_fixed_sigma_is_mse(rng):
 
 
 def test_laplace_nll_is_mae(rng):
-    """Seed 000 §1.8.2: −Σ log Laplace(y; f, b) = Σ|y − f|/b + n log(2b)."""
+    """Xu §1.8.2: −Σ log Laplace(y; f, b) = Σ|y − f|/b + n log(2b)."""
     f, y, b = rng.standard_normal(40), rng.standard_normal(40), 1.3
     nll = -stats.laplace.logpdf(y, loc=f, scale=b).sum()
     got = F.laplace_nll_loss(sj.tensor(f), sj.tensor(y), b, full=True, reduction="sum")
@@ -540,7 +540,7 @@ def test_laplace_nll_is_mae(rng):
 
 
 def test_bernoulli_nll_is_bce(rng):
-    """Seed 003 §5.3.1: −Σ log Bernoulli(y; σ(z)) is BCE on σ(z), and BCE-with-logits on z."""
+    """Fang §5.3.1: −Σ log Bernoulli(y; σ(z)) is BCE on σ(z), and BCE-with-logits on z."""
     z, y = rng.standard_normal(30) * 3, rng.integers(0, 2, 30)
     nll = -stats.bernoulli.logpmf(y, 1 / (1 + np.exp(-z))).sum()
     zs, ys = sj.tensor(z), sj.tensor(y.astype(float))
@@ -549,7 +549,7 @@ def test_bernoulli_nll_is_bce(rng):
 
 
 def test_categorical_nll_is_cross_entropy(rng):
-    """Seed 003 §5.3.2: −Σ log softmax(f)_y = −Σ [f_y − log Σ_k exp f_k] is the cross-entropy."""
+    """Fang §5.3.2: −Σ log softmax(f)_y = −Σ [f_y − log Σ_k exp f_k] is the cross-entropy."""
     z, y = rng.standard_normal((20, 5)) * 2, rng.integers(0, 5, 20)
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     nll = -sum(stats.multinomial.logpmf(np.eye(5)[yi], 1, pi) for yi, pi in zip(y, p))
@@ -565,7 +565,7 @@ def test_categorical_nll_is_cross_entropy(rng):
 
 
 def test_cross_entropy_is_kl_plus_entropy_and_asymmetric(rng):
-    """Seed 003 §5.5: H(q, p) = KL(q‖p) + H(q); seed 000 §1.8.3: H(p, q) ≠ H(q, p)."""
+    """Fang §5.5: H(q, p) = KL(q‖p) + H(q); Xu §1.8.3: H(p, q) ≠ H(q, p)."""
     q = rng.dirichlet(np.ones(4), 6)
     z = rng.standard_normal((6, 4))
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)

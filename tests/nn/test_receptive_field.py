@@ -1,4 +1,4 @@
-"""Receptive fields (感受野, seed 001 七.1) and conv parameter counts C_i·C_o·K² + C_o (seed 003 ch. 7)."""
+"""Receptive fields (感受野, Wang 七.1) and conv parameter counts C_i·C_o·K² + C_o (Fang ch. 7)."""
 
 import numpy as np
 import pytest

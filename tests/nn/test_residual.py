@@ -1,4 +1,4 @@
-"""Residual blocks (seed 003 §8.1–8.2, seed 000 §1.10.2) and the MLP builders, against torch and the
+"""Residual blocks (Fang §8.1–8.2, Xu §1.10.2) and the MLP builders, against torch and the
 formulas written out in NumPy."""
 
 import math
@@ -58,7 +58,7 @@ def test_residual_block_matches_torch(i, o, h, scale, rng):
 
 
 def test_identity_block_is_x_plus_f_of_x(rng):
-    """Seed 003 §8.1: h = x + f(x), f = Linear → ReLU → Linear."""
+    """Fang §8.1: h = x + f(x), f = Linear → ReLU → Linear."""
     blk = nn.ResidualBlock(5).double()
     x = rng.standard_normal((3, 5))
     W1, b1 = blk.branch[0].weight.numpy(force=True), blk.branch[0].bias.numpy(force=True)
@@ -71,8 +71,8 @@ def test_identity_block_is_x_plus_f_of_x(rng):
     np.testing.assert_allclose(scaled(sj.tensor(x)).numpy(force=True), (x + f) / math.sqrt(2), rtol=1e-12)
 
 
-def test_projection_shortcut_seed_000(rng):
-    """Seed 000 §1.10.2: F_{l+1} = σ(W_l F_l + b_l) + W_s F_l when the widths differ."""
+def test_projection_shortcut_xu(rng):
+    """Xu §1.10.2: F_{l+1} = σ(W_l F_l + b_l) + W_s F_l when the widths differ."""
     blk = nn.ResidualBlock(3, 6, branch_layers=1).double()
     x = rng.standard_normal((4, 3))
     W, b = blk.branch[0].weight.numpy(force=True), blk.branch[0].bias.numpy(force=True)
@@ -95,7 +95,7 @@ def _he(model):
     return model
 
 
-def test_scaling_keeps_the_variance_seed_003_8_2():
+def test_scaling_keeps_the_variance_fang_8_2():
     """Adding the input doubles the variance at each block (He init); 1/√2 scaling keeps it."""
     sj.manual_seed(0)
     x = sj.randn(512, 128)
@@ -164,7 +164,7 @@ def test_residual_mlp_builder():
 
 
 def test_residual_path_keeps_gradients_in_deep_nets():
-    """Seed 003 §8.2 / seed 000 Fig. 1.12: a 40-layer plain tanh net's first layer gets a far smaller
+    """Fang §8.2 / Xu Fig. 1.12: a 40-layer plain tanh net's first layer gets a far smaller
     gradient than the first block of a residual net of the same depth."""
     sj.manual_seed(1)
     x = sj.randn(64, 16)

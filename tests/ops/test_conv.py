@@ -14,8 +14,8 @@ from shenjing.autograd.gradcheck import gradcheck, gradgradcheck
 # ------------------------------------------------------------------ the worked examples of the notes
 
 
-def test_seed001_worked_example():
-    """Seed 001 七.1 (a)-(d): [[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]]."""
+def test_wang_worked_example():
+    """Wang 七.1 (a)-(d): [[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]]."""
     x = sj.tensor([[[[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]]])
     w = sj.tensor([[[[0.0, 1], [2, 3]]]])
     y = F.conv2d(x, w)
@@ -28,8 +28,8 @@ NG_IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
 VERTICAL_EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
 
 
-def test_seed002_vertical_edge_filter():
-    """Seed 002 §5 (Ng's example): the vertical-edge filter on the 6×6 image gives a 4×4 map."""
+def test_zhao_vertical_edge_filter():
+    """Zhao §5 (Ng's example): the vertical-edge filter on the 6×6 image gives a 4×4 map."""
     x = sj.tensor([[NG_IMAGE]], dtype=sj.float64)
     w = sj.tensor([[VERTICAL_EDGE]], dtype=sj.float64)
     y = F.conv2d(x, w)
@@ -37,8 +37,8 @@ def test_seed002_vertical_edge_filter():
     assert y[0, 0, 0, 0].item() == 3 + 1 + 2 + 0 + 0 + 0 - 1 - 8 - 2  # the sum spelled out in the notes
 
 
-def test_seed002_step_image():
-    """Seed 002 §5: a 6×6 image, three columns of 10 then three of 0, gives rows [0, 30, 30, 0]: the edge."""
+def test_zhao_step_image():
+    """Zhao §5: a 6×6 image, three columns of 10 then three of 0, gives rows [0, 30, 30, 0]: the edge."""
     img = [[10, 10, 10, 0, 0, 0]] * 6
     y = F.conv2d(sj.tensor([[img]], dtype=sj.float32), sj.tensor([[VERTICAL_EDGE]], dtype=sj.float32))
     assert y.dtype == sj.float32
@@ -96,7 +96,7 @@ def test_conv2d_matches_torch(case, bias, rng):
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 @pytest.mark.parametrize("padding", [1, (2, 1), "same"])
 def test_conv2d_padding_modes_match_torch_modules(mode, padding, rng):
-    """padding_mode as nn.Conv2d does it (seed 003 ch. 7 填充 modes)."""
+    """padding_mode as nn.Conv2d does it (Fang ch. 7 填充 modes)."""
     x = rand(rng, 2, 3, 6, 7)
     tm = torch.nn.Conv2d(3, 4, (3, 4) if padding == "same" else 3, padding=padding, padding_mode=mode).double()
     sm = sj.nn.Conv2d(3, 4, (3, 4) if padding == "same" else 3, padding=padding, padding_mode=mode, dtype=sj.float64)
@@ -297,7 +297,7 @@ def test_conv2d_gradgradcheck(rng):
 @pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=1, groups=2), dict(dilation=2, padding="same")])
 def test_conv2d_second_derivatives_match_torch(kw, rng):
     """∂/∂W and ∂/∂x of ⟨∂L/∂x, v⟩ and ⟨∂L/∂W, V⟩ for L = Σ tanh(conv(x, W))·u, against
-    torch.autograd.grad(create_graph=True) (the Hessian-vector products of seed 000's stability analysis)."""
+    torch.autograd.grad(create_graph=True) (the Hessian-vector products of Xu's stability analysis)."""
     G = kw.get("groups", 1)
     x_np, w_np = rand(rng, 2, 4, 6, 5), rand(rng, 4, 4 // G, 3, 3)
     u_np = None

@@ -1,8 +1,8 @@
-"""The lecture notes' optimiser forms (seed 000 §1.9, seed 003 ch. 6) against their formulas written
-out in NumPy, where PyTorch has no equivalent: EMA momentum (seed 003 Alg. 1), look-ahead Nesterov
-(seed 000 eq. 1.44, seed 003 Alg. 2), normalised gradient (seed 003 Alg. 3), the √(v + ε) forms of
-AdaGrad, RMSprop and Adam (seed 000 eqs 1.49, 1.52, 1.58; seed 003 Algs 4, 5, 7) and Zeiler's
-AdaDelta (seed 003 Alg. 6). The gradients of the reference come from ``numpy_grads`` (backprop by hand)."""
+"""The lecture notes' optimiser forms (Xu §1.9, Fang ch. 6) against their formulas written
+out in NumPy, where PyTorch has no equivalent: EMA momentum (Fang Alg. 1), look-ahead Nesterov
+(Xu eq. 1.44, Fang Alg. 2), normalised gradient (Fang Alg. 3), the √(v + ε) forms of
+AdaGrad, RMSprop and Adam (Xu eqs 1.49, 1.52, 1.58; Fang Algs 4, 5, 7) and Zeiler's
+AdaDelta (Fang Alg. 6). The gradients of the reference come from ``numpy_grads`` (backprop by hand)."""
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ def reference(update, steps=STEPS, lookahead=None):
     return params
 
 
-def test_momentum_seed000():
+def test_momentum_xu():
     """m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t (eqs 1.41–1.43) is SGD(momentum=μ)."""
     eta, mu = 0.05, 0.9
 
@@ -41,7 +41,7 @@ def test_momentum_seed000():
 
 
 @pytest.mark.parametrize("init", ["zeros", "grad"])
-def test_ema_momentum_seed003_alg1(init):
+def test_ema_momentum_fang_alg1(init):
     """m_t = ρ m_{t−1} + (1 − ρ) g_t, φ_{t+1} = φ_t − α m_t, from m_0 = 0 (the notes) or, PyTorch's
     buffer start, m_1 = g_1."""
     alpha, rho = 0.3, 0.8
@@ -60,8 +60,8 @@ def test_ema_momentum_seed003_alg1(init):
 
 @pytest.mark.parametrize("ema", [False, True])
 def test_nesterov_lookahead(ema):
-    """seed 000 eq. 1.44: g_t = ∇R(θ_{t−1} − ημ m_{t−1}), m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t;
-    seed 003 Alg. 2: g_t = ∇L(φ_t − α m_{t−1}), m_t = ρ m_{t−1} + (1 − ρ) g_t, φ_{t+1} = φ_t − α m_t."""
+    """Xu eq. 1.44: g_t = ∇R(θ_{t−1} − ημ m_{t−1}), m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t;
+    Fang Alg. 2: g_t = ∇L(φ_t − α m_{t−1}), m_t = ρ m_{t−1} + (1 − ρ) g_t, φ_{t+1} = φ_t − α m_t."""
     eta, mu = (0.3, 0.8) if ema else (0.05, 0.9)
     shift = eta if ema else eta * mu
 
@@ -114,7 +114,7 @@ def test_normalized_gradient_alg3():
 
 
 def test_adagrad_eps_inside_sqrt():
-    """n_t = n_{t−1} + g², θ_t = θ_{t−1} − η g/√(ε + n_t) (seed 000 eq. 1.49, seed 003 Alg. 4)."""
+    """n_t = n_{t−1} + g², θ_t = θ_{t−1} − η g/√(ε + n_t) (Xu eq. 1.49, Fang Alg. 4)."""
     eta, eps = 0.1, 1e-3
 
     def update(t, ps, gs, st):
@@ -128,8 +128,8 @@ def test_adagrad_eps_inside_sqrt():
 
 @pytest.mark.parametrize("nu", [0.9, 0.5])
 def test_rmsprop_eps_inside_sqrt(nu):
-    """n_t = ν n_{t−1} + (1 − ν) g², θ_t = θ_{t−1} − η g/√(ε + n_t): seed 003 Alg. 5 and seed 000's
-    "Adadelta" (eqs 1.50–1.52); ν = 0.5 is seed 000's "RMSProp"."""
+    """n_t = ν n_{t−1} + (1 − ν) g², θ_t = θ_{t−1} − η g/√(ε + n_t): Fang Alg. 5 and Xu's
+    "Adadelta" (eqs 1.50–1.52); ν = 0.5 is Xu's "RMSProp"."""
     eta, eps = 0.01, 1e-4
 
     def update(t, ps, gs, st):
@@ -178,7 +178,7 @@ def test_adadelta_alg6():
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_eps_inside_sqrt(amsgrad):
     """m_t = μm + (1−μ)g, n_t = νn + (1−ν)g², m̂ = m/(1−β₁ᵗ), n̂ = n/(1−β₂ᵗ), θ ← θ − η m̂/√(ε + n̂)
-    (seed 000 eqs 1.53–1.58, seed 003 Alg. 7)."""
+    (Xu eqs 1.53–1.58, Fang Alg. 7)."""
     eta, b1, b2, eps = 0.01, 0.9, 0.99, 1e-4
 
     def update(t, ps, gs, st):

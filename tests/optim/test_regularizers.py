@@ -1,4 +1,4 @@
-"""Ridge, lasso and elastic-net penalties (seed 004, seed 003 §3.2): values, gradients (lasso's
+"""Ridge, lasso and elastic-net penalties (Nelson, Fang §3.2): values, gradients (lasso's
 subgradient 0 at 0), and that biases and 1-D parameters are never penalised."""
 
 import numpy as np

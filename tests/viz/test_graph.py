@@ -1,4 +1,4 @@
-"""Computational-graph rendering: the seed-001 graph out = 3(a + bc) with its Mul/Add nodes."""
+"""Computational-graph rendering: Wang's graph out = 3(a + bc) with its Mul/Add nodes."""
 
 import shutil
 
@@ -9,8 +9,8 @@ import shenjing as sj
 from shenjing.viz import graph as G
 
 
-def seed001():
-    """out = 3·(a + b·c): MulNode(b, c) → AddNode(a, ·) → MulNode(3, ·) as in seed 001 五.III."""
+def wang():
+    """out = 3·(a + b·c): MulNode(b, c) → AddNode(a, ·) → MulNode(3, ·) as in Wang 五.III."""
     a = sj.tensor(2.0, dtype=sj.float64, requires_grad=True)
     b = sj.tensor(-1.5, dtype=sj.float64, requires_grad=True)
     c = sj.tensor(4.0, dtype=sj.float64, requires_grad=True)
@@ -21,7 +21,7 @@ def seed001():
 
 
 def test_dot_text_contains_nodes_and_leaves():
-    out, names = seed001()
+    out, names = wang()
     dot = G.to_dot(out, {k: names[k] for k in "abc"})
     assert dot.startswith("digraph")
     assert dot.count('label="Mul') == 2 and dot.count('label="Add') == 1
@@ -36,7 +36,7 @@ def test_dot_text_contains_nodes_and_leaves():
 
 
 def test_gradients_of_the_seed_graph():
-    out, n = seed001()
+    out, n = wang()
     G.to_dot(out)  # drawing does not consume the graph
     out.backward()
     assert n["b"].grad.item() == 3 * n["c"].item()  # dL/db = 3·c ("3·data")
@@ -71,7 +71,7 @@ def test_leaf_alone():
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
 def test_render_svg_with_dot(tmp_path):
-    out, names = seed001()
+    out, names = wang()
     p = G.render(out, tmp_path / "graph.svg", params=names)
     text = p.read_text()
     assert p.suffix == ".svg" and p.stat().st_size > 500
@@ -79,7 +79,7 @@ def test_render_svg_with_dot(tmp_path):
 
 
 def test_render_matplotlib_fallback(tmp_path, monkeypatch):
-    out, names = seed001()
+    out, names = wang()
     p = G.render(out, tmp_path / "graph.svg", params=names, backend="matplotlib", format="png")
     assert p.suffix == ".png" and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 2000
     # 'auto' without dot on the PATH falls back to a PNG

@@ -1,1 +1,1 @@
-"""One module per lab experiment (SPEC §5); each registers itself with ``@experiment``."""
+"""One module per lab experiment (catalogue: docs/lab.md)."""

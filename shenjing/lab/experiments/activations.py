@@ -1,17 +1,17 @@
-"""activations: every activation of SPEC §3.3 with its derivative — the sigmoid family against the
-ReLU family (seed 000 §1.7 Figs 1.5–1.11, seed 004 ch. 4 Fig 4-5 and its list of derivatives).
+"""activations: every activation shenjing has with its derivative — the sigmoid family against the
+ReLU family (Xu §1.7 Figs 1.5–1.11, Nelson ch. 4 Fig 4-5 and its list of derivatives).
 
 For each activation f the derivative is obtained three ways on a float64 grid: the closed form
-(``module.derivative``, the formulas of seed 004), shenjing's autograd (``f(x).sum().backward()``)
+(``module.derivative``, the formulas of Nelson), shenjing's autograd (``f(x).sum().backward()``)
 and a central finite difference. The derivative formulas the notes print are also evaluated
-directly from the activation values — sigmoid σ(1 − σ) (seed 003 §4.1), ELU f′ = f + α for z < 0
-and softplus f′ = σ (seed 004) — and compared with autograd. Softmax with temperature T (seed
+directly from the activation values — sigmoid σ(1 − σ) (Fang §4.1), ELU f′ = f + α for z < 0
+and softplus f′ = σ (Nelson) — and compared with autograd. Softmax with temperature T (seed
 000 eq. 1.38) is checked as a Jacobian, s_i(δ_ij − s_j)/T.
 
-Seed 004's two rows of Fig 4-5 are measured: the sigmoid family saturates (|f′| → 0 for large
+Nelson's two rows of Fig 4-5 are measured: the sigmoid family saturates (|f′| → 0 for large
 |z|), the ReLU family does not for z > 0 (f′ → 1).
 
-Erratum (SPEC §0): seed 003 §4.1 prints ReLU(z) = {0, z < 0; 1, z > 0} — that is the step function,
+Erratum (docs/SOURCES.md): Fang §4.1 prints ReLU(z) = {0, z < 0; 1, z > 0} — that is the step function,
 i.e. ReLU's *derivative*. The experiment shows that the printed function is not ReLU and lacks the
 non-negative homogeneity ReLU(az) = a·ReLU(z) the same section states, while max(0, z) has it.
 """
@@ -33,7 +33,7 @@ def _registry():
 
     f64 = sj.float64
     return {
-        # the sigmoid family (seed 004 Fig 4-5, top row) and the perceptron's threshold units
+        # the sigmoid family (Nelson Fig 4-5, top row) and the perceptron's threshold units
         "step": ("sigmoid", "step 1[z ≥ 0]", nn.Step()),
         "sign": ("sigmoid", "sign(z)", nn.Sign()),
         "sigmoid": ("sigmoid", "sigmoid σ(z)", nn.Sigmoid()),
@@ -49,7 +49,7 @@ def _registry():
         "silu": ("relu", "SiLU z·σ(z)", nn.SiLU()),
         "gelu": ("relu", "GELU zΦ(z) (exact)", nn.GELU()),
         "gelu_tanh": ("relu", "GELU (tanh approx.)", nn.GELU("tanh")),
-        # the rest of SPEC §3.3
+        # the rest of nn's activations
         "identity": ("other", "identity z", nn.Identity()),
         "sin": ("other", "sin z", nn.Sin()),
         "cos": ("other", "cos z", nn.Cos()),
@@ -84,7 +84,7 @@ def _central(mod, grid, eps=1e-6):
     id="activations",
     title="Activation functions and their derivatives: sigmoid family vs ReLU family",
     title_zh="激活函数及其导数",
-    source="seed 000 §1.7 Figs 1.5–1.11; seed 004 ch. 4 Fig 4-5; seed 003 §4.1",
+    source="Xu §1.7 Figs 1.5–1.11; Nelson ch. 4 Fig 4-5; Fang §4.1",
     claim="Every activation's closed-form derivative equals the one autograd computes on a grid; the sigmoid "
           "family saturates (f′ → 0 for large |z|) while the ReLU family keeps f′ ≈ 1 for large z > 0.",
 )
@@ -118,16 +118,16 @@ def run(ctx) -> dict:
     s = F.sigmoid(x).numpy()
     neg = grid < 0
     notes_forms = {
-        "sigmoid σ(1−σ) (seed 003 §4.1)": (s * (1 - s), "sigmoid"),
-        "tanh 1 − tanh² (seed 004)": (1 - xp.tanh(grid) ** 2, "tanh"),
-        "arctan 1/(1 + z²) (seed 004)": (1 / (1 + grid ** 2), "arctan"),
-        "ELU f + α for z < 0 (seed 004)": (xp.where(neg, F.elu(x, 1.0).numpy() + 1.0, 1.0), "elu"),
-        "softplus σ(z) (seed 004)": (s, "softplus"),
+        "sigmoid σ(1−σ) (Fang §4.1)": (s * (1 - s), "sigmoid"),
+        "tanh 1 − tanh² (Nelson)": (1 - xp.tanh(grid) ** 2, "tanh"),
+        "arctan 1/(1 + z²) (Nelson)": (1 / (1 + grid ** 2), "arctan"),
+        "ELU f + α for z < 0 (Nelson)": (xp.where(neg, F.elu(x, 1.0).numpy() + 1.0, 1.0), "elu"),
+        "softplus σ(z) (Nelson)": (s, "softplus"),
         "SiLU σ(1 + z(1 − σ))": (s * (1 + grid * (1 - s)), "silu"),
     }
     notes_err = {k: float(xp.abs(v - curves[name][4]).max()) for k, (v, name) in notes_forms.items()}
 
-    # softmax with temperature (seed 000 eq. 1.38): the Jacobian s_i(δ_ij − s_j)/T
+    # softmax with temperature (Xu eq. 1.38): the Jacobian s_i(δ_ij − s_j)/T
     v = sj.tensor(ctx.rng.normal(0, 2, 6), dtype=sj.float64)
     softmax_err = {}
     for T in (0.5, 1.0, 4.0):
@@ -137,13 +137,13 @@ def run(ctx) -> dict:
         jac_closed = F.derivative("softmax", v, dim=-1, temperature=T).numpy()
         softmax_err[f"T={T}"] = float(max(xp.abs(jac_auto - jac_formula).max(), xp.abs(jac_closed - jac_auto).max()))
 
-    # seed 004 Fig 4-5: saturation of the sigmoid family vs the ReLU family
+    # Nelson Fig 4-5: saturation of the sigmoid family vs the ReLU family
     big = xp.abs(grid) >= 5
     pos = grid >= 5
     sat = {name: float(xp.abs(curves[name][3][big]).max()) for name in ("sigmoid", "tanh", "arctan")}
     nonsat = {name: float(curves[name][3][pos].min()) for name, (_, fam, *_) in curves.items() if fam == "relu"}
 
-    # seed 003 §4.1 erratum: the printed "ReLU" is the step function
+    # Fang §4.1 erratum: the printed "ReLU" is the step function
     printed = xp.where(grid > 0, 1.0, 0.0)
     relu = xp.maximum(grid, 0.0)
     a = 3.0
@@ -180,11 +180,11 @@ def run(ctx) -> dict:
         ctx.savefig(fig, fname)
 
     panel_grid(["step", "sign", "sigmoid", "tanh", "arctan"],
-               "Sigmoid family (seed 004 Fig 4-5, top row): bounded, saturating", "sigmoid-family.png", 3)
+               "Sigmoid family (Nelson Fig 4-5, top row): bounded, saturating", "sigmoid-family.png", 3)
     panel_grid(["relu", "leaky_relu", "prelu", "elu", "selu", "softplus", "silu", "gelu", "gelu_tanh"],
-               "ReLU family (seed 004 Fig 4-5, bottom row): unbounded for z > 0, no saturation", "relu-family.png", 3)
+               "ReLU family (Nelson Fig 4-5, bottom row): unbounded for z > 0, no saturation", "relu-family.png", 3)
     panel_grid(["identity", "sin", "cos", "square", "polynomial"],
-               "Other activations of SPEC §3.3 (seed 000 Fig 1.7: sin, cos; Remark 2: polynomials)",
+               "Other activations (Xu Fig 1.7: sin, cos; Remark 2: polynomials)",
                "other-activations.png", 3)
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.6))
@@ -215,7 +215,7 @@ def run(ctx) -> dict:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(grid, relu, lw=2, label="ReLU(z) = max(0, z)")
-    ax.plot(grid, printed, "--", lw=2, label="seed 003 §4.1 as printed: 0 (z<0), 1 (z>0)")
+    ax.plot(grid, printed, "--", lw=2, label="Fang §4.1 as printed: 0 (z<0), 1 (z>0)")
     ax.plot(grid, relu_a / a, ":", lw=2, label="ReLU(3z)/3 (= ReLU(z): homogeneous)")
     ax.plot(grid, printed_a / a, "-.", lw=1.5, label="printed(3z)/3 (≠ printed(z))")
     ax.set(xlabel="z", ylabel="value", title="Erratum: the printed 'ReLU' is the step function", ylim=(-0.2, 3))
@@ -239,7 +239,7 @@ def run(ctx) -> dict:
             "softmax_temperature_jacobian_max_abs_error": softmax_err,
             "sigmoid_family_max_abs_derivative_for_abs_z_ge_5": sat,
             "relu_family_min_derivative_for_z_ge_5": nonsat,
-            "seed003_printed_relu": erratum,
+            "fang_printed_relu": erratum,
         },
         "verdict": bool(verdict),
         "method": "f′ of each activation module on a float64 grid of z ∈ [−6, 6] (no point at the kink z = 0) by "
@@ -247,6 +247,6 @@ def run(ctx) -> dict:
                   "(ε = 1e-6, points within 1e-4 of a kink skipped). The claim holds if closed form and autograd agree "
                   "to 1e-12, the central difference to 1e-6 (relative), the notes' printed derivative formulas to "
                   "1e-12, the softmax-with-temperature Jacobian to 1e-12; and if the sigmoid family has |f′| < 0.05 "
-                  "for |z| ≥ 5 while the ReLU family has f′ > 0.9 for z ≥ 5. The seed-003 'ReLU' as printed is "
+                  "for |z| ≥ 5 while the ReLU family has f′ > 0.9 for z ≥ 5. Fang's 'ReLU' as printed is "
                   "compared with max(0, z) and tested for ReLU(3z) = 3·ReLU(z).",
     }

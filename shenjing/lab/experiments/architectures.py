@@ -1,9 +1,9 @@
 """architectures: ResNet, DenseNet and U-Net — shapes, parameter counts, and a U-Net trained on a
-segmentation toy (seed 003 §8.3 常见残差架构; seed 003 ch. 7 参数量).
+segmentation toy (Fang §8.3 常见残差架构; Fang ch. 7 参数量).
 
-Seed 003 §8.3: ResNet (残差块 BN → ReLU → conv, twice, then + input), DenseNet ("再将输出附加至输入上,
+Fang §8.3: ResNet (残差块 BN → ReLU → conv, twice, then + input), DenseNet ("再将输出附加至输入上,
 从而增加输入通道数": a block of L layers with growth k turns k₀ channels into k₀ + L·k) and U-Net
-(编码器-解码器: the encoder downsamples, the decoder upsamples, 跳跃连接 concatenate). Seed 003 ch. 7:
+(编码器-解码器: the encoder downsamples, the decoder upsamples, 跳跃连接 concatenate). Fang ch. 7:
 a convolution C_i → C_o with a K×K kernel has C_i·C_o·K² + C_o parameters (C_i·C_o·K² without bias),
 independent of the image size; BatchNorm has 2C (γ, β); Linear D_i·D_o + D_o.
 
@@ -32,7 +32,7 @@ from ..core import experiment, single_threaded_blas
 
 
 def conv_params(ci: int, co: int, k: int, bias: bool = True) -> int:
-    """C_i·C_o·K² + C_o (seed 003 ch. 7)."""
+    """C_i·C_o·K² + C_o (Fang ch. 7)."""
     return ci * co * k * k + (co if bias else 0)
 
 
@@ -231,7 +231,7 @@ def draw_architectures(ctx, shapes: dict, expected: dict, counts: dict) -> None:
     tab.set_fontsize(10)
     tab.scale(1, 2.6)
     ax.set_title("Parameter counts: C_i·C_o·K² + C_o per conv, 2C per BN, D_i·D_o + D_o per Linear", fontsize=11)
-    fig.suptitle("Architectures of seed 003 §8.3 (ResNet, DenseNet, U-Net) on 1×32×32 inputs", fontsize=13)
+    fig.suptitle("Architectures of Fang §8.3 (ResNet, DenseNet, U-Net) on 1×32×32 inputs", fontsize=13)
     fig.tight_layout()
     ctx.savefig(fig, "architectures.png")
 
@@ -319,7 +319,7 @@ def draw_segmentation(ctx, run: dict, baseline: float) -> None:
     id="architectures",
     title="ResNet, DenseNet and U-Net: shapes, parameter counts, and a U-Net on a segmentation toy",
     title_zh="常见残差架构:ResNet、DenseNet、U-Net",
-    source="seed 003 §8.3; seed 003 ch. 7",
+    source="Fang §8.3; Fang ch. 7",
     claim="Each stage of ResNet, DenseNet and U-Net has the shape its design predicts (DenseNet grows k₀ + l·k channels), "
           "the parameter count equals Σ C_i·C_o·K² + C_o over the layers, and a U-Net learns to segment the toy images "
           "far above the majority-class baseline.",

@@ -1,6 +1,6 @@
-"""attention: the query attention of seed 003 ch. 9 (注意力机制) and a small Transformer that sorts digits.
+"""attention: the query attention of Fang ch. 9 (注意力机制) and a small Transformer that sorts digits.
 
-Seed 003 §9.1: for inputs X = [x_1, …, x_n] and a query q,
+Fang §9.1: for inputs X = [x_1, …, x_n] and a query q,
 
     e_i = score(q, x_i)   (相似度: 点积 qᵀx_i, or a 可学习的线性变换 qᵀW x_i),
     α_i = exp(e_i) / Σ_j exp(e_j),   output = Σ_i α_i x_i.
@@ -181,7 +181,7 @@ def train_transformer(n_train: int, epochs: int, seed: int, length: int = 10, d_
     id="attention",
     title="Attention: the notes' query attention, a learned score for retrieval, and a Transformer that sorts",
     title_zh="注意力机制与 Transformer",
-    source="seed 003 ch. 9",
+    source="Fang ch. 9",
     claim="The notes' attention e_i = score(q, x_i), α = softmax(e), output Σ α_i x_i is what the module computes (α "
           "sums to 1); with a learned linear score qᵀW x_i it learns to retrieve the item a query points to; and a "
           "small Transformer encoder learns to sort digits, its last-layer heads attending to the input tokens each "
@@ -220,7 +220,7 @@ def run(ctx) -> dict:
            title="Retrieval with a learned linear score (loss ‖Σα_i x_i − x_k‖²)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
-    fig.suptitle(f"Seed 003 §9.1 query attention, n = {N_ITEMS} items in R^{DIM}; by hand (NumPy) vs module: max |diff| {hand['max_diff']:.1g}")
+    fig.suptitle(f"Fang §9.1 query attention, n = {N_ITEMS} items in R^{DIM}; by hand (NumPy) vs module: max |diff| {hand['max_diff']:.1g}")
     fig.tight_layout()
     ctx.savefig(fig, "query-attention.png")
 

@@ -1,18 +1,18 @@
 """backprop-by-hand: the gradient formulas of the notes written out in NumPy equal shenjing's autograd
-(seed 000 §1.5; seed 002 §3, Algorithms 3 and 4).
+(Xu §1.5; Zhao §3, Algorithms 3 and 4).
 
-* Seed 000 §1.5: f(x) = Σ_j a_j σ(w_j x + b_j), L = 1/(2n) Σ_i (h_i − y_i)², with
+* Xu §1.5: f(x) = Σ_j a_j σ(w_j x + b_j), L = 1/(2n) Σ_i (h_i − y_i)², with
   ∂L/∂a_j = (1/n) Σ_i (h_i − y_i) σ(w_j x_i + b_j) and
   ∂L/∂w_j = (1/n) Σ_i (h_i − y_i) a_j σ′(w_j x_i + b_j) x_i (∂L/∂b_j the same without x_i).
-* Seed 002 Algorithm 3 (two layers, one sample, J = ½(y − o)²): δ^[2] = o − y,
+* Zhao Algorithm 3 (two layers, one sample, J = ½(y − o)²): δ^[2] = o − y,
   δ^[1] = (W^[2]ᵀ(o − y)) ⊙ 1{z ≥ 0}, ∂J/∂W^[2] = δ^[2] aᵀ, ∂J/∂W^[1] = δ^[1] xᵀ, ∂J/∂b = δ.
-* Seed 002 Algorithm 4 (r layers): δ^[r] = z^[r] − y, δ^[k] = (W^[k+1]ᵀ δ^[k+1]) ⊙ ReLU′(z^[k]),
+* Zhao Algorithm 4 (r layers): δ^[r] = z^[r] − y, δ^[k] = (W^[k+1]ᵀ δ^[k+1]) ⊙ ReLU′(z^[k]),
   ∂J/∂W^[k] = δ^[k] a^[k−1]ᵀ, ∂J/∂b^[k] = δ^[k]; also in the column layout of §4 for a mini-batch
   (Δ^[k] = columns δ^[k](i), ∂J/∂W^[k] = Δ^[k] A^[k−1]ᵀ / n for J = (1/n) Σ J^(i)).
 
 The weights are those of shenjing ``nn.Linear`` layers (weight shape (out, in) = W^[k] ∈ R^{m_k×m_{k−1}}
 of the notes), so the hand-written δ's are compared with ``loss.backward()`` on the same model. A
-few typos of seed 002 are not copied: eq. (8) writes ReLU(xᵀx + b) for ReLU(wᵀx + b), eq. (72) writes
+few typos of Zhao are not copied: eq. (8) writes ReLU(xᵀx + b) for ReLU(wᵀx + b), eq. (72) writes
 δ^[k] for δ^[r], and eq. (73) says k < r − 1 for k ≤ r − 1.
 
 Convention at the kink: the notes' ReLU′(z) = 1{z ≥ 0} takes the subgradient 1 at z = 0, shenjing
@@ -26,8 +26,8 @@ from ...backend import xp
 from ..core import experiment
 
 
-# ------------------------------------------------------------------ seed 000 §1.5 (scalar two-layer net)
-def two_layer_grads_seed000(x, y, a, w, b, act, dact):
+# ------------------------------------------------------------------ Xu §1.5 (scalar two-layer net)
+def two_layer_grads_xu(x, y, a, w, b, act, dact):
     """∂L/∂a, ∂L/∂w, ∂L/∂b of L = 1/(2n) Σ (h_i − y_i)² for h = Σ_j a_j σ(w_j x + b_j), x, y of shape (n,)."""
     n = x.shape[0]
     z = x[:, None] * w[None, :] + b[None, :]  # (n, m)
@@ -39,7 +39,7 @@ def two_layer_grads_seed000(x, y, a, w, b, act, dact):
     return da, dw, db, 0.5 * float(xp.mean(r ** 2))
 
 
-# ------------------------------------------------------------------ seed 002 Algorithm 3
+# ------------------------------------------------------------------ Zhao Algorithm 3
 def algorithm3(x, y, W1, b1, W2, b2):
     """One sample x ∈ R^d (column), J = ½(y − o)², ReLU hidden layer; ReLU′ = 1{z ≥ 0} as printed."""
     z = W1 @ x + b1
@@ -50,7 +50,7 @@ def algorithm3(x, y, W1, b1, W2, b2):
     return {"W2": delta2 @ a.T, "b2": delta2.ravel(), "W1": delta1 @ x.T, "b1": delta1.ravel()}
 
 
-# ------------------------------------------------------------------ seed 002 Algorithm 4 (+ §4 columns)
+# ------------------------------------------------------------------ Zhao Algorithm 4 (+ §4 columns)
 def algorithm4(X, Y, Ws, bs, indicator_at_zero=0.0):
     """Columns X ∈ R^{d×n}, Y ∈ R^{1×n}; layers a^[k] = ReLU(W^[k] a^[k−1] + b^[k]), linear output;
     J = (1/n) Σ_i ½(z^[r](i) − y(i))². Returns the lists dW, db (same shapes as Ws, bs) and J.
@@ -58,7 +58,7 @@ def algorithm4(X, Y, Ws, bs, indicator_at_zero=0.0):
     n = X.shape[1]
     A, Z = [X], []
     for k, (W, b) in enumerate(zip(Ws, bs)):
-        z = W @ A[-1] + b[:, None]  # broadcasting b̃ (seed 002 eq. 88)
+        z = W @ A[-1] + b[:, None]  # broadcasting b̃ (Zhao eq. 88)
         Z.append(z)
         A.append(z if k == len(Ws) - 1 else xp.maximum(z, 0))
     r = len(Ws)
@@ -105,8 +105,8 @@ def _maxdiff(xs, ys):
     id="backprop-by-hand",
     title="Backpropagation by hand: the δ recursion and the two-layer formulas equal autograd",
     title_zh="手推反向传播",
-    source="seed 002 §3 Algorithms 3–4 and §4; seed 000 §1.5",
-    claim="The two-layer gradient formulas of seed 000 and the δ recursion of seed 002 (Algorithms 3 and 4, per sample "
+    source="Zhao §3 Algorithms 3–4 and §4; Xu §1.5",
+    claim="The two-layer gradient formulas of Xu and the δ recursion of Zhao (Algorithms 3 and 4, per sample "
           "and in the column layout for a batch), written out in NumPy, equal shenjing's autograd to 1e-10.",
 )
 def run(ctx) -> dict:
@@ -118,7 +118,7 @@ def run(ctx) -> dict:
     rng = ctx.rng
     measured, checks = {}, {}
 
-    # ------------------------------------------------ seed 000 §1.5
+    # ------------------------------------------------ Xu §1.5
     n, m = 50, 20
     x = rng.uniform(-2, 2, n)
     y = xp.sin(2 * x)
@@ -127,7 +127,7 @@ def run(ctx) -> dict:
             ("tanh", xp.tanh, lambda z: 1 - xp.tanh(z) ** 2, sj.tanh),
             ("ReLU", lambda z: xp.maximum(z, 0), lambda z: (z > 0).astype(float), sj.relu)):
         a0, w0, b0 = rng.normal(size=m), rng.normal(size=m), rng.normal(size=m)
-        da, dw, db, L_hand = two_layer_grads_seed000(x, y, a0, w0, b0, act, dact)
+        da, dw, db, L_hand = two_layer_grads_xu(x, y, a0, w0, b0, act, dact)
         a_t, w_t, b_t = (sj.tensor(v, dtype=sj.float64, requires_grad=True) for v in (a0, w0, b0))
         xt, yt = sj.tensor(x, dtype=sj.float64), sj.tensor(y, dtype=sj.float64)
         h = (sj_act(xt.unsqueeze(1) * w_t + b_t) * a_t).sum(1)
@@ -135,10 +135,10 @@ def run(ctx) -> dict:
         L.backward()
         s000[name] = {"max_abs_diff": _maxdiff((da, dw, db), (a_t.grad.numpy(), w_t.grad.numpy(), b_t.grad.numpy())),
                       "loss_diff": abs(L_hand - L.item()), "max_abs_grad": float(xp.abs(dw).max())}
-    measured["seed000_two_layer_scalar"] = s000
-    checks["seed 000 §1.5 formulas = autograd (< 1e-10)"] = all(v["max_abs_diff"] < 1e-10 for v in s000.values())
+    measured["xu_two_layer_scalar"] = s000
+    checks["Xu §1.5 formulas = autograd (< 1e-10)"] = all(v["max_abs_diff"] < 1e-10 for v in s000.values())
 
-    # ------------------------------------------------ seed 002 Algorithm 3, per sample and averaged
+    # ------------------------------------------------ Zhao Algorithm 3, per sample and averaged
     d, m = 4, 6
     net2 = nn.Sequential(nn.Linear(d, m), nn.ReLU(), nn.Linear(m, 1)).to(sj.float64)
     X = rng.normal(size=(30, d))
@@ -150,13 +150,13 @@ def run(ctx) -> dict:
         gw, gb, _ = _autograd(net2, X[i:i + 1], Y[i:i + 1])
         per_sample.append(_maxdiff([g["W1"], g["W2"], g["b1"], g["b2"]], [gw[0], gw[1], gb[0], gb[1]]))
         sums = g if sums is None else {k: sums[k] + g[k] for k in g}
-    gw, gb, _ = _autograd(net2, X, Y)  # J = (1/n) Σ J^(i) (seed 002 eq. 2)
+    gw, gb, _ = _autograd(net2, X, Y)  # J = (1/n) Σ J^(i) (Zhao eq. 2)
     mean_diff = _maxdiff([sums[k] / X.shape[0] for k in ("W1", "W2", "b1", "b2")], [gw[0], gw[1], gb[0], gb[1]])
-    measured["seed002_algorithm3"] = {"samples": X.shape[0], "max_abs_diff_per_sample": max(per_sample),
+    measured["zhao_algorithm3"] = {"samples": X.shape[0], "max_abs_diff_per_sample": max(per_sample),
                                       "max_abs_diff_mean_over_samples": mean_diff}
     checks["Algorithm 3 = autograd, per sample and averaged (< 1e-10)"] = max(per_sample) < 1e-10 and mean_diff < 1e-10
 
-    # ------------------------------------------------ seed 002 Algorithm 4, deep, batch in columns
+    # ------------------------------------------------ Zhao Algorithm 4, deep, batch in columns
     sizes = [5, 16, 12, 8, 1]
     layers = []
     for i, (p, q) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -173,7 +173,7 @@ def run(ctx) -> dict:
     # per sample (Algorithm 4 on one column) averaged = the batch formula
     per = [algorithm4(Xb[i:i + 1].T, Yb[i:i + 1].T, Ws, bs) for i in range(Xb.shape[0])]
     avg = [sum(p[0][k] for p in per) / Xb.shape[0] for k in range(len(Ws))]
-    measured["seed002_algorithm4"] = {"layer_sizes": sizes, "batch": Xb.shape[0], "max_abs_diff_vs_autograd": alg4_diff,
+    measured["zhao_algorithm4"] = {"layer_sizes": sizes, "batch": Xb.shape[0], "max_abs_diff_vs_autograd": alg4_diff,
                                       "loss_diff": abs(J_hand - J_auto),
                                       "max_abs_diff_per_sample_average_vs_batch": _maxdiff(avg, dW)}
     checks["Algorithm 4 (column layout) = autograd (< 1e-10)"] = alg4_diff < 1e-10
@@ -258,7 +258,7 @@ def run(ctx) -> dict:
         "measured": measured,
         "verdict": bool(all(checks.values())),
         "method": "The notes' formulas in NumPy (float64) on the weights of shenjing nn.Linear models, compared entry by "
-                  "entry with loss.backward() on the same models: max |difference| < 1e-10 for seed 000 §1.5 (tanh "
+                  "entry with loss.backward() on the same models: max |difference| < 1e-10 for Xu §1.5 (tanh "
                   "and ReLU), Algorithm 3 per sample and averaged over 30 samples, Algorithm 4 on a 5-16-12-8-1 net "
                   "with a batch of 64 in the column layout; the per-sample average equals the batch formula (1e-12); "
                   "with a unit held at z = 0 the notes' 1{z ≥ 0} differs from autograd only in that unit's row; and "

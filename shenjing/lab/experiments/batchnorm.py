@@ -1,11 +1,11 @@
 """batchnorm: batch normalisation allows larger learning rates and trains faster; eval mode uses the
-running statistics (seed 003 §8.2 "批归一化", seed 004 ch. 4 "每层的批量归一化").
+running statistics (Fang §8.2 "批归一化", Nelson ch. 4 "每层的批量归一化").
 
-Seed 003 §8.2: on every batch B each hidden unit is normalised and rescaled,
+Fang §8.2: on every batch B each hidden unit is normalised and rescaled,
 
     m_h = mean_B(h),  s_h² = mean_B((h − m_h)²),  ĥ = (h − m_h)/√(s_h² + ε),  h̃ = γ ĥ + β,
 
-and its advantages are a stable forward pass and "学习率更高" (a smoother loss surface). Seed 004
+and its advantages are a stable forward pass and "学习率更高" (a smoother loss surface). Nelson
 (Ioffe & Szegedy): BN "使训练更快，更安全" and allows higher learning rates; at test time there is no
 batch, so the layer uses the mean and variance tracked during training,
 m ← (1 − α) m + α m_B, v ← (1 − α) v + α v_B (unbiased), α = 0.1 (torch's momentum).
@@ -147,7 +147,7 @@ def _usable_lr(final: dict, lrs) -> float:
     id="batchnorm",
     title="Batch normalisation: larger learning rates, faster training, running statistics at eval",
     title_zh="批归一化",
-    source="seed 003 §8.2; seed 004 ch. 4",
+    source="Fang §8.2; Nelson ch. 4",
     claim="With BatchNorm1d an MLP trains faster (lower loss after the same SGD steps) and stays stable at learning "
           "rates where the plain net diverges or stalls; in eval mode BN uses the running mean and variance, so a "
           "sample's output no longer depends on the rest of the batch.",

@@ -1,10 +1,10 @@
-"""cnn-vs-mlp: on Fashion-MNIST a small CNN beats an MLP that has many more parameters (seed 001 七
-"不变性与网络结构的设计", seed 003 ch. 7 卷积神经网络).
+"""cnn-vs-mlp: on Fashion-MNIST a small CNN beats an MLP that has many more parameters (Wang 七
+"不变性与网络结构的设计", Fang ch. 7 卷积神经网络).
 
-Seed 001 七.1: images are translation invariant (平移不变性), so a convolution that slides one small
+Wang 七.1: images are translation invariant (平移不变性), so a convolution that slides one small
 kernel over every position, h_ij = Σ_m Σ_n x_{i+m, j+n} w_mn (eq. 12), builds that prior into the
-network; seed 001 六.II (奥卡姆剃刀): a hypothesis space that keeps only the plausible hypotheses
-generalises better. Seed 003 ch. 7: a conv layer has C_i·C_o·K² + C_o parameters, independent of the
+network; Wang 六.II (奥卡姆剃刀): a hypothesis space that keeps only the plausible hypotheses
+generalises better. Fang ch. 7: a conv layer has C_i·C_o·K² + C_o parameters, independent of the
 image size, while a dense layer on a 28×28 image has 784·D + D.
 
 Setup: the registry models of ``shenjing train`` — ``mlp`` (Flatten → 512 → 512 → 10 and Flatten → 64 → 10,
@@ -37,7 +37,7 @@ def fashion_subsets(n_train: int | None, n_test: int | None, seed: int, n_val: i
 
     ``n_train`` and ``n_val`` disjoint random training images (None: all the rest), ``n_test`` random
     test images (None: all 10 000), drawn with ``seed``; pixels scaled by the full training set's
-    mean and std (feature scaling, seed 004)."""
+    mean and std (feature scaling, Nelson)."""
     from shenjing.data import FashionMNIST
 
     tr, te = FashionMNIST(train=True), FashionMNIST(train=False)
@@ -105,7 +105,7 @@ def _feature_maps(model, image):
     id="cnn-vs-mlp",
     title="A small CNN beats a much larger MLP on Fashion-MNIST",
     title_zh="卷积网络与多层感知机",
-    source="seed 001 七; seed 003 ch. 7",
+    source="Wang 七; Fang ch. 7",
     claim="With the same data and training budget, a small convolutional network with far fewer parameters than an "
           "MLP classifies Fashion-MNIST more accurately: weight sharing over positions (translation invariance) is a "
           "better prior for images. The learned first-layer filters and their feature maps are shown.",
@@ -181,7 +181,7 @@ def run(ctx) -> dict:
     ax.set(xlabel="number of parameters (log scale)", ylabel="final test accuracy (%)", title="Parameters vs accuracy",
            xlim=(5e3, 5e6), ylim=(min(accs) - 3, max(accs) + 2))
     ax.grid(alpha=0.3, which="both")
-    fig.suptitle(f"CNN vs MLP on Fashion-MNIST (seed 001 ch. 7): same data, Adam lr {lr:g}, batch {batch}, {epochs} epochs")
+    fig.suptitle(f"CNN vs MLP on Fashion-MNIST (Wang ch. 7): same data, Adam lr {lr:g}, batch {batch}, {epochs} epochs")
     fig.tight_layout()
     ctx.savefig(fig, "accuracy.png")
 

@@ -1,4 +1,4 @@
-"""computational-graph: out = 3(a + b·c) of seed 001 五.III with node objects, and shenjing's autograd.
+"""computational-graph: out = 3(a + b·c) of Wang 五.III with node objects, and shenjing's autograd.
 
 The notes build the graph from MulNode/AddNode objects (forward and backward side by side, the
 model of shenjing's Function). Their MulNode.backward returns (y, x) and ignores the upstream
@@ -25,7 +25,7 @@ class MulNode:
 
 
 class MulNodeAsPrinted(MulNode):
-    """Seed 001's MulNode.backward exactly as printed: the upstream gradient is ignored."""
+    """Wang's MulNode.backward exactly as printed: the upstream gradient is ignored."""
 
     def backward(self, d_next):
         return self.y, self.x
@@ -42,7 +42,7 @@ class AddNode:
 
 
 class MyNetwork:
-    """out = 3·(a + b·c), built from node objects as in seed 001."""
+    """out = 3·(a + b·c), built from node objects as in Wang."""
 
     def __init__(self, mul=MulNode) -> None:
         self.node1, self.node2, self.node3 = mul(), AddNode(), mul()
@@ -63,7 +63,7 @@ class MyNetwork:
     id="computational-graph",
     title="Computational graph and backpropagation with node objects",
     title_zh="计算图与反向传播",
-    source="seed 001 五.III",
+    source="Wang 五.III",
     claim="For out = 3(a + b·c), backpropagation through the graph gives dL/db = 3·data, and shenjing's autograd "
           "agrees with the node objects of the notes once MulNode.backward multiplies by the upstream gradient.",
 )
@@ -102,7 +102,7 @@ def run(ctx) -> dict:
     dot = to_dot(out, params={"a": a, "b": b, "c": c}, title="out = 3(a + b·c)")
     (ctx.out_dir / "graph.dot").write_text(dot)
     draw_matplotlib(build_graph(out, params={"a": a, "b": b, "c": c}), ctx.out_dir / "graph.png",
-                    title="Computational graph of out = 3(a + b·c) (seed 001)")
+                    title="Computational graph of out = 3(a + b·c) (Wang)")
     ctx.figures.append("graph.png")
 
     import matplotlib.pyplot as plt

@@ -1,15 +1,15 @@
 """convolution: the worked examples of the notes, padding modes, output sizes and receptive-field growth
-(seed 001 七.1, seed 002 §5, seed 003 ch. 7).
+(Wang 七.1, Zhao §5, Fang ch. 7).
 
-* Seed 001 七.1 (卷积, eq. 12, h_ij = Σ_m Σ_n x_{i+m, j+n} w_mn, a cross-correlation without flip):
+* Wang 七.1 (卷积, eq. 12, h_ij = Σ_m Σ_n x_{i+m, j+n} w_mn, a cross-correlation without flip):
   [[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]], e.g. 0·1 + 1·2 + 2·4 + 3·5 = 25.
-* Seed 002 §5 (Ng's 边缘检测): the vertical-edge 过滤器 [[1,0,−1]]×3 on Ng's 6×6 image gives
+* Zhao §5 (Ng's 边缘检测): the vertical-edge 过滤器 [[1,0,−1]]×3 on Ng's 6×6 image gives
   [[−5,−4,0,8],[−10,−2,2,3],[0,−2,−4,−7],[−3,−2,−3,−16]] (first entry 3+1+2+0+0+0−1−8−2 = −5; the
   image is drawn in the notes' figure 6, as in Ng's course), and on the step image (three columns of 10,
   three of 0) rows [0, 30, 30, 0]: the edge.
-* Seed 003 ch. 7 (填充 zero/reflect/replicate/circular, 步距 s, 空洞率 d): output size per axis
+* Fang ch. 7 (填充 zero/reflect/replicate/circular, 步距 s, 空洞率 d): output size per axis
   n_out = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1.
-* Seed 001 七.1 / seed 003 ch. 7 (感受野 grows with depth, "请自行推导"): r_l = r_{l−1} + d_l(k_l − 1)·j_{l−1},
+* Wang 七.1 / Fang ch. 7 (感受野 grows with depth, "请自行推导"): r_l = r_{l−1} + d_l(k_l − 1)·j_{l−1},
   j_l = j_{l−1}·s_l (nn.utils.receptive_field).
 
 Measured with shenjing.nn.functional (conv2d, pad, max_pool2d): the three worked examples (exact
@@ -29,9 +29,9 @@ from itertools import product
 from ...backend import xp
 from ..core import experiment
 
-SEED001_X = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
-SEED001_W = [[0, 1], [2, 3]]
-SEED001_Y = [[25, 31], [43, 49]]
+WANG_X = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+WANG_W = [[0, 1], [2, 3]]
+WANG_Y = [[25, 31], [43, 49]]
 NG_IMAGE = [[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
             [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]]
 VERTICAL_EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
@@ -51,7 +51,7 @@ def conv(x, w, **kw) -> xp.ndarray:
 
 
 def pad_by_definition(x, p: int, mode: str) -> xp.ndarray:
-    """Seed 003 ch. 7's padding modes from their definitions, index by index (padded index t ∈ [−p, n + p))."""
+    """Fang ch. 7's padding modes from their definitions, index by index (padded index t ∈ [−p, n + p))."""
     x = xp.asarray(x, dtype=xp.float64)
 
     def src(t: int, n: int) -> int | None:
@@ -75,7 +75,7 @@ def pad_by_definition(x, p: int, mode: str) -> xp.ndarray:
 
 
 def output_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
-    """⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 (seed 003 ch. 7), written out here rather than imported."""
+    """⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 (Fang ch. 7), written out here rather than imported."""
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
@@ -166,10 +166,10 @@ def draw_worked_examples(ctx, y001, y_ng) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.6), gridspec_kw={"width_ratios": [1.6, 1, 1.25]})
-    heat(axes[0, 0], SEED001_X, "input x (seed 001, section 7.1)", box=(0, 0, 2, 2))
-    heat(axes[0, 1], SEED001_W, "kernel w", cmap="Oranges")
+    heat(axes[0, 0], WANG_X, "input x (Wang, section 7.1)", box=(0, 0, 2, 2))
+    heat(axes[0, 1], WANG_W, "kernel w", cmap="Oranges")
     heat(axes[0, 2], y001, "x ⋆ w (F.conv2d)\n0·1 + 1·2 + 2·4 + 3·5 = 25", cmap="Greens", box=(0, 0, 1, 1))
-    heat(axes[1, 0], NG_IMAGE, "Ng's 6×6 image (seed 002 §5)", box=(0, 0, 3, 3))
+    heat(axes[1, 0], NG_IMAGE, "Ng's 6×6 image (Zhao §5)", box=(0, 0, 3, 3))
     heat(axes[1, 1], VERTICAL_EDGE, "vertical-edge filter", cmap="RdBu_r", vmin=-1.5, vmax=1.5)
     heat(axes[1, 2], y_ng, "image ⋆ filter (F.conv2d)\n3+1+2+0+0+0−1−8−2 = −5", cmap="RdBu_r", vmin=-16, vmax=16, box=(0, 0, 1, 1))
     for ax in axes.ravel():
@@ -184,7 +184,7 @@ def draw_edge_detection(ctx, y_step, big, big_v, big_h) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.6))
-    heat(axes[0, 0], STEP_IMAGE, "step image: 10 | 0 (seed 002 §5)", cmap="Greys_r", box=(0, 1, 3, 3))
+    heat(axes[0, 0], STEP_IMAGE, "step image: 10 | 0 (Zhao §5)", cmap="Greys_r", box=(0, 1, 3, 3))
     heat(axes[0, 1], VERTICAL_EDGE, "vertical-edge filter", cmap="RdBu_r", vmin=-1.5, vmax=1.5)
     heat(axes[0, 2], y_step, "output: rows [0, 30, 30, 0]\nthe bright band is the edge", cmap="Greys_r", box=(0, 1, 1, 1))
     for ax in axes[0]:
@@ -198,7 +198,7 @@ def draw_edge_detection(ctx, y_step, big, big_v, big_h) -> None:
         im = ax.imshow(y, cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set(title=f"{name}: thin edges\n({sign})", xlabel="output column", ylabel="output row")
         fig.colorbar(im, ax=ax, shrink=0.8, label="response")
-    fig.suptitle("Edge detection by convolution (seed 002 §5): on a 6×6 image the edge looks thick; on a larger one it is thin",
+    fig.suptitle("Edge detection by convolution (Zhao §5): on a 6×6 image the edge looks thick; on a larger one it is thin",
                  fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     ctx.savefig(fig, "edge-detection.png")
@@ -219,7 +219,7 @@ def draw_padding(ctx, padded: dict, responses: dict, base, p: int) -> None:
              fontsize=9)
     for ax in axes.ravel():
         ax.set(xlabel="column", ylabel="row")
-    fig.suptitle("Padding modes (seed 003 ch. 7): top, a 4×4 image (red box) padded by 2; bottom, the vertical-edge filter with "
+    fig.suptitle("Padding modes (Fang ch. 7): top, a 4×4 image (red box) padded by 2; bottom, the vertical-edge filter with "
                  "padding 1 —\nzero and circular padding create spurious edges (−30) at the border (zero padding also dims the top and bottom "
                  "rows to ±20); reflect and replicate do not", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97), h_pad=3)
@@ -262,7 +262,7 @@ def draw_stride_dilation(ctx, sweep: list[dict]) -> None:
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle("Stride s and dilation d (seed 003 ch. 7): n_out = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1", fontsize=12)
+    fig.suptitle("Stride s and dilation d (Fang ch. 7): n_out = ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     ctx.savefig(fig, "stride-dilation.png")
 
@@ -295,7 +295,7 @@ def draw_receptive_field(ctx, theory: dict, measured: dict, show: str, g, rf_row
     ax.legend(fontsize=8, loc="lower right")
     ax.set(title=f"{show}: input gradient of one centre unit\nof the last layer ({size}×{size} input)", xlabel="input column",
            ylabel="input row")
-    fig.suptitle("Receptive-field growth (seed 001 §7.1, seed 003 ch. 7): the calculator vs the gradient's support",
+    fig.suptitle("Receptive-field growth (Wang §7.1, Fang ch. 7): the calculator vs the gradient's support",
                  fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     ctx.savefig(fig, "receptive-field.png")
@@ -305,7 +305,7 @@ def draw_receptive_field(ctx, theory: dict, measured: dict, show: str, g, rf_row
     id="convolution",
     title="Convolution: the worked examples, padding, stride, dilation and receptive fields",
     title_zh="卷积:例题、填充、步距、空洞与感受野",
-    source="seed 001 七.1; seed 002 §5; seed 003 ch. 7",
+    source="Wang 七.1; Zhao §5; Fang ch. 7",
     claim="[[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]]; the vertical-edge filter on Ng's 6×6 image "
           "gives [[−5,−4,0,8],[−10,−2,2,3],[0,−2,−4,−7],[−3,−2,−3,−16]] and on the 10|0 step image rows [0,30,30,0]; "
           "zero/reflect/replicate/circular padding follow their definitions; the output size is "
@@ -315,10 +315,10 @@ def run(ctx) -> dict:
     import shenjing as sj
 
     # 1. the worked examples
-    y001 = conv(SEED001_X, SEED001_W)
+    y001 = conv(WANG_X, WANG_W)
     y_ng = conv(NG_IMAGE, VERTICAL_EDGE)
     y_step = conv(STEP_IMAGE, VERTICAL_EDGE)
-    exact = {"seed001_example": y001.tolist() == SEED001_Y, "ng_vertical_edge": y_ng.tolist() == NG_OUTPUT,
+    exact = {"wang_example": y001.tolist() == WANG_Y, "ng_vertical_edge": y_ng.tolist() == NG_OUTPUT,
              "step_image": y_step.tolist() == STEP_OUTPUT}
     size = 40 if ctx.quick else 64
     big = xp.zeros((size, size))
@@ -381,7 +381,7 @@ def run(ctx) -> dict:
                and no_spurious["reflect"] and no_spurious["replicate"] and not no_spurious["zeros"] and not no_spurious["circular"])
     return {
         "measured": {
-            "seed001_output": y001, "ng_vertical_edge_output": y_ng, "step_image_output": y_step, "exact_matches": exact,
+            "wang_output": y001, "ng_vertical_edge_output": y_ng, "step_image_output": y_step, "exact_matches": exact,
             "large_image_edge_columns": {"nonzero_columns": edge_cols, "output_width": big_v.shape[1]},
             "padding_equals_definition": pad_ok, "conv_padding_mode_equals_pad_then_valid_conv": conv_ok,
             "step_image_border_response": border, "step_image_no_spurious_border_edge": no_spurious,

@@ -1,7 +1,7 @@
 """curse-of-dimensionality: grid quadrature pays n^(−2/d), Monte Carlo n^(−1/2) in every dimension, and
-a 1/m-scaled two-layer network is a Monte Carlo average over its neurons (seed 000 §1.11).
+a 1/m-scaled two-layer network is a Monte Carlo average over its neurons (Xu §1.11).
 
-Seed 000 eqs. 1.61–1.64: the trapezoid rule with step h has error ≤ h²‖f''‖/8; a d-dimensional grid
+Xu eqs. 1.61–1.64: the trapezoid rule with step h has error ≤ h²‖f''‖/8; a d-dimensional grid
 with step h = 1/k has n = k^d cells, so the error is O(n^(−2/d)) — to halve it in d = 10 dimensions
 the grid must grow 2^5 = 32-fold. Eqs. 1.65–1.71: the Monte Carlo average of n uniform samples has
 E(I − I_n)² = Var(f)/n, an error n^(−1/2) whatever d. The two-layer network
@@ -83,7 +83,7 @@ def two_layer_fluctuation(d: int, widths, repeats: int, generator, n_points: int
     id="curse-of-dimensionality",
     title="Curse of dimensionality: grid quadrature vs Monte Carlo, and the two-layer net as Monte Carlo",
     title_zh="维数灾难与蒙特卡洛",
-    source="seed 000 §1.11",
+    source="Xu §1.11",
     claim="The trapezoid rule on a grid of n cells in d dimensions has error ~ n^(−2/d), while Monte Carlo with n samples "
           "has error ~ n^(−1/2) for every d = 1…10; the fluctuation of the 1/m-scaled two-layer net shrinks like "
           "m^(−1/2) whatever the input dimension.",
@@ -146,7 +146,7 @@ def run(ctx) -> dict:
            title="f_m(x) = (1/m) Σ a_j tanh(w_j·x + b_j): a Monte Carlo average")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.suptitle("Curse of dimensionality (seed 000 §1.11): grid quadrature vs Monte Carlo sampling")
+    fig.suptitle("Curse of dimensionality (Xu §1.11): grid quadrature vs Monte Carlo sampling")
     fig.tight_layout()
     ctx.savefig(fig, "quadrature-vs-mc.png")
 

@@ -1,9 +1,9 @@
-"""feature-importance: input gradients rank the informative features of a trained network (seed 004 ch. 4,
+"""feature-importance: input gradients rank the informative features of a trained network (Nelson ch. 4,
 "评估输入数据特征的重要性").
 
-Seed 004 asks: if we change one input variable, how much does the output change? — the partial
+Nelson asks: if we change one input variable, how much does the output change? — the partial
 derivative ∂f/∂x_j. For a linear model it is the coefficient (sensitivity analysis); for a network it
-depends on x, so shenjing.nn.utils.importance averages |∂f(x_n)/∂x_{n,j}| over the data. Seed 004
+depends on x, so shenjing.nn.utils.importance averages |∂f(x_n)/∂x_{n,j}| over the data. Nelson
 warns that variable-importance tools designed for linear models must not be used on nonlinear ones.
 
 Synthetic task: 8 standard normal features, of which only three matter,
@@ -39,7 +39,7 @@ def target(x):
     id="feature-importance",
     title="Feature importance from input gradients",
     title_zh="评估输入特征的重要性",
-    source="seed 004 ch. 4",
+    source="Nelson ch. 4",
     claim="The mean |∂f/∂x_j| of a trained network ranks the three informative features of a synthetic task in their "
           "true order, above all uninformative ones, and close to the true function's values, while a linear model's "
           "coefficient misses the feature with a symmetric (quadratic) effect.",
@@ -103,7 +103,7 @@ def run(ctx) -> dict:
     ax.set(xlabel="x1", ylabel="output", title="The symmetric effect of x1 that |β1| misses")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.suptitle("Feature importance by input gradients (seed 004): which inputs move the output?")
+    fig.suptitle("Feature importance by input gradients (Nelson): which inputs move the output?")
     fig.tight_layout()
     ctx.savefig(fig, "feature-importance.png")
 

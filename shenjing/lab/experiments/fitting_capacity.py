@@ -1,6 +1,6 @@
-"""fitting-capacity: under- and over-fitting, and Occam's razor on {(0,0), (1,1), (2,2)} (seed 001 六.I–六.II).
+"""fitting-capacity: under- and over-fitting, and Occam's razor on {(0,0), (1,1), (2,2)} (Wang 六.I–六.II).
 
-Seed 001 六.I.2: an under-fitting model is too simple and errs on training and test data alike; an
+Wang 六.I.2: an under-fitting model is too simple and errs on training and test data alike; an
 over-fitting model fits the training data (and its noise) very well and the test data badly, "usually
 when the model is too complex or the training data too few". 六.II.1 (Occam's razor): among theories
 that predict equally well pick the simplest — "given {(0,0), (1,1), (2,2)} we had better fit y = ax
@@ -46,7 +46,7 @@ def _train_mlp(sj, nn, optim, F, hidden, X, Y, XT, steps, track_every=0, lr=0.02
     id="fitting-capacity",
     title="Under- and over-fitting with basis regression and MLPs; Occam's razor",
     title_zh="欠拟合与过拟合 (基函数回归与多层感知机); 奥卡姆剃刀",
-    source="seed 001 六.I.2, 六.II.1",
+    source="Wang 六.I.2, 六.II.1",
     claim="Too simple a model under-fits (high training and test error); too complex a model fits the training noise and "
           "generalises worse; on {(0,0), (1,1), (2,2)} y = ax fits with a = 1 while the many more complex models that fit "
           "equally well disagree away from the data.",
@@ -172,7 +172,7 @@ def run(ctx) -> dict:
         ins.tick_params(labelsize=6)
         ins.set_xlabel("step", fontsize=6)
         ins.legend(fontsize=6)
-    fig.suptitle("Under- and over-fitting (seed 001 section 6.I.2)")
+    fig.suptitle("Under- and over-fitting (Wang section 6.I.2)")
     ctx.savefig(fig, "capacity.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(14, 5), layout="constrained")
@@ -196,7 +196,7 @@ def run(ctx) -> dict:
     ax.axvline(3 * a, color="k", lw=3, label=f"y = ax: {3 * a:g}")
     ax.set(xlabel="prediction at x = 3", ylabel="number of interpolants", title="…but they disagree away from the data")
     ax.legend(fontsize=8)
-    fig.suptitle("Occam's razor (seed 001 section 6.II.1): prefer y = ax")
+    fig.suptitle("Occam's razor (Wang section 6.II.1): prefer y = ax")
     ctx.savefig(fig, "occam.png")
 
     basis_ok = train_monotone and 0 < best_deg < n - 1 and underfit_ratio > 2 and overfit_ratio > 10

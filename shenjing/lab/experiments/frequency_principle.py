@@ -1,5 +1,5 @@
 """frequency-principle: a network fits the low frequencies of its target first (the F-Principle of
-Xu, Zhang, Luo et al., 2019 — the author of seed 000; beyond the notes).
+Xu, Zhang, Luo et al., 2019 — the author of Xu; beyond the notes).
 
 The target is shenjing.data.toy.multi_sine with equal amplitudes, y = Σ_k sin(f_k x), sampled on the
 uniform periodic grid x_j = −π + 2πj/N (j = 0…N−1), so the DFT of the samples has the component of

@@ -1,8 +1,8 @@
 """gabor: the Gabor model's loss surface has many local minima; GD ends where it starts; SGD escapes.
 
-Seed 003 §6.1.2 (after Prince, *Understanding Deep Learning* §6.1.2):
+Fang §6.1.2 (after Prince, *Understanding Deep Learning* §6.1.2):
 f(x; φ) = sin(φ₀ + 0.06·φ₁x)·exp(−(φ₀ + 0.06·φ₁x)²/32) — φ₀ shifts the function, φ₁ > 0 narrows it.
-Its least-squares loss over (φ₀, φ₁) is non-convex (非凸). Seed 003 §6.1 lists GD's weakness
+Its least-squares loss over (φ₀, φ₁) is non-convex (非凸). Fang §6.1 lists GD's weakness
 ("容易陷入局部极小值点") and §6.2 SGD's strength ("容易逃脱局部极小": a batch's gradient can raise the
 full loss and so carry the iterate out of a local minimum).
 
@@ -107,7 +107,7 @@ def classify(X, Y, P, minima, tol: float = 0.5, polish: int = 800) -> xp.ndarray
     id="gabor",
     title="The Gabor model: local minima, GD from different starts, SGD escapes",
     title_zh="Gabor 模型与局部极小值",
-    source="seed 003 §6.1.2, §6.2",
+    source="Fang §6.1.2, §6.2",
     claim="The least-squares loss of the Gabor model f(x;φ) = sin(φ₀ + 0.06φ₁x)·exp(−(φ₀ + 0.06φ₁x)²/32) has several "
           "local minima; GD from different starts ends in different minima; SGD escapes local minima that hold GD, "
           "while it stays in the global minimum (its gradient noise grows with the misfit).",

@@ -1,4 +1,4 @@
-"""gauss-markov: OLS is unbiased and has the least variance among linear unbiased estimators (seed 000 Thm 1).
+"""gauss-markov: OLS is unbiased and has the least variance among linear unbiased estimators (Xu Thm 1).
 
 Theorem 1 (Gauss–Markov): for Y = Xβ + ε with E ε = 0, Var ε = σ²I and XᵀX invertible, (i) the least-
 squares β̂ = (XᵀX)⁻¹XᵀY has E β̂ = β and (ii) Var β̂ ≤ Var β̃ for every linear unbiased β̃ = CY (CX = I),
@@ -28,7 +28,7 @@ def _ellipse(ax, mean, cov, **kw):
     id="gauss-markov",
     title="Gauss–Markov: least squares is the best linear unbiased estimator",
     title_zh="高斯-马尔可夫定理: 最小二乘是最佳线性无偏估计 (BLUE)",
-    source="seed 000 §1.2.1, Theorem 1 (eq. 1.13–1.15)",
+    source="Xu §1.2.1, Theorem 1 (eq. 1.13–1.15)",
     claim="Under Y = Xβ + ε with zero-mean, equal-variance, uncorrelated errors, the least-squares estimate is unbiased and "
           "every other linear unbiased estimator CY has at least its variance.",
 )
@@ -137,7 +137,7 @@ def run(ctx) -> dict:
     ax.axvline(beta[1], color="k", ls="--", label="true β₁ = 2")
     ax.set(xlabel="estimate of β₁", ylabel="density", title="Unbiased vs biased: ridge trades bias for variance")
     ax.legend(fontsize=7)
-    fig.suptitle("Gauss–Markov theorem by Monte Carlo (seed 000 Theorem 1)")
+    fig.suptitle("Gauss–Markov theorem by Monte Carlo (Xu Theorem 1)")
     ctx.savefig(fig, "gauss-markov.png")
 
     exact_ok = all(cx_err[k] < 1e-10 and min_eig[k] > -1e-12 for k in unbiased_names)

@@ -1,8 +1,8 @@
 """gd-vs-sgd: full-batch gradient descent vs mini-batch SGD, per epoch and per second; noise.
 
-Seed 000 §1.3: GD uses every sample for one step (eq. 1.19); SGD estimates the gradient from a batch
+Xu §1.3: GD uses every sample for one step (eq. 1.19); SGD estimates the gradient from a batch
 of |B| samples (eqs. 1.20–1.21), one epoch passing once over all batches of a shuffled data set — it
-was introduced for computation and memory, and "SGD 在泛化性上比普通的梯度下降会有优势". Seed 004: the
+was introduced for computation and memory, and "SGD 在泛化性上比普通的梯度下降会有优势". Nelson: the
 random batches make the iterates jump around, which helps at saddle points and local minima ("我们可能会
 被随机地推出局部最小值或远离鞍点"), and one pass over the training set is an epoch.
 
@@ -159,7 +159,7 @@ def saddle_loss(t1, t2):
     id="gd-vs-sgd",
     title="Full-batch GD vs mini-batch SGD: per epoch, per second, and the noise",
     title_zh="梯度下降与随机梯度下降",
-    source="seed 000 §1.3; seeds 001, 002, 004",
+    source="Xu §1.3; Wang, Zhao, Nelson",
     claim="Mini-batch SGD reaches a given training loss in fewer epochs and less time than full-batch GD; its "
           "iterates keep fluctuating near a minimum (less with larger batches), and its noise pushes it off a "
           "saddle point on which GD stays.",

@@ -1,13 +1,13 @@
-"""housing: the house-price networks of seed 002 §2 — a single ReLU neuron never predicts a negative
+"""housing: the house-price networks of Zhao §2 — a single ReLU neuron never predicts a negative
 price, and the hand-wired 12-parameter network against the 19-parameter fully connected one.
 
-Seed 002 eq. (6): a straight line fitted to prices can go negative for small houses; the neuron
+Zhao eq. (6): a straight line fitted to prices can go negative for small houses; the neuron
 h(x) = max(wᵀx + b, 0) (eq. 8) cannot. Eqs. (9)–(12) wire a network by hand from prior knowledge —
 family size a1 = ReLU(θ1 x1 + θ2 x2 + θ3) from size and bedrooms, walkability a2 = ReLU(θ4 x3 + θ5)
 from the zip code, school quality a3 = ReLU(θ6 x3 + θ7 x4 + θ8) from zip code and wealth, price
 θ9 a1 + θ10 a2 + θ11 a3 + θ12 — 12 parameters. The fully connected version (eqs. 13–15, 12) lets
 every hidden unit see all four inputs: (4 + 1)·3 + (3 + 1)·1 = 19 parameters, by the count
-(d + 1)m₁ + (m₁ + 1)m₂ of seed 002 §2. The notes' point: the dense net needs no prior knowledge, it
+(d + 1)m₁ + (m₁ + 1)m₂ of Zhao §2. The notes' point: the dense net needs no prior knowledge, it
 finds useful features itself. ``shenjing.data.toy.housing`` generates prices from exactly the
 hand-wired structure plus noise (σ = 10, prices in thousands), so both nets can reach the noise floor.
 
@@ -33,7 +33,7 @@ def _hand_module():
     from shenjing import nn
 
     class HandWiredHousing(nn.Module):
-        """Seed 002 eqs. (9)–(12): θ1..θ12 as one parameter vector ``theta`` (12 parameters)."""
+        """Zhao eqs. (9)–(12): θ1..θ12 as one parameter vector ``theta`` (12 parameters)."""
 
         def __init__(self, theta=None):
             super().__init__()
@@ -55,7 +55,7 @@ def _hand_module():
     return HandWiredHousing
 
 
-#: which inputs each hidden unit sees in seed 002 eqs. (9)–(11): a1 ← (x1, x2), a2 ← x3, a3 ← (x3, x4)
+#: which inputs each hidden unit sees in Zhao eqs. (9)–(11): a1 ← (x1, x2), a2 ← x3, a3 ← (x3, x4)
 HAND_MASK = xp.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]], float)
 
 
@@ -110,7 +110,7 @@ def _train_restarts(mask, Xtr, Ytr, Xva, Yva, restarts, steps, rng, lr=0.03):
     id="housing",
     title="House prices: a single ReLU neuron and the 12- vs 19-parameter networks",
     title_zh="房价预测:ReLU 神经元与小型神经网络",
-    source="seed 002 §2 eqs. (6)–(19)",
+    source="Zhao §2 eqs. (6)–(19)",
     claim="A single ReLU neuron never predicts a negative price (a linear model does for small houses in poor areas); "
           "the hand-wired network has 12 parameters and the fully connected one 19, and trained on the housing data "
           "both come close to the noise level, far below a straight line's error, the dense one without being told "
@@ -182,10 +182,10 @@ def run(ctx) -> dict:
     hand = Hand()
     dense = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1)).to(sj.float64)
     counts = {"hand_wired": count_parameters(hand), "dense": count_parameters(dense),
-              "seed002_formula_(d+1)m1+(m1+1)m2": (4 + 1) * 3 + (3 + 1) * 1}
+              "zhao_formula_(d+1)m1+(m1+1)m2": (4 + 1) * 3 + (3 + 1) * 1}
     measured["parameter_counts"] = counts
     checks["parameter counts 12 and 19 as in the notes"] = (
-        counts["hand_wired"] == 12 and counts["dense"] == 19 == counts["seed002_formula_(d+1)m1+(m1+1)m2"])
+        counts["hand_wired"] == 12 and counts["dense"] == 19 == counts["zhao_formula_(d+1)m1+(m1+1)m2"])
 
     # the generator's own θ in the hand-wired net reproduces the noiseless price; the same θ placed in
     # the dense net (zeros for the missing connections) does too: the 12-parameter family lies inside the 19
@@ -264,7 +264,7 @@ def run(ctx) -> dict:
     ax2.axhline(noise_sigma, color="k", ls=":", label="noise σ = 10 (best possible)")
     for i, v in enumerate(vals):
         ax2.text(i, v + 0.3, f"{v:.1f}", ha="center")
-    ax2.set(ylabel="test RMSE (thousands)", title="Seed 002 §2 networks trained on toy.housing")
+    ax2.set(ylabel="test RMSE (thousands)", title="Zhao §2 networks trained on toy.housing")
     ax2.legend(fontsize=8)
     fig.tight_layout()
     ctx.savefig(fig, "housing.png")

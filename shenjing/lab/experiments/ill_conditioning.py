@@ -1,6 +1,6 @@
-"""ill-conditioning: GD zig-zags in a long narrow valley (seed 004, Fig. 4-9).
+"""ill-conditioning: GD zig-zags in a long narrow valley (Nelson, Fig. 4-9).
 
-Seed 004 draws the contours of L(ω₁, ω₂) = ω₁² + aω₂² for a = 1, 20, 40: features of very different
+Nelson draws the contours of L(ω₁, ω₂) = ω₁² + aω₂² for a = 1, 20, 40: features of very different
 scales stretch the bowl into a narrow valley, gradient descent bounces from one wall to the other
 (蜿蜒曲折, zig-zag) and converges slowly; standardising the features (特征缩放: subtract the mean,
 divide by the standard deviation) makes the bowl round again. Adaptive methods (Adagrad, RMSprop,
@@ -82,7 +82,7 @@ def regression_grid(X, y, etas, steps: int) -> xp.ndarray:
     id="ill-conditioning",
     title="Ill-conditioning: GD zig-zags in a narrow valley; feature scaling and adaptive methods fix it",
     title_zh="病态条件与特征缩放",
-    source="seed 004 Fig. 4-9 (特征的比例影响梯度下降的性能)",
+    source="Nelson Fig. 4-9 (特征的比例影响梯度下降的性能)",
     claim="On L = ω₁² + aω₂² gradient descent zig-zags and needs more iterations as a grows (a = 1, 20, 40); "
           "standardising the features and adaptive methods (Adagrad, RMSprop, Adam) remove the dependence on a.",
 )
@@ -178,7 +178,7 @@ def run(ctx) -> dict:
             axes[1, col].set_xlabel("ω₁")
         axes[0, 0].set_ylabel("ω₂")
         axes[1, 0].set_ylabel("ω₂")
-    fig.suptitle(f"Seed 004 Fig. 4-9 with trajectories from ω = {START} (★ = minimum): GD (top) and adaptive methods "
+    fig.suptitle(f"Nelson Fig. 4-9 with trajectories from ω = {START} (★ = minimum): GD (top) and adaptive methods "
                  "(bottom), each with its best η of a grid; iterations until L stays ≤ 1e-8·L₀",
                  fontsize=12)
     fig.tight_layout()

@@ -1,14 +1,14 @@
 """initialisation: how the initial weights set the signal's strength across depth, and why all-equal
-weights never break the symmetry between neurons (seed 000 §1.10.1, seed 004 "初始化权重").
+weights never break the symmetry between neurons (Xu §1.10.1, Nelson "初始化权重").
 
-Part 1 — the forward signal. Seed 000 eq. 1.59 writes the signal flow x^[l] = W^[l] σ(x^[l−1]) + b^[l]
+Part 1 — the forward signal. Xu eq. 1.59 writes the signal flow x^[l] = W^[l] σ(x^[l−1]) + b^[l]
 and asks Var(x^[l]) = Var(x^[l−1]). A deep square MLP (width n in every layer, so m_in = m_out = n and
 LeCun = Xavier for these layers) is fed standard normal inputs, and the variance of every
 pre-activation x^[l] is measured under
 
 * zero init (all weights 0): x^[l] ≡ 0 beyond the first layer;
 * constant init (all weights 0.1/√n): every unit of a layer computes the same number;
-* uniform U(−0.3, 0.3): seed 004's pre-2010 practice, a scale that ignores the width, so
+* uniform U(−0.3, 0.3): Nelson's pre-2010 practice, a scale that ignores the width, so
   Var(x^[l]) = n·0.03·E[σ²] grows with n (ReLU explodes geometrically, tanh saturates);
 * LeCun N(0, 1/m_in), Xavier N(0, 2/(m_in + m_out)), Kaiming N(0, 2/m_in) (the table of §1.10.1).
 
@@ -17,7 +17,7 @@ Kaiming, 1/2 for LeCun/Xavier. For tanh (tanh'(0) = 1), Xavier/LeCun give a fact
 the variance decays only slowly (≈ 1/(2l), so the ratio of consecutive layers tends to 1), whereas
 Kaiming's 2/n pushes tanh to a non-zero fixed point.
 
-Part 2 — symmetry (seed 004: "不要用全零或全相等的数字初始化 … 不同节点将输出完全相同的数字"). A
+Part 2 — symmetry (Nelson: "不要用全零或全相等的数字初始化 … 不同节点将输出完全相同的数字"). A
 1-16-16-1 tanh net is trained with SGD on a sine; with zero or constant init the weight rows (and
 biases) of the hidden units of each layer stay exactly equal at every step — the layer behaves like
 a single neuron — while a Kaiming-initialised net's rows differ.
@@ -126,7 +126,7 @@ def _factor(v: list[float], a: int, b: int) -> float:
     id="initialisation",
     title="Initialisation: signal variance across depth and the symmetry of equal weights",
     title_zh="参数初始化",
-    source="seed 000 §1.10.1; seed 004 ch. 4",
+    source="Xu §1.10.1; Nelson ch. 4",
     claim="Kaiming init keeps the variance of ReLU pre-activations constant across depth (LeCun/Xavier halve it per "
           "layer, a width-blind uniform scale explodes it), Xavier keeps tanh's variance from decaying geometrically, "
           "and zero or constant init keeps the hidden units of a layer identical during training.",
@@ -173,7 +173,7 @@ def run(ctx) -> dict:
             fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.suptitle("Initialisation (seed 000 §1.10.1): signal variance across depth, and symmetry breaking")
+    fig.suptitle("Initialisation (Xu §1.10.1): signal variance across depth, and symmetry breaking")
     fig.tight_layout()
     ctx.savefig(fig, "variance-depth.png")
 

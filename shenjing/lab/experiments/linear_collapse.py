@@ -1,13 +1,13 @@
-"""linear-collapse: stacked linear layers are one linear map (seed 002 eq. 35–39, seed 004 ch. 4).
+"""linear-collapse: stacked linear layers are one linear map (Zhao eq. 35–39, Nelson ch. 4).
 
 Without an activation, h = W⁽²⁾(W⁽¹⁾x + b⁽¹⁾) + b⁽²⁾ = W̃x + b̃ with W̃ = W⁽²⁾W⁽¹⁾ and b̃ = W⁽²⁾b⁽¹⁾ + b⁽²⁾
-(seed 002 eq. 39: "no matter how many layers, it is equivalent to one layer"; seed 004: "a linear
+(Zhao eq. 39: "no matter how many layers, it is equivalent to one layer"; Nelson: "a linear
 combination of linear combinations is a linear combination"). Measured three ways: the outputs of
 deep linear nn.Sequential stacks against their collapsed single layer; the best a trained deep
 linear network reaches on a nonlinear target against ordinary least squares (it can do no better
 than the best line); and the same network with ReLU between the layers.
 
-Seed 004 writes out the two-layer case and, expanding z₁⁽²⁾ = ω₁₁⁽²⁾z₁⁽¹⁾ + ω₁₂⁽²⁾z₂⁽¹⁾ + ω₀₁⁽²⁾, puts ω₂₁⁽²⁾ in
+Nelson writes out the two-layer case and, expanding z₁⁽²⁾ = ω₁₁⁽²⁾z₁⁽¹⁾ + ω₁₂⁽²⁾z₂⁽¹⁾ + ω₀₁⁽²⁾, puts ω₂₁⁽²⁾ in
 front of z₂⁽¹⁾ in the next line — an index slip. The printed expansion is evaluated beside the correct
 one: it matches the network only when ω₁₂⁽²⁾ = ω₂₁⁽²⁾.
 """
@@ -32,7 +32,7 @@ def collapse(model):
     id="linear-collapse",
     title="Stacked linear layers collapse to one linear map",
     title_zh="线性层的叠加仍是线性映射 (无激活函数则多层退化为一层)",
-    source="seed 002 eq. 35–39; seed 004 ch. 4 (线性组合的线性组合仍然是线性组合)",
+    source="Zhao eq. 35–39; Nelson ch. 4 (线性组合的线性组合仍然是线性组合)",
     claim="Without activation functions a network of any depth computes W̃x + b̃ with W̃ = W_L⋯W_1, so it fits a nonlinear "
           "target no better than least squares; with ReLU between the same layers it does.",
 )
@@ -54,12 +54,12 @@ def run(ctx) -> dict:
         with sj.no_grad():
             out = net(x).numpy()
         errs[depth] = float(xp.abs(out - (x.numpy() @ W.T + b)).max())
-    # seed 002 eq. 35–39, no biases: h = W2 W1 x
+    # Zhao eq. 35–39, no biases: h = W2 W1 x
     W1, W2 = ctx.rng.standard_normal((4, 3)), ctx.rng.standard_normal((2, 4))
     h = sj.tensor(W2) @ (sj.tensor(W1) @ x.T)
     err_002 = float(xp.abs(h.numpy() - (W2 @ W1) @ x.numpy().T).max())
 
-    # 2. seed 004's written-out two-layer expansion, as printed and corrected
+    # 2. Nelson's written-out two-layer expansion, as printed and corrected
     w1 = ctx.rng.standard_normal((2, 2))  # ω_{ij}^{(1)}: row i = node, column j = input
     b1 = ctx.rng.standard_normal(2)
     w2 = ctx.rng.standard_normal((2, 2))  # ω_{ij}^{(2)}
@@ -126,20 +126,20 @@ def run(ctx) -> dict:
     ax.set(yscale="log", ylim=(1e-18, 1e-6), xlabel="number of stacked nn.Linear layers (float64)",
            ylabel="max |net(x) − (W̃x + b̃)|", title="Deep linear stack vs its collapsed single layer")
     ax.legend(fontsize=8)
-    fig.suptitle("Linear layers collapse (seed 002 eq. 39, seed 004)")
+    fig.suptitle("Linear layers collapse (Zhao eq. 39, Nelson)")
     ctx.savefig(fig, "linear-collapse.png")
 
     verdict = (max(errs.values()) < 1e-12 and err_002 < 1e-12 and err_correct < 1e-12 and err_printed > 1e-3
                and lin_mse >= ols_mse * (1 - 1e-9) and lin_mse <= ols_mse * 1.01 and relu_mse < 0.2 * ols_mse)
     return {
         "measured": {
-            "max_abs_error_stack_vs_collapsed": errs, "seed002_eq39_error": err_002,
-            "seed004_expansion_error_correct": err_correct, "seed004_expansion_error_as_printed": err_printed,
+            "max_abs_error_stack_vs_collapsed": errs, "zhao_eq39_error": err_002,
+            "nelson_expansion_error_correct": err_correct, "nelson_expansion_error_as_printed": err_printed,
             "ols_mse": ols_mse, "deep_linear_best_mse": lin_mse, "relu_final_mse": relu_mse,
             "deep_linear_collapsed_vs_ols_coefficient_gap": slope_gap,
         },
         "verdict": bool(verdict),
-        "method": "float64 nn.Sequential stacks of nn.Linear (depths 1–10) against (W_L⋯W_1, accumulated bias); seed 004's "
+        "method": "float64 nn.Sequential stacks of nn.Linear (depths 1–10) against (W_L⋯W_1, accumulated bias); Nelson's "
                   "expansion of z₁⁽²⁾ evaluated with ω₁₂⁽²⁾ (correct) and ω₂₁⁽²⁾ (printed); nn.mlp([1, 32, 32, 32, 1]) with no "
                   f"activation and with ReLU trained {steps} Adam steps on 200 noisy points of sin 2x + x/2. Holds if the stacks "
                   "and the corrected expansion agree to 1e-12, the deep linear net's best MSE lies in [OLS, 1.01·OLS] and the "

@@ -1,4 +1,4 @@
-"""lr-stability: gradient descent is stable iff η < 2/λ (seed 000 §1.10.3, eq. 1.60).
+"""lr-stability: gradient descent is stable iff η < 2/λ (Xu §1.10.3, eq. 1.60).
 
 On L = ½λθ² one GD step is θ ← (1 − λη)θ, so |θ| shrinks iff |1 − λη| < 1, i.e. η < 2/λ. In many
 dimensions λ is an eigenvalue of the loss's Hessian (黑塞矩阵) and the binding one is λ_max.
@@ -100,7 +100,7 @@ def tanh_net_hessians(hidden: int, steps: int, seed: int) -> dict:
     id="lr-stability",
     title="Learning rate and training instability: η < 2/λ",
     title_zh="学习率与训练不稳定性",
-    source="seed 000 §1.10.3 (eq. 1.60)",
+    source="Xu §1.10.3 (eq. 1.60)",
     claim="Gradient descent on L = ½λθ² converges iff η < 2/λ, and on a network the edge is η = 2/λ_max with λ_max "
           "the largest Hessian eigenvalue at the minimum (measured by power iteration).",
 )

@@ -1,19 +1,19 @@
-"""mle-losses: loss functions from maximum likelihood (seed 000 §1.8, seed 003 ch. 5).
+"""mle-losses: loss functions from maximum likelihood (Xu §1.8, Fang ch. 5).
 
 * Gaussian errors: −log Π N(y_i; f_i, σ²) = (n/2σ²)·MSE + (n/2) log 2πσ² — an affine function of the MSE
-  (seed 000 §1.8.1, seed 003 §5.2), so both have the same minimiser;
-* Laplace errors: −log Π exp(−|y_i − f_i|/b)/2b = (n/b)·MAE + n log 2b (seed 000 §1.8.2); the constant that
+  (Xu §1.8.1, Fang §5.2), so both have the same minimiser;
+* Laplace errors: −log Π exp(−|y_i − f_i|/b)/2b = (n/b)·MAE + n log 2b (Xu §1.8.2); the constant that
   minimises MAE is the median, MSE's is the mean;
-* Bernoulli labels: −log Π λ^y (1 − λ)^(1−y) is the binary cross-entropy (seed 000 eq. 1.37, seed 003 §5.3.1);
-* categorical labels: −log softmax(f)_y = −(f_y − log Σ_k e^{f_k}), the log-sum-exp form of seed 003 §5.3.2,
+* Bernoulli labels: −log Π λ^y (1 − λ)^(1−y) is the binary cross-entropy (Xu eq. 1.37, Fang §5.3.1);
+* categorical labels: −log softmax(f)_y = −(f_y − log Σ_k e^{f_k}), the log-sum-exp form of Fang §5.3.2,
   is the cross-entropy, and it stays finite where the naive softmax overflows;
-* heteroscedastic regression (seed 003 §5.2): a net with two heads μ = f₁(x), σ² = f₂(x)² trained on the
-  Gaussian NLL learns σ(x). **Erratum**: seed 003 prints the objective as
+* heteroscedastic regression (Fang §5.2): a net with two heads μ = f₁(x), σ² = f₂(x)² trained on the
+  Gaussian NLL learns σ(x). **Erratum**: Fang prints the objective as
   argmin [−Σ log(1/√(2π f₂²)) − (y − f₁)²/(2f₂²)] — the bracket closes too early and the quadratic term gets
   a minus sign; that objective is unbounded below (f₂ → 0 sends it to −∞). The correct NLL has
   + (y − f₁)²/(2f₂²). Both are minimised here to show which holds;
-* cross-entropy is not symmetric, H(p, q) ≠ H(q, p) (seed 000 §1.13's question), H(p, q) = H(p) + KL(p‖q);
-* softmax with temperature T (seed 000 eq. 1.38): small T sharpens towards one-hot, large T flattens
+* cross-entropy is not symmetric, H(p, q) ≠ H(q, p) (Xu §1.13's question), H(p, q) = H(p) + KL(p‖q);
+* softmax with temperature T (Xu eq. 1.38): small T sharpens towards one-hot, large T flattens
   towards uniform; the entropy grows with T.
 """
 
@@ -36,7 +36,7 @@ def _affine_fit(a, b):
     id="mle-losses",
     title="Losses from maximum likelihood: Gaussian, Laplace, Bernoulli, categorical, heteroscedastic",
     title_zh="最大似然与损失函数",
-    source="seed 000 §1.8 and eq. 1.38; seed 003 ch. 5 (§5.2, §5.3, §5.5)",
+    source="Xu §1.8 and eq. 1.38; Fang ch. 5 (§5.2, §5.3, §5.5)",
     claim="The negative log-likelihoods of Gaussian, Laplace, Bernoulli and categorical models are MSE, MAE, BCE and CE "
           "up to an affine map; a two-headed net trained on the heteroscedastic Gaussian NLL learns σ(x); cross-entropy "
           "is not symmetric; softmax temperature flattens (large T) or sharpens (small T) the distribution.",
@@ -120,7 +120,7 @@ def run(ctx) -> dict:
     logits = rng.normal(0, 3, 500)
     lam = 1 / (1 + xp.exp(-logits))
     yb = (rng.uniform(size=500) < lam).astype(float)
-    nll_b = float(-xp.log(lam ** yb * (1 - lam) ** (1 - yb)).mean())  # −log Π λ^y (1 − λ)^(1−y), seed 000 eq. 1.36
+    nll_b = float(-xp.log(lam ** yb * (1 - lam) ** (1 - yb)).mean())  # −log Π λ^y (1 − λ)^(1−y), Xu eq. 1.36
     bce = F.binary_cross_entropy(sj.tensor(lam, dtype=f64), sj.tensor(yb, dtype=f64)).item()
     bce_logits = F.binary_cross_entropy_with_logits(sj.tensor(logits, dtype=f64), sj.tensor(yb, dtype=f64)).item()
     K = 6
@@ -129,7 +129,7 @@ def run(ctx) -> dict:
     p = xp.exp(Z) / xp.exp(Z).sum(1, keepdims=True)
     nll_c = float(-xp.log(p[xp.arange(400), yc]).mean())
     ce = F.cross_entropy(sj.tensor(Z, dtype=f64), sj.tensor(yc)).item()
-    lse = float(-(Z[xp.arange(400), yc] - xp.log(xp.exp(Z).sum(1))).mean())  # seed 003 §5.3.2
+    lse = float(-(Z[xp.arange(400), yc] - xp.log(xp.exp(Z).sum(1))).mean())  # Fang §5.3.2
     big = xp.array([[1000.0, 990.0, 0.0]])
     with xp.errstate(over="ignore", invalid="ignore"):
         naive = float(-xp.log(xp.exp(big[0, 0]) / xp.exp(big).sum()))
@@ -145,7 +145,7 @@ def run(ctx) -> dict:
     checks["log-sum-exp CE is finite and exact where the naive softmax overflows"] = (
         not math.isfinite(naive) and abs(stable - exact_big) < 1e-12)
 
-    # ------------------------------------------------ 3. heteroscedastic regression (seed 003 §5.2)
+    # ------------------------------------------------ 3. heteroscedastic regression (Fang §5.2)
     nh = 600 if ctx.quick else 2000
     xh = rng.uniform(-3, 3, nh)
 
@@ -156,7 +156,7 @@ def run(ctx) -> dict:
     Xh, Yh = sj.tensor(xh[:, None], dtype=f64), sj.tensor(yh[:, None], dtype=f64)
 
     class TwoHeads(nn.Module):
-        """A shared trunk and two heads: μ = f₁(x) and f₂(x) with σ² = f₂(x)² (seed 003 §5.2)."""
+        """A shared trunk and two heads: μ = f₁(x) and f₂(x) with σ² = f₂(x)² (Fang §5.2)."""
 
         def __init__(self):
             super().__init__()
@@ -192,7 +192,7 @@ def run(ctx) -> dict:
     steps = 1500 if ctx.quick else 5000
     correct = lambda mu, f2: F.heteroscedastic_gaussian_nll_loss(mu, Yh, f2, full=True)  # noqa: E731
 
-    def printed(mu, f2):  # seed 003 as printed: ½ log(2π f₂²) − (y − f₁)²/(2 f₂²)
+    def printed(mu, f2):  # Fang as printed: ½ log(2π f₂²) − (y − f₁)²/(2 f₂²)
         return (0.5 * (2 * math.pi * f2 * f2).log() - (Yh - mu) ** 2 / (2 * f2 * f2)).mean()
 
     with single_threaded_blas():  # small matrices: a contended BLAS thread pool only slows them down
@@ -224,7 +224,7 @@ def run(ctx) -> dict:
                          "adam_from_the_same_init": {"steps_run": len(loss_printed), "min_objective": str(min(loss_printed))}}}
     checks["heteroscedastic net learns σ(x) (mean relative error < 25 %)"] = float(rel_sig.mean()) < 0.25
     checks["σ grows with |x| as the data's (σ(±2.5) > 3·σ(0))"] = min(sig_g[0], sig_g[-1]) > 3 * sig_g[50]
-    checks["seed 003's printed objective falls without bound as f₂ → 0 (< −1e6), the correct NLL rises"] = (
+    checks["Fang's printed objective falls without bound as f₂ → 0 (< −1e6), the correct NLL rises"] = (
         bool(xp.all(xp.diff(path_printed) < 0)) and path_printed[-1] < -1e6
         and bool(xp.all(xp.diff(path_correct) >= 0)) and path_correct[-1] > path_correct[0] + 1e3)
 
@@ -253,7 +253,7 @@ def run(ctx) -> dict:
         measured["cross_entropy_asymmetry"]["max_|H(p,q)−H(p)−KL(p‖q)|"] < 1e-12
         and measured["cross_entropy_asymmetry"]["max_|F.kl_div − KL|"] < 1e-12)
 
-    # ------------------------------------------------ 5. softmax temperature (seed 000 eq. 1.38)
+    # ------------------------------------------------ 5. softmax temperature (Xu eq. 1.38)
     v = sj.tensor([2.0, 1.0, 0.5, 0.0, -1.0], dtype=f64)
     Ts = xp.logspace(-2, 2, 41)
     probs = xp.stack([F.softmax(v, dim=-1, temperature=float(T)).numpy() for T in Ts])
@@ -313,7 +313,7 @@ def run(ctx) -> dict:
     ax.legend(fontsize=8)
     ax = axes[2]
     ax.semilogx(scales, path_correct, "o-", ms=4, label="correct NLL: + (y − f₁)²/(2f₂²)")
-    ax.semilogx(scales, path_printed, "s-", ms=4, label="seed 003 as printed: − (y − f₁)²/(2f₂²)")
+    ax.semilogx(scales, path_printed, "s-", ms=4, label="Fang as printed: − (y − f₁)²/(2f₂²)")
     ax.set_yscale("symlog", linthresh=1)
     ax.invert_xaxis()
     ax.set(xlabel="scale c of the σ head (f₂ → c·f₂, trained net)", ylabel="objective per sample (symlog)",
@@ -333,7 +333,7 @@ def run(ctx) -> dict:
     ax1.legend(fontsize=8)
     for k in range(5):
         ax2.semilogx(Ts, probs[:, k], label=f"class {k} (logit {v.numpy()[k]:g})")
-    ax2.set(xlabel="temperature T", ylabel="softmax(v/T)_k", title="Softmax with temperature (seed 000 eq. 1.38)")
+    ax2.set(xlabel="temperature T", ylabel="softmax(v/T)_k", title="Softmax with temperature (Xu eq. 1.38)")
     ax2.grid(alpha=0.3, which="both")
     ax3 = ax2.twinx()
     ax3.semilogx(Ts, ent, "k:", lw=2, label="entropy (right axis)")
@@ -355,7 +355,7 @@ def run(ctx) -> dict:
                   "NLL minimum sits at the mean/median (grid 1e-3). Bernoulli and categorical NLLs equal BCE and CE to "
                   "1e-12 and the log-sum-exp CE is exact for logits (1000, 990, 0). A two-headed tanh net trained with "
                   "Adam on the heteroscedastic NLL must recover σ(x) = 0.05 + 0.15|x| with mean relative error < 25 % "
-                  "on [−2.5, 2.5] (gradient norm clipped at 1); shrinking the trained σ head by c → 1e-4, seed 003's "
+                  "on [−2.5, 2.5] (gradient norm clipped at 1); shrinking the trained σ head by c → 1e-4, Fang's "
                   "printed objective must fall monotonically below −1e6 while the correct NLL never falls and rises by > 1e3 ("
                   "shenjing clamps σ² ≥ 1e-6 as PyTorch does). "
                   "Cross-entropy of 200 random pairs must be asymmetric in > 95 %; softmax entropy must grow with T.",

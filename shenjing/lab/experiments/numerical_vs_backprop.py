@@ -1,15 +1,15 @@
 """numerical-vs-backprop: finite differences against backpropagation — accuracy, the notes' factor-2
-erratum, and the cost O(N)·O(forward) ≈ O(N²) against O(N) (seed 001 五.III eq. 9; seed 002 §3).
+erratum, and the cost O(N)·O(forward) ≈ O(N²) against O(N) (Wang 五.III eq. 9; Zhao §3).
 
-Seed 001 eq. (9) updates each parameter with (L(θ + ε) − L(θ − ε))/ε. The difference spans 2ε, so
-this quotient tends to **2·∂L/∂θ** (SPEC §0 erratum): the central difference divides by 2ε. The
+Wang eq. (9) updates each parameter with (L(θ + ε) − L(θ − ε))/ε. The difference spans 2ε, so
+this quotient tends to **2·∂L/∂θ** (an erratum, docs/SOURCES.md): the central difference divides by 2ε. The
 experiment measures the ratio notes/backprop (2.0) and central/backprop (1.0) on every parameter
 of an MLP, sweeps ε to show truncation against round-off error (central O(ε²), forward O(ε), the
 notes' form stuck at 100 % relative error), and shows that the notes' update with step η is plain
 gradient descent with step 2η.
 
-Cost (seed 001): one or two forward passes per parameter — O(N) passes of O(N) each, O(N²) — while
-backprop (seed 002 §3, the CS229 theorem) computes all N derivatives in time of the same order as
+Cost (Wang): one or two forward passes per parameter — O(N) passes of O(N) each, O(N²) — while
+backprop (Zhao §3, the CS229 theorem) computes all N derivatives in time of the same order as
 one forward pass. ``numerical_grad`` counts its forward calls; wall-clock times are measured for
 MLPs with N growing. On a small net each forward pass costs a nearly constant Python overhead, so
 the measured exponent of the numerical cost approaches 2 only as N grows; the ratio
@@ -45,7 +45,7 @@ def _flat(gs):
     id="numerical-vs-backprop",
     title="Numerical differentiation vs backpropagation: accuracy, the factor-2 erratum, cost",
     title_zh="数值微分法与反向传播",
-    source="seed 001 五.III eq. (9); seed 002 §3",
+    source="Wang 五.III eq. (9); Zhao §3",
     claim="Central finite differences agree with backpropagation; the notes' (L(θ+ε) − L(θ−ε))/ε is off by exactly 2×; "
           "numerical differentiation costs 2N forward passes (O(N²)) while backprop costs O(N), one forward and one "
           "backward pass.",
@@ -188,7 +188,7 @@ def run(ctx) -> dict:
     ax1.plot([-lim, lim], [-lim, lim], "k-", lw=0.8, alpha=0.5, label="y = x")
     ax1.plot([-lim, lim], [-2 * lim, 2 * lim], "k--", lw=0.8, alpha=0.5, label="y = 2x")
     ax1.plot(g_bp, g["central"], "o", ms=4, label="central (L(θ+ε) − L(θ−ε))/2ε")
-    ax1.plot(g_bp, g["notes"], "x", ms=5, label="seed 001 eq. 9: (L(θ+ε) − L(θ−ε))/ε")
+    ax1.plot(g_bp, g["notes"], "x", ms=5, label="Wang eq. 9: (L(θ+ε) − L(θ−ε))/ε")
     ax1.set(xlabel="∂L/∂θ by backprop", ylabel="finite-difference estimate",
             title=f"All {n_params} parameters of a 4-8-8-1 MLP (ε = 1e-6)")
     ax1.grid(alpha=0.3)

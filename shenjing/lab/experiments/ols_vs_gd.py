@@ -1,13 +1,13 @@
-"""ols-vs-gd: closed-form least squares, gradient descent and SGD find the same β (seed 000 §1.2–1.3, seed 003 ch. 3).
+"""ols-vs-gd: closed-form least squares, gradient descent and SGD find the same β (Xu §1.2–1.3, Fang ch. 3).
 
-Seed 000 fits f(x) = ax + b to data by the least-squares estimate β̂ = (XᵀX)⁻¹XᵀY (eq. 1.10) and by
+Xu fits f(x) = ax + b to data by the least-squares estimate β̂ = (XᵀX)⁻¹XᵀY (eq. 1.10) and by
 gradient descent on L_S = (1/2n)Σ(yᵢ − hᵢ)² (eq. 1.17–1.19), "which gives the same solution as (1.10)";
-seed 003 §3.1 solves the normal equations and names the QR decomposition as the alternative. Here:
+Fang §3.1 solves the normal equations and names the QR decomposition as the alternative. Here:
 the four closed-form solvers of shenjing.linear on one problem, full-batch GD with shenjing autograd
 and optim.SGD until it is within 1e-6 of β̂, and mini-batch SGD, whose constant-rate iterates hover
 in a noise ball around β̂ whose size scales with η, and whose decaying-rate iterates close in.
 
-Seed 000 eq. 1.20–1.21 writes the mini-batch loss with 1/n (the full-data count) in front of a sum over
+Xu eq. 1.20–1.21 writes the mini-batch loss with 1/n (the full-data count) in front of a sum over
 the batch B. That is the standard batch mean (1/|B|) with the learning rate multiplied by |B|/n — the
 two trajectories are compared step by step. (The printed L_B also drops the ½ of eq. 1.17 while its
 gradient 1.21 keeps the ½-form; the gradient of 1.21 is what is run.)
@@ -32,7 +32,7 @@ def _beta(model):
 
 def _sgd(sj, nn, optim, X, Y, lr, epochs, batch, generator, decay=0.0, notes_form=False):
     """Mini-batch SGD over shuffled batches; the loss per batch is ½·mean over B (standard) or (1/2n)·sum over B
-    (seed 000 eq. 1.20–1.21). Returns the β after every step."""
+    (Xu eq. 1.20–1.21). Returns the β after every step."""
     import shenjing.nn.functional as F
     from shenjing.data import DataLoader, TensorDataset
 
@@ -61,7 +61,7 @@ def _sgd(sj, nn, optim, X, Y, lr, epochs, batch, generator, decay=0.0, notes_for
     id="ols-vs-gd",
     title="Least squares in closed form, by gradient descent and by SGD",
     title_zh="最小二乘: 闭式解、梯度下降与随机梯度下降",
-    source="seed 000 §1.2–1.3 (eq. 1.10, 1.17–1.21); seed 003 ch. 3",
+    source="Xu §1.2–1.3 (eq. 1.10, 1.17–1.21); Fang ch. 3",
     claim="The normal equations, QR and lstsq give the same least-squares β̂; gradient descent on the mean squared error "
           "converges to it (to 1e-6), and SGD reaches its neighbourhood, closer as the learning rate shrinks.",
 )
@@ -177,7 +177,7 @@ def run(ctx) -> dict:
     ax.set(xlabel=f"epoch (pass over the data; GD: 1 step, SGD: {n // batch} steps)", ylabel="‖β − β̂‖", ylim=(1e-11, 10),
            title="Distance to the closed-form solution")
     ax.legend(fontsize=8)
-    fig.suptitle("Least squares: closed form vs gradient descent vs SGD (seed 000 §1.2–1.3)")
+    fig.suptitle("Least squares: closed form vs gradient descent vs SGD (Xu §1.2–1.3)")
     ctx.savefig(fig, "ols-vs-gd.png")
 
     verdict = (solver_gap < 1e-10 and gap5 < 1e-10 and gd_gap < 1e-6 and grad_gap < 1e-12

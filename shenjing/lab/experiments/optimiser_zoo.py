@@ -1,19 +1,19 @@
-"""optimiser-zoo: every optimiser of SPEC §3.6 on 2-D test functions and on a network.
+"""optimiser-zoo: every optimiser of shenjing.optim on 2-D test functions and on a network.
 
-Seed 000 §1.9 (after Ruder 2016) and seed 003 ch. 6 write the optimisers in forms that partly differ
+Xu §1.9 (after Ruder 2016) and Fang ch. 6 write the optimisers in forms that partly differ
 from PyTorch's:
 
-* momentum: m = μm + g (seed 000 eq. 1.42) is PyTorch's; seed 003 Alg. 1 uses the exponential moving
+* momentum: m = μm + g (Xu eq. 1.42) is PyTorch's; Fang Alg. 1 uses the exponential moving
   average m = ρm + (1 − ρ)g from m₀ = 0 — ``SGD(momentum=ρ, dampening=ρ, momentum_init="zeros")``;
-* Nesterov: the gradient at the look-ahead point θ − ημm (seed 000 eq. 1.44) or φ − αm (seed 003 Alg. 2)
+* Nesterov: the gradient at the look-ahead point θ − ημm (Xu eq. 1.44) or φ − αm (Fang Alg. 2)
   — ``NesterovLookahead``; PyTorch's ``nesterov=True`` is a reformulation in the shifted variable;
-* normalised gradient φ ← φ − α g/√(g² + ε) (seed 003 Alg. 3) — ``NormalizedGradient``;
-* Adagrad, RMSprop, Adam with ε inside the root, g/√(v + ε) (seeds 000 and 003), where PyTorch has
+* normalised gradient φ ← φ − α g/√(g² + ε) (Fang Alg. 3) — ``NormalizedGradient``;
+* Adagrad, RMSprop, Adam with ε inside the root, g/√(v + ε) (Xu and Fang), where PyTorch has
   g/(√v + ε) — ``eps_inside_sqrt=True``;
-* seed 000's "Adadelta" (eqs. 1.50–1.52, an EMA of g² *with* a learning rate) is RMSprop, and its
-  "RMSProp is ν = 0.5" is ``RMSprop(alpha=0.5)``; Zeiler's Adadelta (seed 003 Alg. 6) needs no
+* Xu's "Adadelta" (eqs. 1.50–1.52, an EMA of g² *with* a learning rate) is RMSprop, and its
+  "RMSProp is ν = 0.5" is ``RMSprop(alpha=0.5)``; Zeiler's Adadelta (Fang Alg. 6) needs no
   learning rate — ``Adadelta(lr=1.0)``;
-* seed 000's Adam decays with μ, ν but bias-corrects with β₁, β₂ (and seed 003 decays with ρ but
+* Xu's Adam decays with μ, ν but bias-corrects with β₁, β₂ (and Fang decays with ρ but
   corrects with γ): a notation slip — the correction only makes m̂, n̂ unbiased with β₁ = μ, β₂ = ν.
 
 The experiment runs every form on the Rosenbrock function, a rotated elongated quadratic and Beale's
@@ -189,7 +189,7 @@ def tune(fn, start, steps: int, grid=LR_GRID) -> dict:
 
 
 def notes_momentum_000(grad, theta, lr, mu, steps):
-    """Seed 000 eqs. 1.41–1.43: m_t = μm_{t−1} + g_t, θ_t = θ_{t−1} − ηm_t, m₀ = 0."""
+    """Xu eqs. 1.41–1.43: m_t = μm_{t−1} + g_t, θ_t = θ_{t−1} − ηm_t, m₀ = 0."""
     m, out = xp.zeros_like(theta), [theta]
     for _ in range(steps):
         m = mu * m + grad(theta)
@@ -199,7 +199,7 @@ def notes_momentum_000(grad, theta, lr, mu, steps):
 
 
 def notes_ema_momentum_003(grad, phi, lr, rho, steps):
-    """Seed 003 Alg. 1: m_t = ρm_{t−1} + (1 − ρ)g_t, φ_{t+1} = φ_t − αm_t, m = 0."""
+    """Fang Alg. 1: m_t = ρm_{t−1} + (1 − ρ)g_t, φ_{t+1} = φ_t − αm_t, m = 0."""
     m, out = xp.zeros_like(phi), [phi]
     for _ in range(steps):
         m = rho * m + (1 - rho) * grad(phi)
@@ -209,7 +209,7 @@ def notes_ema_momentum_003(grad, phi, lr, rho, steps):
 
 
 def notes_nesterov_000(grad, theta, lr, mu, steps):
-    """Seed 000 eqs. 1.44–1.46: g_t = ∇R(θ_{t−1} − ημm_{t−1}), m_t = μm_{t−1} + g_t, θ_t = θ_{t−1} − ηm_t.
+    """Xu eqs. 1.44–1.46: g_t = ∇R(θ_{t−1} − ημm_{t−1}), m_t = μm_{t−1} + g_t, θ_t = θ_{t−1} − ηm_t.
     Returns the θ and the m trajectories."""
     m, out, ms = xp.zeros_like(theta), [theta], [xp.zeros_like(theta)]
     for _ in range(steps):
@@ -221,7 +221,7 @@ def notes_nesterov_000(grad, theta, lr, mu, steps):
 
 
 def notes_nesterov_003(grad, phi, lr, rho, steps):
-    """Seed 003 Alg. 2: g_t = ∇L(φ_t − αm_{t−1}), m_t = ρm_{t−1} + (1 − ρ)g_t, φ_{t+1} = φ_t − αm_t."""
+    """Fang Alg. 2: g_t = ∇L(φ_t − αm_{t−1}), m_t = ρm_{t−1} + (1 − ρ)g_t, φ_{t+1} = φ_t − αm_t."""
     m, out = xp.zeros_like(phi), [phi]
     for _ in range(steps):
         m = rho * m + (1 - rho) * grad(phi - lr * m)
@@ -231,7 +231,7 @@ def notes_nesterov_003(grad, phi, lr, rho, steps):
 
 
 def notes_normalized_003(grad, phi, lr, eps, steps):
-    """Seed 003 Alg. 3: v_t = g_t ⊙ g_t, φ_{t+1} = φ_t − α g_t/√(v_t + ε)."""
+    """Fang Alg. 3: v_t = g_t ⊙ g_t, φ_{t+1} = φ_t − α g_t/√(v_t + ε)."""
     out = [phi]
     for _ in range(steps):
         g = grad(phi)
@@ -241,7 +241,7 @@ def notes_normalized_003(grad, phi, lr, eps, steps):
 
 
 def notes_adagrad_000(grad, theta, lr, eps, steps):
-    """Seed 000 eqs. 1.47–1.49 (and seed 003 Alg. 4): n_t = n_{t−1} + g_t², θ_t = θ_{t−1} − ηg_t/√(ε + n_t)."""
+    """Xu eqs. 1.47–1.49 (and Fang Alg. 4): n_t = n_{t−1} + g_t², θ_t = θ_{t−1} − ηg_t/√(ε + n_t)."""
     n, out = xp.zeros_like(theta), [theta]
     for _ in range(steps):
         g = grad(theta)
@@ -252,7 +252,7 @@ def notes_adagrad_000(grad, theta, lr, eps, steps):
 
 
 def notes_adadelta_000(grad, theta, lr, nu, eps, steps):
-    """Seed 000 eqs. 1.50–1.52 ("Adadelta"; with ν = 0.5 its "RMSProp", §1.9.6; seed 003 Alg. 5 is the
+    """Xu eqs. 1.50–1.52 ("Adadelta"; with ν = 0.5 its "RMSProp", §1.9.6; Fang Alg. 5 is the
     same with ρ): n_t = νn_{t−1} + (1 − ν)g_t², θ_t = θ_{t−1} − ηg_t/√(ε + n_t)."""
     n, out = xp.zeros_like(theta), [theta]
     for _ in range(steps):
@@ -264,7 +264,7 @@ def notes_adadelta_000(grad, theta, lr, nu, eps, steps):
 
 
 def notes_adadelta_003(grad, phi, rho, eps, steps):
-    """Seed 003 Alg. 6 (Zeiler), no learning rate: v_t = ρv_{t−1} + (1 − ρ)g², Δφ_t = −√(s_{t−1} + ε)/√(v_t + ε)·g,
+    """Fang Alg. 6 (Zeiler), no learning rate: v_t = ρv_{t−1} + (1 − ρ)g², Δφ_t = −√(s_{t−1} + ε)/√(v_t + ε)·g,
     s_t = ρs_{t−1} + (1 − ρ)Δφ², φ_{t+1} = φ_t + Δφ_t."""
     v, s, out = xp.zeros_like(phi), xp.zeros_like(phi), [phi]
     for _ in range(steps):
@@ -278,7 +278,7 @@ def notes_adadelta_003(grad, phi, rho, eps, steps):
 
 
 def notes_adam_000(grad, theta, lr, mu, nu, eps, steps):
-    """Seed 000 eqs. 1.53–1.58 with β₁ = μ, β₂ = ν: n_t = νn + (1 − ν)g², m_t = μm + (1 − μ)g,
+    """Xu eqs. 1.53–1.58 with β₁ = μ, β₂ = ν: n_t = νn + (1 − ν)g², m_t = μm + (1 − μ)g,
     m̂ = m/(1 − β₁ᵗ), n̂ = n/(1 − β₂ᵗ), θ_t = θ_{t−1} − ηm̂/√(ε + n̂)."""
     m, n, out = xp.zeros_like(theta), xp.zeros_like(theta), [theta]
     for t in range(1, steps + 1):
@@ -453,7 +453,7 @@ def train_network(key: str, lr: float, steps: int, seed: int) -> list[float]:
     id="optimiser-zoo",
     title="The optimiser zoo: standard forms and the notes' forms",
     title_zh="常用的优化方法",
-    source="seed 000 §1.9, seed 003 ch. 6",
+    source="Xu §1.9, Fang ch. 6",
     claim="Every optimiser of the notes — GD, momentum, Nesterov, Adagrad, RMSprop, Adadelta, Adam (and AdamW, "
           "normalised gradient) in the standard and in the notes' forms — descends on 2-D test functions and trains a "
           "network; each notes formula is exactly the shenjing option named for it, and where it differs from the "

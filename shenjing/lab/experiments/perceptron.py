@@ -1,8 +1,8 @@
-"""perceptron: Rosenblatt's rule converges on separable data and cycles on XOR; ADALINE (seed 000 §1.12, seed 001 三.I).
+"""perceptron: Rosenblatt's rule converges on separable data and cycles on XOR; ADALINE (Xu §1.12, Wang 三.I).
 
-Seed 000 eq. 1.74 prints Rosenblatt's rule as w ← w − η(d − y)x. The sign is wrong: on a missed positive
+Xu eq. 1.74 prints Rosenblatt's rule as w ← w − η(d − y)x. The sign is wrong: on a missed positive
 (d = 1, y = 0) it subtracts x and makes wᵀx smaller still. Rosenblatt's rule is w ← w + η(d − y)x
-(for ±1 labels and the sign output of seed 001, w ← w + η d x on a mistake). Both are run here on the
+(for ±1 labels and the sign output of Wang, w ← w + η d x on a mistake). Both are run here on the
 same linearly separable data: the correct rule stops after fewer mistakes than Novikoff's bound (R/γ)²;
 the printed one never stops and its weights grow without bound. On XOR the correct rule cannot stop
 either — with a fixed sample order its weights come back to an earlier state exactly (a cycle).
@@ -31,9 +31,9 @@ def _separable(rng, n, margin):
     id="perceptron",
     title="The perceptron rule (correct and as printed) and ADALINE",
     title_zh="感知机学习规则 (正确符号与讲义印刷形式) 与 ADALINE",
-    source="seed 000 §1.12 (eq. 1.72–1.75), seed 001 三.I",
+    source="Xu §1.12 (eq. 1.72–1.75), Wang 三.I",
     claim="Rosenblatt's rule w ← w + η(d − y)x converges on linearly separable data within Novikoff's (R/γ)² mistakes and "
-          "cycles forever on XOR; the sign printed in seed 000 eq. 1.74 (w ← w − η(d − y)x) does not converge; ADALINE's "
+          "cycles forever on XOR; the sign printed in Xu eq. 1.74 (w ← w − η(d − y)x) does not converge; ADALINE's "
           "LMS weights approach the least-squares solution.",
 )
 def run(ctx) -> dict:
@@ -45,8 +45,8 @@ def run(ctx) -> dict:
     X, y, u, b = _separable(ctx.rng, n, margin=0.1)
     y01 = (y + 1) / 2
 
-    sign_rule = L.perceptron(X, y, max_epochs=max_epochs)  # seed 001: sign output, ±1
-    step_rule = L.perceptron(X, y01, output="step", max_epochs=max_epochs)  # seed 000: step output, 0/1
+    sign_rule = L.perceptron(X, y, max_epochs=max_epochs)  # Wang: sign output, ±1
+    step_rule = L.perceptron(X, y01, output="step", max_epochs=max_epochs)  # Xu: step output, 0/1
     printed = L.perceptron(X, y01, output="step", rule="as_printed", max_epochs=max_epochs)
     bound = L.mistake_bound(X, y, u, b)
 
@@ -78,7 +78,7 @@ def run(ctx) -> dict:
     ax = axes[0]
     ax.plot(range(1, len(sign_rule.mistakes) + 1), sign_rule.mistakes, "o-", label=f"w ← w + η d x (sign, ±1): stops, epoch {sign_rule.epochs}")
     ax.plot(range(1, len(step_rule.mistakes) + 1), step_rule.mistakes, "s-", label=f"w ← w + η(d − y)x (step, 0/1): stops, epoch {step_rule.epochs}")
-    ax.plot(range(1, len(printed.mistakes) + 1), printed.mistakes, "-", color="tab:red", label="w ← w − η(d − y)x (seed 000 eq. 1.74): never stops")
+    ax.plot(range(1, len(printed.mistakes) + 1), printed.mistakes, "-", color="tab:red", label="w ← w − η(d − y)x (Xu eq. 1.74): never stops")
     ax.set(xscale="log", xlabel="epoch", ylabel="mistakes in the epoch", title=f"Separable data (n = {n}): mistakes per epoch")
     ax.legend(fontsize=7)
     ax = axes[1]
@@ -102,7 +102,7 @@ def run(ctx) -> dict:
     ax.semilogy(range(1, len(dist)), norm_printed[1: len(dist)], color="tab:red", label="as printed: ‖(w, b)‖ grows")
     ax.set(xlabel="epoch", ylabel="norm", title="LMS tends to least squares; the printed rule diverges")
     ax.legend(fontsize=8)
-    fig.suptitle("Perceptron (seed 000 §1.12, seed 001 section 3.I)")
+    fig.suptitle("Perceptron (Xu §1.12, Wang section 3.I)")
     ctx.savefig(fig, "perceptron.png")
 
     # the XOR weights sample by sample over three epochs (each step one call of the rule on one sample)
@@ -144,7 +144,7 @@ def run(ctx) -> dict:
         },
         "verdict": bool(verdict),
         "method": f"{n} points separated with margin 0.1 by a known line; shenjing.linear.perceptron from w = 0, η = 1, fixed order, "
-                  f"≤ {max_epochs} epochs, in the seed-001 sign form and the seed-000 step form, and the step form with the sign "
+                  f"≤ {max_epochs} epochs, in Wang's sign form and Xu's step form, and the step form with the sign "
                   "of eq. 1.74. Holds if both correct forms reach an error-free epoch with updates ≤ (R/γ)² (γ of the true line), "
                   "the printed form still errs after the last epoch with its weight norm ×10, the XOR weights repeat exactly, and "
                   f"ADALINE (η = 0.02/(1 + 0.1t), {epochs} epochs) ends within 5% of ‖least squares‖ with accuracy ≥ 0.95 (≤ 0.75 on XOR).",

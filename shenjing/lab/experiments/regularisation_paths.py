@@ -1,21 +1,21 @@
-"""regularisation-paths: ridge, lasso and elastic net along α (seed 003 §3.2, seed 004 正则化技术).
+"""regularisation-paths: ridge, lasso and elastic net along α (Fang §3.2, Nelson 正则化技术).
 
 Four measurements:
 
 1. Ridge in closed form, w = (XᵀX + αI)⁻¹Xᵀy with the intercept unpenalised (centred data), against
    gradient descent with shenjing autograd on MSE + optim.regularizers.ridge (which skips biases).
-   Seed 004 prints the data term as a mean, (1/m)Σ(y − ŷ)² + α‖w‖², beside that closed form; the closed
+   Nelson prints the data term as a mean, (1/m)Σ(y − ŷ)² + α‖w‖², beside that closed form; the closed
    form minimises the sum form, and the mean form needs α·m in its place — the gradient of the printed
    objective at both candidates is reported.
-2. Paths of lasso, elastic net (seed 004's γ = 0.5) and ridge coefficients as α falls from the lasso's
+2. Paths of lasso, elastic net (Nelson's γ = 0.5) and ridge coefficients as α falls from the lasso's
    α_max: the L1 penalties set coefficients exactly to zero, ridge only shrinks them; with two strongly
-   correlated features the elastic net shares the weight where the lasso favours one (seed 004: "elastic
+   correlated features the elastic net shares the weight where the lasso favours one (Nelson: "elastic
    net is usually better than lasso when features are strongly correlated").
 3. The geometry of Fig. 4-13: gradient descent on the penalty alone from (2, 1) — on the l¹ diamonds ω₂
    reaches exactly 0 first and ω₁ then travels along the axis; on the l² circles both shrink together and
    neither reaches 0 — and the constrained picture with the loss's elliptical contours touching the
    diamond at a corner and the circle at a smooth point.
-4. The α sweep as a bias–variance trade-off (seed 004: large α → high bias, low variance): ridge on a
+4. The α sweep as a bias–variance trade-off (Nelson: large α → high bias, low variance): ridge on a
    degree-12 polynomial basis over many resampled training sets.
 """
 
@@ -34,7 +34,7 @@ def _spearman(a, b):
     id="regularisation-paths",
     title="Ridge, lasso and elastic net: closed form, paths, geometry and the bias–variance trade-off",
     title_zh="正则化路径: 岭回归、套索回归与弹性网络 (l¹ 菱形与 l² 圆, 偏差-方差权衡)",
-    source="seed 003 §3.2; seed 004 (权重衰减正则化, Fig. 4-13, 正则化超参数 α 的作用)",
+    source="Fang §3.2; Nelson (权重衰减正则化, Fig. 4-13, 正则化超参数 α 的作用)",
     claim="The ridge closed form equals gradient descent on the penalised loss; lasso and elastic net set coefficients "
           "exactly to zero as α grows while ridge only shrinks them; descent on the l¹ diamond hits an axis, on the l² circle "
           "it does not; increasing α raises bias and lowers variance.",
@@ -74,7 +74,7 @@ def run(ctx) -> dict:
         gd_gap.append(float(xp.abs(wg - xp.append(w_cf, b_cf)).max()))
         if gd_gap[-1] < 1e-10:
             break
-    # seed 004's printed pairing: (1/m)‖Xw − y‖² + α‖w‖² next to w = (XᵀX + αB)⁻¹Xᵀy
+    # Nelson's printed pairing: (1/m)‖Xw − y‖² + α‖w‖² next to w = (XᵀX + αB)⁻¹Xᵀy
     Xc, yc = X - X.mean(0), y - y.mean()
 
     def grad_mean_form(w):
@@ -100,7 +100,7 @@ def run(ctx) -> dict:
     pair_enet = float(abs(P_enet[mid, 0] - P_enet[mid, 1]))
     entry_order = [int(j) for j in xp.argsort([xp.argmax(P_lasso[:, j] != 0) if xp.any(P_lasso[:, j] != 0) else n_alpha
                                                for j in range(d)])]
-    # seed 003's ρ form gives the same path as seed 004's γ form with λ = α/2, ρ = 1 − γ
+    # Fang's ρ form gives the same path as Nelson's γ form with λ = α/2, ρ = 1 − γ
     rho_gap = max(float(xp.abs(L.elastic_net_rho(X, y, alphas[i] / 2, 0.5, tol=tol)[0]
                             - L.elastic_net(X, y, alphas[i], 0.5, tol=tol)[0]).max()) for i in idx[1:-1])
 
@@ -231,7 +231,7 @@ def run(ctx) -> dict:
     ax.set(aspect="equal", xlabel="w₁", ylabel="w₂", xlim=(-1.2, 2.4), ylim=(-1.2, 2.4),
            title="Loss contour (dashed) meets the diamond at a corner, the circle off the axes")
     ax.legend(fontsize=7.5, loc="upper left")
-    fig.suptitle("l¹ diamond vs l² circle (seed 004 Fig. 4-13)")
+    fig.suptitle("l¹ diamond vs l² circle (Nelson Fig. 4-13)")
     ctx.savefig(fig, "geometry.png")
 
     fig, axes = plt.subplots(1, 2, figsize=(14, 5), layout="constrained")
@@ -251,7 +251,7 @@ def run(ctx) -> dict:
     ax.plot(xgrid, truth(xgrid), "k--", lw=2, label="truth sin 2.5x")
     ax.set(ylim=(-2, 2), xlabel="x", ylabel="y", title="Small α: high variance; large α: high bias")
     ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle("Regularisation strength as a bias–variance trade-off (seed 004)")
+    fig.suptitle("Regularisation strength as a bias–variance trade-off (Nelson)")
     ctx.savefig(fig, "bias-variance.png")
 
     verdict = (gd_gap[-1] < 1e-6 and grad_scaled < 1e-8 and grad_printed > 1e-3
@@ -263,8 +263,8 @@ def run(ctx) -> dict:
     return {
         "measured": {
             "ridge_gd_vs_closed_form_max_gap": gd_gap[-1], "ridge_gd_steps": len(gd_gap),
-            "seed004_mean_form_gradient_at_printed_closed_form": grad_printed,
-            "seed004_mean_form_gradient_at_closed_form_with_alpha_times_m": grad_scaled,
+            "nelson_mean_form_gradient_at_printed_closed_form": grad_printed,
+            "nelson_mean_form_gradient_at_closed_form_with_alpha_times_m": grad_scaled,
             "alpha_max": amax, "nonzeros_lasso_along_path": nnz_lasso.tolist(), "nonzeros_enet_along_path": nnz_enet.tolist(),
             "nonzeros_ridge_min": int(nnz_ridge.min()), "lasso_cd_vs_fista_max_gap": fista_gap,
             "enet_gamma_form_vs_rho_form_gap": rho_gap, "lasso_entry_order": entry_order,
@@ -278,7 +278,7 @@ def run(ctx) -> dict:
         "verdict": bool(verdict),
         "method": f"Sparse truth (4 of {d} features, w0 ≈ w1 correlated, n = {n}). Ridge α = {alpha:g}: shenjing.linear.ridge vs "
                   "optim.SGD on MSE + regularizers.ridge(α/n) (biases unpenalised), gap < 1e-6. Paths by coordinate descent "
-                  "with warm starts from α_max (checked against FISTA to 1e-6, seed 003's ρ form against seed 004's γ form to 1e-10); "
+                  "with warm starts from α_max (checked against FISTA to 1e-6, Fang's ρ form against Nelson's γ form to 1e-10); "
                   "holds if the L1 paths start with 0 non-zeros and end with all, ridge never has a zero, and the elastic net splits "
                   "the correlated pair more evenly than the lasso at the middle α. Fig. 4-13: autograd descent with step 1/16 from "
                   "(2, 1): ω₂ must be exactly 0 at step 16 with ω₁ = 1 on the l¹ penalty, ω₂/ω₁ = ½ (1e-12) and no zero on l². "

@@ -1,6 +1,6 @@
-"""regularisers: dropout, weight decay and early stopping on an over-fitting task (seed 004 ch. 4 "正则化").
+"""regularisers: dropout, weight decay and early stopping on an over-fitting task (Nelson ch. 4 "正则化").
 
-Seed 004 lists the regularisers that keep a network "following the signal, not the noise":
+Nelson lists the regularisers that keep a network "following the signal, not the noise":
 
 * Dropout (随机失活): in training drop ~20 % of the input nodes and about half of every hidden layer's
   nodes (each output multiplied by r ∈ {0, 1}); here inverted dropout, p = 0.2 on the input and 0.5 on
@@ -103,7 +103,7 @@ def weight_norms(model) -> list[float]:
     id="regularisers",
     title="Dropout, weight decay and early stopping on an over-fitting task",
     title_zh="正则化: Dropout、权重衰减与提前停止",
-    source="seed 004 ch. 4",
+    source="Nelson ch. 4",
     claim="A wide MLP trained on few, noisily labelled images over-fits (training loss falls while validation loss "
           "rises); dropout, weight decay (ridge, biases not penalised) and early stopping with the best weights "
           "restored each shrink the generalisation gap and improve test accuracy, and early stopping returns exactly "
@@ -195,7 +195,7 @@ def run(ctx) -> dict:
     for ax in axes:
         ax.grid(alpha=0.3, which="both")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 0.955), ncol=len(METHODS), fontsize=9)
-    fig.suptitle(f"Over-fitting a 784-{WIDTH}-{WIDTH}-10 MLP on {n_train} noisy Fashion-MNIST images, and three regularisers (seed 004)")
+    fig.suptitle(f"Over-fitting a 784-{WIDTH}-{WIDTH}-10 MLP on {n_train} noisy Fashion-MNIST images, and three regularisers (Nelson)")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     ctx.savefig(fig, "curves.png")
 

@@ -1,7 +1,7 @@
 """relu-regions: the functions ReLU networks compute — linear regions, parameter counts, Zaslavsky's
-bound and 1-homogeneity (seed 003 §4.1, §4.4–4.5; seed 000 §1.13 exercise "没有偏置项两层 ReLU 的神经网络的输出长什么样?").
+bound and 1-homogeneity (Fang §4.1, §4.4–4.5; Xu §1.13 exercise "没有偏置项两层 ReLU 的神经网络的输出长什么样?").
 
-Seed 003 §4.4: a shallow net with 1 input, 1 output and D hidden ReLU units is piecewise linear with
+Fang §4.4: a shallow net with 1 input, 1 output and D hidden ReLU units is piecewise linear with
 at most D + 1 linear regions and has 3D + 1 parameters; a deep one with K hidden layers of D > 2
 units can make up to (D + 1)^K regions with 3D + 1 + (K − 1)D(D + 1) parameters. §4.5: with D_i
 inputs, (D_i + 1)D + (D + 1)D_o parameters, and at most Σ_{j≤D_i} C(D, j) regions (Zaslavsky).
@@ -21,8 +21,8 @@ Measured here, with ``shenjing.nn.utils.counting``:
   lines in general position (tangents of a circle) attain;
 * the parameter counts of ``nn.mlp`` models equal the notes' formulas;
 * a ReLU net without biases is positively 1-homogeneous, f(αx) = αf(x) for α > 0 (ReLU(az) =
-  aReLU(z), seed 003 §4.1); on a 1-D input a bias-free two-layer net is two rays from the origin
-  (the answer to seed 000's exercise), f(x) = x·Σ_{w_j>0} a_j w_j for x > 0 and x·Σ_{w_j<0} a_j w_j
+  aReLU(z), Fang §4.1); on a 1-D input a bias-free two-layer net is two rays from the origin
+  (the answer to Xu's exercise), f(x) = x·Σ_{w_j>0} a_j w_j for x > 0 and x·Σ_{w_j<0} a_j w_j
   for x < 0.
 """
 
@@ -76,18 +76,18 @@ def folding_net(d: int, depth: int):
 
 
 def _notes_shallow(d_in, d, d_out):
-    return (d_in + 1) * d + (d + 1) * d_out  # seed 003 §4.5
+    return (d_in + 1) * d + (d + 1) * d_out  # Fang §4.5
 
 
 def _notes_deep(d_in, d, d_out, k):
-    return (d_in + 1) * d + (d + 1) * (k - 1) * d + (d + 1) * d_out  # seed 003 §4.5
+    return (d_in + 1) * d + (d + 1) * (k - 1) * d + (d + 1) * d_out  # Fang §4.5
 
 
 @experiment(
     id="relu-regions",
     title="Linear regions of shallow and deep ReLU networks, parameter counts and homogeneity",
     title_zh="ReLU 网络的线性区域与参数量",
-    source="seed 003 §4.1, §4.4–4.5 (Zaslavsky); seed 000 §1.13 exercise on bias-free ReLU nets",
+    source="Fang §4.1, §4.4–4.5 (Zaslavsky); Xu §1.13 exercise on bias-free ReLU nets",
     claim="A shallow ReLU net on a 1-D input is piecewise linear with at most D + 1 regions while deep nets reach "
           "far more ((D + 1)^K, e.g. the sawtooth); parameter counts follow 3D + 1 and 3D + 1 + (K − 1)D(D + 1); "
           "2-D region counts obey Zaslavsky's bound; bias-free ReLU nets satisfy f(αx) = αf(x) for α > 0.",
@@ -103,7 +103,7 @@ def run(ctx) -> dict:
     trials = 12 if ctx.quick else 40
     measured, checks = {}, {}
 
-    # ------------------------------------------------ 1. parameter counts (seed 003 §4.4–4.5)
+    # ------------------------------------------------ 1. parameter counts (Fang §4.4–4.5)
     pc_rows = []
     for d_in, d, d_out, k in [(1, 3, 1, 1), (1, 10, 1, 1), (1, 3, 1, 4), (1, 10, 1, 3), (2, 5, 3, 1),
                               (5, 4, 2, 3), (784, 100, 10, 2)]:
@@ -224,7 +224,7 @@ def run(ctx) -> dict:
                 "max_rel_error_f(-x)+f(x)": float(xp.abs((fneg + f1).numpy()).max()) / float(xp.abs(f1.numpy()).max()),
             }
         homog[name] = res
-    # seed 000's exercise: bias-free two-layer net on 1-D = two rays from the origin
+    # Xu's exercise: bias-free two-layer net on 1-D = two rays from the origin
     bf_net = nn.mlp([1, 16, 1], bias=False).to(sj.float64)
     w, a = bf_net[0].weight.detach().numpy().ravel(), bf_net[2].weight.detach().numpy().ravel()
     slope_pos, slope_neg = float((a * w)[w > 0].sum()), float((a * w)[w < 0].sum())
@@ -262,7 +262,7 @@ def run(ctx) -> dict:
     ax1.legend(fontsize=8)
     ax1.grid(alpha=0.3)
     ds = list(shallow)
-    ax2.plot(ds, [d + 1 for d in ds], "k--", label="bound D + 1 (seed 003 §4.4)")
+    ax2.plot(ds, [d + 1 for d in ds], "k--", label="bound D + 1 (Fang §4.4)")
     ax2.plot(ds, [shallow[d]["max"] for d in ds], "o", label=f"max over {trials} random nets on [−3, 3]")
     ax2.plot(ds, [shallow[d]["mean"] for d in ds], "s", label="mean (kinks outside [−3, 3] do not count)")
     ax2.set(xlabel="hidden units D", ylabel="linear regions", title="Shallow nets never exceed D + 1")
@@ -331,7 +331,7 @@ def run(ctx) -> dict:
                  label="the same architecture with biases")
     ax1.plot([0, 3], [0, 3 * slope_pos], "k:", lw=1, label="rays x·Σ(w_j>0) a_j w_j and x·Σ(w_j<0) a_j w_j")
     ax1.plot([-3, 0], [-3 * slope_neg, 0], "k:", lw=1)
-    ax1.set(xlabel="input x", ylabel="f(x)", title="Without biases: two rays from the origin (seed 000 exercise)")
+    ax1.set(xlabel="input x", ylabel="f(x)", title="Without biases: two rays from the origin (Xu exercise)")
     ax1.grid(alpha=0.3)
     ax1.legend(fontsize=8)
     names = list(homog)[:2]

@@ -1,10 +1,10 @@
 """residual-depth: deeper plain nets train worse, deeper residual nets train better — a small analogue
 of He et al.'s 18/34 layers — and the variance doubling per residual block with its 1/√2 fix
-(seed 000 §1.10.2 Fig. 1.12 "残差连接提升深层网络的训练"; seed 003 §8.1–8.2 "残差连接", "梯度爆炸").
+(Xu §1.10.2 Fig. 1.12 "残差连接提升深层网络的训练"; Fang §8.1–8.2 "残差连接", "梯度爆炸").
 
-Seed 000 §1.10.2 (He et al. 2016, ImageNet): the plain 34-layer net has a higher error than the
+Xu §1.10.2 (He et al. 2016, ImageNet): the plain 34-layer net has a higher error than the
 plain 18-layer one (28.54 % vs 27.94 %), while with residual connections F_{l+1} = σ(W_l F_l + b_l) + F_l
-the 34-layer net beats the 18-layer one (25.03 % vs 27.88 %). Seed 003 §8.2: the residual block
+the 34-layer net beats the 18-layer one (25.03 % vs 27.88 %). Fang §8.2: the residual block
 h = x + f(x) adds f(x) to x, so if f keeps the variance (He init) and is uncorrelated with x,
 
     Var(h) = Var(x) + Var(f(x)) = 2 Var(x)   ⇒   Var(h_k) = 2^k Var(h_0)   (指数级增长),
@@ -15,7 +15,7 @@ Part 1 — training (Fashion-MNIST, 784 → 10; full: all images, width 64, 3000
 0.005; quick: a random 6000/2000 subset, width 48, 400 steps of batch 64, lr 0.01). "L layers" counts
 the Linear layers, as He et al.: plain-L = L Linear layers with ReLU between (``nn.mlp``); residual-L =
 stem Linear(784, w), (L − 2)/2 blocks h = x + W₂ ReLU(W₁ x + b₁) + b₂ (``nn.residual_mlp``), head
-Linear(w, 10). He init (seed 003): N(0, 2/fan_in) for layers fed by a ReLU, N(0, 1/fan_in) for the
+Linear(w, 10). He init (Fang): N(0, 2/fan_in) for layers fed by a ReLU, N(0, 1/fan_in) for the
 others, zero biases; the residual nets' W₂ start at 0, so every block is the identity at init (the
 zero-init residual of Goyal et al. 2017; He et al. tame the branches with BN). residual-sqrt2-L uses the
 notes' fix instead, h = (x + f(x))/√2 with W₂ He-initialised; it is trained and reported but not judged:
@@ -130,7 +130,7 @@ def train_classifier(net, data: tuple, steps: int, lr: float, batch: int, rng, m
 
 
 def he_init_(net) -> None:
-    """He init of seed 003 §8.2 for the nets here: N(0, 2/fan_in) for a Linear fed by a ReLU,
+    """He init of Fang §8.2 for the nets here: N(0, 2/fan_in) for a Linear fed by a ReLU,
     N(0, 1/fan_in) for one fed by the un-rectified input or residual stream, zero biases."""
     from shenjing import nn
     from shenjing.nn import init
@@ -153,7 +153,7 @@ def he_init_(net) -> None:
 def build(kind: str, width: int, d_in: int = 784, d_out: int = 10):
     """plain-L: ``nn.mlp`` with L Linear layers. residual-L: stem Linear + (L − 2)/2 blocks h = x + f(x)
     (``nn.residual_mlp``) + head, the last Linear of every branch zero-initialised. residual-sqrt2-L: the
-    same blocks scaled by 1/√2 (seed 003 §8.2), He init throughout. L counts the Linear layers."""
+    same blocks scaled by 1/√2 (Fang §8.2), He init throughout. L counts the Linear layers."""
     from shenjing import nn
     from shenjing.nn import init
 
@@ -195,7 +195,7 @@ def block_variances(blocks: int, width: int, batch: int, scale: bool, generator)
     id="residual-depth",
     title="Residual depth: plain 18 vs 34 layers, residual 18 vs 34, and the 1/√2 variance fix",
     title_zh="残差连接与网络深度",
-    source="seed 000 Fig. 1.12 (§1.10.2); seed 003 §8.2",
+    source="Xu Fig. 1.12 (§1.10.2); Fang §8.2",
     claim="Like He et al.'s 18/34-layer nets (Fig. 1.12), the deeper plain net trains worse than the shallower one while "
           "the deeper residual net trains at least as well; at init each residual block h = x + f(x) doubles the "
           "variance, and h = (x + f(x))/√2 keeps it constant.",
@@ -242,7 +242,7 @@ def run(ctx) -> dict:
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), sharey=True)
     colors = {"18": "tab:blue", "34": "tab:red"}
     titles = {"plain": "plain nets", "residual": "residual h = x + f(x) (branch starts at 0)",
-              "residual-sqrt2": "residual h = (x + f(x))/√2 (seed 003 §8.2)"}
+              "residual-sqrt2": "residual h = (x + f(x))/√2 (Fang §8.2)"}
     for ax, fam in zip(axes, titles):
         for L in ("18", "34"):
             h = hist[f"{fam}-{L}"]
@@ -258,7 +258,7 @@ def run(ctx) -> dict:
     top = max(max(hist[k]["train_err"] + hist[k]["test_err"]) for k in NETS if hist[k]["step"])
     axes[0].set_ylim(0, min(100, 100 * top + 5))
     fig.suptitle(f"Fashion-MNIST ({x.shape[0]} training images), width {width}, SGD momentum {momentum}, lr {lr}: "
-                 "thin = training error, bold = test error (cf. seed 000 Fig. 1.12)")
+                 "thin = training error, bold = test error (cf. Xu Fig. 1.12)")
     fig.tight_layout()
     ctx.savefig(fig, "training-curves.png")
 

@@ -1,4 +1,4 @@
-"""threshold-logic: McCulloch–Pitts threshold units for AND, OR, NOT; XOR needs two layers (seed 000 §1.1).
+"""threshold-logic: McCulloch–Pitts threshold units for AND, OR, NOT; XOR needs two layers (Xu §1.1).
 
 A threshold unit outputs σ(wᵀx) = 1[wᵀx ≥ T] (eq. 1.1). With w = (1, 1), T = 2 it computes AND and with
 T = 1 OR (eq. 1.8); NOT is w = −1, T = 0. Over all 16 Boolean functions of two inputs, exactly 14 are
@@ -41,7 +41,7 @@ def _patterns(W, T):
     id="threshold-logic",
     title="McCulloch–Pitts threshold logic: AND, OR, NOT and the two-layer XOR network",
     title_zh="阈值逻辑单元 (M-P 神经元): 与、或、非及两层网络解异或",
-    source="seed 000 §1.1 (eq. 1.1, 1.8, Fig. 1.4), §1.12",
+    source="Xu §1.1 (eq. 1.1, 1.8, Fig. 1.4), §1.12",
     claim="A threshold unit with T = 2 computes AND, with T = 1 OR, and w = −1, T = 0 NOT; no single threshold unit "
           "computes XOR, but the two-layer threshold-1 network h1 = σ(x1 − x2 + 1), h2 = σ(x2 − x1 + 1), "
           "y = σ(2 − h1 − h2) does.",
@@ -117,7 +117,7 @@ def run(ctx) -> dict:
     ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="h1 = σ(x1 − x2 + 1)", ylabel="h2 = σ(x2 − x1 + 1)",
            title="Hidden layer (T = 1): now separable", aspect="equal")
     ax.legend(fontsize=7, loc="lower left")
-    fig.suptitle("Threshold units (seed 000 §1.1): red = output 1, blue = output 0")
+    fig.suptitle("Threshold units (Xu §1.1): red = output 1, blue = output 0")
     ctx.savefig(fig, "gates.png")
 
     fig, ax = plt.subplots(figsize=(11, 4.5))

@@ -1,19 +1,19 @@
 """universal-approximation: one hidden layer approximates continuous functions as the width grows —
-unless the activation is a polynomial (seed 000 §1.1, §1.7 Remarks 2–3; seed 001 六.II.1 eq. 11;
-seed 004 ch. 4 Fig 4-6).
+unless the activation is a polynomial (Xu §1.1, §1.7 Remarks 2–3; Wang 六.II.1 eq. 11;
+Nelson ch. 4 Fig 4-6).
 
-Two-layer networks f(x) = Σ_j a_j σ(w_j x + b_j) + c (seed 000 eq. 1.29) of widths m = 1, 2, 4, …
+Two-layer networks f(x) = Σ_j a_j σ(w_j x + b_j) + c (Xu eq. 1.29) of widths m = 1, 2, 4, …
 are trained with Adam on two continuous targets on [−π, π]: sin x and the non-smooth |sin 2x|.
 With σ = tanh or ReLU (non-polynomial) the error falls as m grows. With the quadratic activation
-σ(z) = z² every such network is a polynomial of degree ≤ 2 whatever its width (seed 000 Remark 2), so
+σ(z) = z² every such network is a polynomial of degree ≤ 2 whatever its width (Xu Remark 2), so
 its error stops at the error of the best quadratic — computed here exactly by least squares — and
-does not fall any further (the exercise "多项式激活函数合适吗?" of seed 000 §1.13).
+does not fall any further (the exercise "多项式激活函数合适吗?" of Xu §1.13).
 
 All widths are trained in one computation: a :class:`ParallelTwoLayer` module holds K independent
 two-layer nets side by side and the loss is the sum of their losses, so each net gets exactly the
 gradient (and, with Adam's per-coordinate steps, exactly the update) it would get alone.
 
-Seed 004 Fig 4-6: the Taylor polynomials x, x − x³/3!, x − x³/3! + x⁵/5!, … converge to sin x in
+Nelson Fig 4-6: the Taylor polynomials x, x − x³/3!, x − x³/3! + x⁵/5!, … converge to sin x in
 the sup norm (Weierstrass: polynomials are dense in C[a, b]); their sup error on [−π, π] is measured
 against the Lagrange bound π^(n+2)/(n+2)!. Note the difference: a *fixed* degree cannot approximate
 everything, a polynomial of growing degree can — a network with σ = z² is stuck at degree 2.
@@ -91,7 +91,7 @@ def _train(model, x, y, steps, lr):
     id="universal-approximation",
     title="Universal approximation: width helps a non-polynomial activation, not a quadratic one",
     title_zh="万有逼近定理",
-    source="seed 000 §1.1 and §1.7 Remarks 2–3; seed 001 六.II.1 eq. 11; seed 004 ch. 4 Fig 4-6",
+    source="Xu §1.1 and §1.7 Remarks 2–3; Wang 六.II.1 eq. 11; Nelson ch. 4 Fig 4-6",
     claim="A one-hidden-layer network with a non-polynomial activation fits sin x and a continuous non-smooth target "
           "with error falling as the width grows; with a quadratic activation the network stays a polynomial of "
           "degree 2 and its error plateaus at the best quadratic's; Taylor polynomials of growing degree converge "
@@ -139,13 +139,13 @@ def run(ctx) -> dict:
             results[tname][aname] = entry
             fits[(tname, aname)] = pred
 
-    # seed 001 eq. 11: the smallest width whose sup error is below ε (tanh, sin x)
+    # Wang eq. 11: the smallest width whose sup error is below ε (tanh, sin x)
     eps_width = {}
     for eps in (0.1, 0.03, 0.01):
         ok = [m for m, s in zip(widths, results["sin x"]["tanh"]["sup_error"]) if s < eps]
         eps_width[f"eps={eps}"] = ok[0] if ok else None
 
-    # seed 004 Fig 4-6: Taylor polynomials of sin x
+    # Nelson Fig 4-6: Taylor polynomials of sin x
     degrees = [1, 3, 5, 7, 9, 11, 13]
     taylor_sup, bound = [], []
     polys = {}
@@ -219,7 +219,7 @@ def run(ctx) -> dict:
     ax1.plot(x_test, xp.sin(x_test), "k-", lw=3, alpha=0.35, label="sin x")
     for n in degrees[:5]:
         ax1.plot(x_test, polys[n], lw=1.3, label=f"Taylor degree {n}")
-    ax1.set(xlabel="x", ylabel="value", ylim=(-2, 2), title="Taylor polynomials of sin x (seed 004 Fig 4-6)")
+    ax1.set(xlabel="x", ylabel="value", ylim=(-2, 2), title="Taylor polynomials of sin x (Nelson Fig 4-6)")
     ax1.grid(alpha=0.3)
     ax1.legend(fontsize=8)
     ax2.semilogy(degrees, taylor_sup, "o-", label="measured sup error on [−π, π]")
@@ -236,7 +236,7 @@ def run(ctx) -> dict:
             "training": f"Adam, lr 0.02 (0.01 for z²) with cosine decay to lr/100, {steps} full-batch steps on "
                         f"{len(x_train)} points, best of {restarts} restarts per width by training loss",
             "targets": results,
-            "seed001_eq11_min_width_for_sup_error_below_eps_tanh_sin": eps_width,
+            "wang_eq11_min_width_for_sup_error_below_eps_tanh_sin": eps_width,
             "taylor_degrees": degrees,
             "taylor_sup_error": taylor_sup,
             "taylor_lagrange_bound": bound,

@@ -1,17 +1,17 @@
 """vanishing-gradients: per-layer gradient norms of deep sigmoid and ReLU networks, and how
-residual connections restore them (seed 000 §1.10.2, seed 004 ch. 4 "梯度消失问题").
+residual connections restore them (Xu §1.10.2, Nelson ch. 4 "梯度消失问题").
 
-Seed 000 §1.10.2: by the chain rule the derivative of the loss with respect to an early layer is a
+Xu §1.10.2: by the chain rule the derivative of the loss with respect to an early layer is a
 long product; for a deep network the product can become tiny (the gradient vanishes) or huge.
-Seed 004: saturating activations (sigmoid, tanh) cause the vanishing gradient; ReLU-type ones
+Nelson: saturating activations (sigmoid, tanh) cause the vanishing gradient; ReLU-type ones
 correct it. With sigmoid every factor carries σ'(z) ≤ 1/4, so even with Xavier's variance-preserving
 weights the gradient norm falls by a roughly constant factor per layer; with ReLU and Kaiming init
-the factor is ≈ 1. Seed 000's residual connection F_{l+1} = σ(W_l F_l + b_l) + F_l adds an identity
+the factor is ≈ 1. Xu's residual connection F_{l+1} = σ(W_l F_l + b_l) + F_l adds an identity
 path, ∂F_{l+1}/∂F_l = I + (…), so the product never has to shrink.
 
 Networks: a stem Linear(16 → width), L hidden layers width → width, a Linear head, trained on one
 batch of a regression task (MSE). Plain sigmoid (Xavier normal), plain ReLU (Kaiming normal) and
-residual sigmoid (nn.ResidualBlock with branch_layers=1, the one-layer form of seed 000, Xavier
+residual sigmoid (nn.ResidualBlock with branch_layers=1, the one-layer form of Xu, Xavier
 normal) are compared; all biases are zero. Measured: ‖∂L/∂W_l‖_F of every hidden layer l (parameter
 gradients after one backward), the per-layer decay factor (geometric mean of ‖∂L/∂W_l‖/‖∂L/∂W_{l+1}‖,
 from the output towards the input), and the ratio ‖∂L/∂W_1‖/‖∂L/∂W_L‖ as the depth grows, whose
@@ -76,7 +76,7 @@ def decay_factor(norms: list[float]) -> float:
     id="vanishing-gradients",
     title="Vanishing gradients: sigmoid vs ReLU with depth, and residual connections",
     title_zh="梯度消失及残差连接",
-    source="seed 000 §1.10.2; seed 004 ch. 4",
+    source="Xu §1.10.2; Nelson ch. 4",
     claim="In a deep sigmoid network the gradient norm falls geometrically from the output layer to the input layer "
           "(a constant factor per layer, so exponentially in depth); ReLU with Kaiming init keeps it roughly constant, "
           "and the residual connection F_{l+1} = σ(W F_l + b) + F_l restores it in the sigmoid network.",
@@ -122,7 +122,7 @@ def run(ctx) -> dict:
            title="First-layer vs last-layer gradient as depth grows")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.suptitle("Vanishing gradients (seed 000 §1.10.2): sigmoid vs ReLU, and the residual connection")
+    fig.suptitle("Vanishing gradients (Xu §1.10.2): sigmoid vs ReLU, and the residual connection")
     fig.tight_layout()
     ctx.savefig(fig, "gradient-norms.png")
 

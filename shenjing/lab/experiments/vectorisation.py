@@ -1,16 +1,16 @@
 """vectorisation: a mini-batch computed at once equals the per-sample loop and is much faster; the
-column and row layouts of seed 002 §4 give the same numbers (seed 002 §1 Algorithm 2, §4 eqs. 83–89).
+column and row layouts of Zhao §4 give the same numbers (Zhao §1 Algorithm 2, §4 eqs. 83–89).
 
-Seed 002: "同时计算 B 个样本的梯度,要比分开计算 B 个样本的梯度要快" — computing the gradient of B
+Zhao: "同时计算 B 个样本的梯度,要比分开计算 B 个样本的梯度要快" — computing the gradient of B
 samples together beats B separate computations, because the work becomes matrix operations
 instead of loops. Measured two ways, with shenjing (autograd) and with plain NumPy (Algorithm 4 of
-seed 002 from ``backprop_by_hand``):
+Zhao from ``backprop_by_hand``):
 
 * loop: for each sample, forward, J^(i) = ½(o − y)², backward (gradients accumulate), then ÷ B;
 * batch: one forward of the (B, d) matrix, J = (1/B) Σ J^(i), one backward.
 
 Both give the gradient of (1/B) Σ_i J^(i) — equal to round-off — and their times are compared as B
-grows. Layouts (seed 002 §4): samples as columns, Z = W X + b̃ with b̃ the bias copied into B
+grows. Layouts (Zhao §4): samples as columns, Z = W X + b̃ with b̃ the bias copied into B
 columns (eq. 87–88, broadcasting); or as rows, Z = X Wᵀ + b (eq. 89; PyTorch's and shenjing's
 ``nn.Linear``). Z_col = Z_rowᵀ, and the gradients agree as well.
 """
@@ -37,7 +37,7 @@ def _tmin(fn, repeat):
     id="vectorisation",
     title="Vectorisation: mini-batches as matrices, column and row layouts",
     title_zh="向量化与小批量",
-    source="seed 002 §1 Algorithm 2, §4 eqs. 83–89",
+    source="Zhao §1 Algorithm 2, §4 eqs. 83–89",
     claim="The batched forward and backward pass gives the same output and gradient as the per-sample loop and is "
           "faster; the column layout Z = WX + b̃ and the row layout Z = XWᵀ + b give the same numbers.",
 )
@@ -75,7 +75,7 @@ def run(ctx) -> dict:
     Ws = [m.weight.detach().numpy() for m in lin]
     bs = [m.bias.detach().numpy() for m in lin]
 
-    # NumPy: seed 002's Algorithm 4 (ReLU hidden layers, as the notes write it) with the same weights
+    # NumPy: Zhao's Algorithm 4 (ReLU hidden layers, as the notes write it) with the same weights
     def np_loop(X, Y):
         gs = None
         for i in range(X.shape[0]):
@@ -119,7 +119,7 @@ def run(ctx) -> dict:
     checks["batched ≥ 5× faster than the loop at some B (shenjing and NumPy)"] = (
         max(r["shenjing_speedup"] for r in rows) >= 5 and max(r["numpy_speedup"] for r in rows) >= 5)
 
-    # ------------------------------------------------ column vs row layout (seed 002 §4)
+    # ------------------------------------------------ column vs row layout (Zhao §4)
     B, m = 5, 4
     Xr = sj.tensor(ctx.rng.normal(size=(B, 3)), dtype=sj.float64)  # rows = samples
     W = sj.tensor(ctx.rng.normal(size=(m, 3)), dtype=sj.float64, requires_grad=True)  # W^[1] ∈ R^{m×d}
@@ -176,7 +176,7 @@ def run(ctx) -> dict:
     axes[2].set_xlabel("sample")
     axes[2].set_ylabel("hidden unit")
     fig.colorbar(im, ax=axes[2], shrink=0.8)
-    fig.suptitle(f"Seed 002 §4: the two layouts of a mini-batch of B = {B} samples, m = {m} units")
+    fig.suptitle(f"Zhao §4: the two layouts of a mini-batch of B = {B} samples, m = {m} units")
     fig.tight_layout()
     ctx.savefig(fig, "layouts.png")
 
@@ -185,7 +185,7 @@ def run(ctx) -> dict:
         "measured": measured,
         "verdict": bool(all(checks.values())),
         "method": "Per-sample loop (forward, backward, gradients accumulated, ÷ B) against one batched forward/backward, "
-                  "in float64, with shenjing autograd (8-64-64-1 tanh MLP) and with NumPy (seed 002 Algorithm 4 per "
+                  "in float64, with shenjing autograd (8-64-64-1 tanh MLP) and with NumPy (Zhao Algorithm 4 per "
                   "column vs on the whole matrix). Holds if outputs and gradients agree to 1e-12 for every B, the batch "
                   "is faster than the loop for every B ≥ 16 and ≥ 5× faster for some B, in both (min of repeated "
                   "timings on a shared machine, BLAS single-threaded while timing), and the column layout W X + b̃ "

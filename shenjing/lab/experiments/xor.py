@@ -1,7 +1,7 @@
-"""xor: a trained MLP solves XOR, a single layer cannot (seed 000 §1.1.2–1.1.3, §1.12; seed 002).
+"""xor: a trained MLP solves XOR, a single layer cannot (Xu §1.1.2–1.1.3, §1.12; Zhao).
 
 XOR (异或) is the problem that ended the first wave of neural networks (Minsky & Papert 1969): "a
-single-layer network (no hidden layer) cannot fit it … one line cannot separate it" (seed 000 §1.12).
+single-layer network (no hidden layer) cannot fit it … one line cannot separate it" (Xu §1.12).
 Here both models are trained the same way (Adam on binary cross-entropy) on noisy XOR clouds: a
 logistic unit (one Linear layer) and an MLP 2-8-1 with tanh. Beyond the trained logistic unit, the
 best accuracy that ANY line reaches on the training set is estimated by a search over random lines
@@ -41,7 +41,7 @@ def _acc(model, X, y):
     id="xor",
     title="XOR: a trained MLP solves it, a single layer cannot",
     title_zh="异或问题: 多层感知机可解, 单层网络不可解",
-    source="seed 000 §1.1.2–1.1.3, §1.12; seed 002",
+    source="Xu §1.1.2–1.1.3, §1.12; Zhao",
     claim="On XOR data a single linear layer (logistic unit) cannot exceed about 3/4 accuracy — no line separates the "
           "classes — while an MLP with one hidden layer trained by gradient descent classifies it almost perfectly.",
 )

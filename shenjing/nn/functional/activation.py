@@ -1,9 +1,9 @@
 """Activation functions (激活函数), stateless forms, each with its closed-form derivative f′.
 
-Seed 000 §1.7 Example 1 (sigmoid, tanh, sin/cos, ReLU, SiLU, LeakyReLU, GELU), eq. 1.1 (the step
-function with threshold T), eq. 1.38 (softmax with temperature T); seed 004 ch. 4 "常见的激活函数"
+Xu §1.7 Example 1 (sigmoid, tanh, sin/cos, ReLU, SiLU, LeakyReLU, GELU), eq. 1.1 (the step
+function with threshold T), eq. 1.38 (softmax with temperature T); Nelson ch. 4 "常见的激活函数"
 (step, logistic, tanh, arctan, ReLU, leaky/parametric ReLU, ELU with f′ = f + α for z < 0,
-softplus with f′ = σ); seed 003 §4.1 (ReLU, sigmoid with σ′ = σ(1 − σ)).
+softplus with f′ = σ); Fang §4.1 (ReLU, sigmoid with σ′ = σ(1 − σ)).
 
 Most activations are composites of the primitive ops (so their gradients, and gradients of
 gradients, come for free); softplus and log-sigmoid are fused Functions because the composite
@@ -96,10 +96,10 @@ class LogSigmoid(Function):
 
 
 def step(input: Tensor, threshold: float = 0.0) -> Tensor:
-    """Step function (阶跃函数), seed 000 eq. 1.1 / 1.72: σ(x) = 1 if x ≥ T else 0.
+    """Step function (阶跃函数), Xu eq. 1.1 / 1.72: σ(x) = 1 if x ≥ T else 0.
 
     f′ = 0 (almost everywhere), so gradient descent cannot train it (the perceptron rule of seed
-    000 §1.12, eq. 1.74, sidesteps the derivative). The threshold T defaults to 0 (seed 004's form)."""
+    000 §1.12, eq. 1.74, sidesteps the derivative). The threshold T defaults to 0 (Nelson's form)."""
     x = _float(input)
     return Step.apply(x, threshold=threshold)
 
@@ -110,14 +110,14 @@ def sign(input: Tensor) -> Tensor:
 
 
 def identity(input: Tensor) -> Tensor:
-    """Identity (恒等激活) f(x) = x, f′ = 1: a network of it is linear (seed 004 ch. 4)."""
+    """Identity (恒等激活) f(x) = x, f′ = 1: a network of it is linear (Nelson ch. 4)."""
     return input
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """Sigmoid / logistic function (逻辑函数, S 型函数) σ(x) = 1/(1 + e^(−x)); f′ = σ(1 − σ).
 
-    Seed 000 §1.7 Example 1.1, seed 003 §4.1, seed 004 ch. 4."""
+    Xu §1.7 Example 1.1, Fang §4.1, Nelson ch. 4."""
     return E.sigmoid(_float(input))
 
 
@@ -125,19 +125,19 @@ logistic = sigmoid
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent (双曲正切) tanh x; f′ = 1 − tanh² x. Seed 000 §1.7, seed 004 ch. 4."""
+    """Hyperbolic tangent (双曲正切) tanh x; f′ = 1 − tanh² x. Xu §1.7, Nelson ch. 4."""
     return E.tanh(_float(input))
 
 
 def arctan(input: Tensor) -> Tensor:
-    """Arctangent (反正切函数) arctan x ∈ (−π/2, π/2); f′ = 1/(1 + x²). Seed 004 ch. 4."""
+    """Arctangent (反正切函数) arctan x ∈ (−π/2, π/2); f′ = 1/(1 + x²). Nelson ch. 4."""
     return E.arctan(_float(input))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Rectified linear unit (修正线性单元, 线性整流) max(0, x); f′ = 1[x > 0].
 
-    Seed 000 §1.7 Example 1.4, seed 004 ch. 4 (seed 003 §4.1 prints the step function by mistake).
+    Xu §1.7 Example 1.4, Nelson ch. 4 (Fang §4.1 prints the step function by mistake).
     ``inplace=True`` overwrites ``input`` (like ``input.relu_()``); the other activations accept
     ``inplace`` for compatibility and return a new tensor."""
     return input.relu_() if inplace else E.relu(input)
@@ -146,7 +146,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Leaky ReLU (泄漏修正线性单元) max(0, x) + a·min(0, x); f′ = 1 for x > 0, a otherwise.
 
-    Seed 000 §1.7 Example 1.6 ("a is a negative slope"), seed 004 ch. 4."""
+    Xu §1.7 Example 1.6 ("a is a negative slope"), Nelson ch. 4."""
     x = _float(input)
     return E.where(x > 0, x, x * negative_slope)
 
@@ -178,7 +178,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Exponential linear unit (指数线性单元) x for x > 0, α(eˣ − 1) otherwise.
 
-    f′ = 1 for x > 0, f + α = α eˣ otherwise (seed 004 ch. 4)."""
+    f′ = 1 for x > 0, f + α = α eˣ otherwise (Nelson ch. 4)."""
     x = _float(input)
     return E.where(x > 0, x, E.expm1(E.clamp(x, max=0.0)) * alpha)
 
@@ -197,7 +197,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """Softplus (软加函数) (1/β) ln(1 + e^(βx)), a smooth ReLU; f′ = σ(βx) (seed 004 ch. 4: σ).
+    """Softplus (软加函数) (1/β) ln(1 + e^(βx)), a smooth ReLU; f′ = σ(βx) (Nelson ch. 4: σ).
 
     Linear (f = x) where βx > threshold, as PyTorch. Fused: stable for large |x|."""
     x = _float(input)
@@ -210,13 +210,13 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """SiLU / swish (S 型加权线性单元) x·σ(x), seed 000 §1.7 Example 1.5; f′ = σ(1 + x(1 − σ))."""
+    """SiLU / swish (S 型加权线性单元) x·σ(x), Xu §1.7 Example 1.5; f′ = σ(1 + x(1 − σ))."""
     x = _float(input)
     return x * E.sigmoid(x)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit (高斯误差线性单元) x·Φ(x), seed 000 §1.7 Example 1.7.
+    """Gaussian error linear unit (高斯误差线性单元) x·Φ(x), Xu §1.7 Example 1.7.
 
     ``approximate='none'``: Φ(x) = ½(1 + erf(x/√2)), f′ = Φ(x) + x φ(x);
     ``approximate='tanh'``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (Hendrycks & Gimpel)."""
@@ -230,12 +230,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def sin(input: Tensor) -> Tensor:
-    """sin x as activation (正弦激活), seed 000 §1.7 Example 1.3; f′ = cos x."""
+    """sin x as activation (正弦激活), Xu §1.7 Example 1.3; f′ = cos x."""
     return E.sin(_float(input))
 
 
 def cos(input: Tensor) -> Tensor:
-    """cos x as activation (余弦激活), seed 000 §1.7 Example 1.3; f′ = −sin x."""
+    """cos x as activation (余弦激活), Xu §1.7 Example 1.3; f′ = −sin x."""
     return E.cos(_float(input))
 
 
@@ -243,7 +243,7 @@ def polynomial(input: Tensor, coeffs: Sequence[float] | Tensor = (0.0, 0.0, 1.0)
     """Polynomial activation (多项式激活) p(x) = Σ_k c_k x^k (coefficients from degree 0 up),
     evaluated by Horner's rule; f′ = Σ_k k c_k x^(k−1).
 
-    Seed 000 Remark 2 / exercise "多项式激活函数合适吗?": with a degree-d polynomial a two-layer
+    Xu Remark 2 / exercise "多项式激活函数合适吗?": with a degree-d polynomial a two-layer
     net Σ_j a_j p(w_j x + b_j) is itself a polynomial of degree ≤ d, so it is no universal
     approximator (Leshno et al. 1993). Default: x²."""
     x = _float(input)
@@ -259,7 +259,7 @@ def polynomial(input: Tensor, coeffs: Sequence[float] | Tensor = (0.0, 0.0, 1.0)
 
 
 def square(input: Tensor) -> Tensor:
-    """x² (平方激活), the polynomial of seed 000 Remark 2; f′ = 2x."""
+    """x² (平方激活), the polynomial of Xu Remark 2; f′ = 2x."""
     x = _float(input)
     return x * x
 
@@ -318,7 +318,7 @@ def _scaled(input: Tensor, temperature: float) -> Tensor:
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None,
             temperature: float = 1.0) -> Tensor:
-    """Softmax (归一化指数函数) with temperature T, seed 000 eq. 1.38:
+    """Softmax (归一化指数函数) with temperature T, Xu eq. 1.38:
     softmax(v)_k = exp(v_k/T) / Σ_i exp(v_i/T) along ``dim``.
 
     Large T flattens the distribution, small T sharpens it (T → 0: one-hot of the argmax).
@@ -387,7 +387,7 @@ def _d_prelu(x, weight):
 
 
 def _d_elu(x, alpha=1.0):
-    # f′ = f + α for x ≤ 0 (seed 004), i.e. α eˣ
+    # f′ = f + α for x ≤ 0 (Nelson), i.e. α eˣ
     return E.where(x > 0, 1.0, elu(x, alpha) + alpha)
 
 
@@ -531,7 +531,7 @@ def _key(name: str) -> str:
 
 
 def derivative(name_or_module: str | object, x: Tensor, **kwargs) -> Tensor:
-    """f′(x) in closed form (导数), for plotting f and f′ (seed 004's list of derivatives).
+    """f′(x) in closed form (导数), for plotting f and f′ (Nelson's list of derivatives).
 
     ``name_or_module`` is a function name (``'relu'``, ``'leaky_relu'``, ``'gelu'``, ...; module
     class names like ``'LeakyReLU'`` work too) with its keyword arguments in ``kwargs``, or an

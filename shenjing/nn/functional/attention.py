@@ -1,4 +1,4 @@
-"""Attention in functional form (注意力机制, seed 003 ch. 9).
+"""Attention in functional form (注意力机制, Fang ch. 9).
 
 * ``query_attention``: the notes' attention of one query q over inputs x_1..x_n —
   e_i = score(q, x_i), α = softmax(e), output Σ α_i x_i;
@@ -33,7 +33,7 @@ _SCORES = ("dot", "scaled_dot", "linear", "additive")
 
 def attention_score(query: Tensor, inputs: Tensor, score: str = "dot", weight: Tensor | None = None,
                     query_weight: Tensor | None = None, v: Tensor | None = None) -> Tensor:
-    """The scores e_i = score(q, x_i) (相似度) of seed 003 §9.1, shape (..., n).
+    """The scores e_i = score(q, x_i) (相似度) of Fang §9.1, shape (..., n).
 
     ``query`` (..., d_q), ``inputs`` (..., n, d). The score functions:
 
@@ -67,7 +67,7 @@ def attention_score(query: Tensor, inputs: Tensor, score: str = "dot", weight: T
 
 def query_attention(query: Tensor, inputs: Tensor, score: str = "dot", weight: Tensor | None = None,
                     mask: Tensor | None = None, query_weight: Tensor | None = None, v: Tensor | None = None):
-    """The attention of seed 003 §9.1 (注意力机制): one query q over the inputs X = [x_1, ..., x_n],
+    """The attention of Fang §9.1 (注意力机制): one query q over the inputs X = [x_1, ..., x_n],
 
         e_i = score(q, x_i),   α_i = exp(e_i) / Σ_j exp(e_j),   output = Σ_i α_i x_i.
 

@@ -29,7 +29,7 @@ __all__ = [
 
 
 class Linear(Function):
-    """y = x Wᵀ + b (全连接层/仿射变换, seed 002 §2: z = W a + b in the row layout).
+    """y = x Wᵀ + b (全连接层/仿射变换, Zhao §2: z = W a + b in the row layout).
 
     Backward: ∂x = G W, ∂W = Gᵀ X, ∂b = Σ_rows G, with the batch dimensions folded into rows."""
 
@@ -111,7 +111,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator: Generator | None = None) -> Tensor:
-    """Inverted dropout (随机失活, seed 004 "Dropout"): each element is zeroed with probability ``p``
+    """Inverted dropout (随机失活, Nelson "Dropout"): each element is zeroed with probability ``p``
     and the survivors are scaled by 1/(1−p), so E[output] = input; the identity when not training.
 
     The mask is drawn from shenjing's generator (``shenjing.manual_seed`` makes it repeatable)."""
@@ -243,10 +243,10 @@ def _normalize(input: Tensor, weight, bias, axes, pshape, eps):
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Batch normalisation (批归一化, seed 003 §8.2, seed 004 "每层的批量归一化").
+    """Batch normalisation (批归一化, Fang §8.2, Nelson "每层的批量归一化").
 
     Over the batch (and spatial) axes of each channel c:
-        m = (1/|B|) Σ hᵢ,  s² = (1/|B|) Σ (hᵢ − m)²   (the biased variance of seed 003),
+        m = (1/|B|) Σ hᵢ,  s² = (1/|B|) Σ (hᵢ − m)²   (the biased variance of Fang),
         ĥᵢ = (hᵢ − m)/√(s² + ε),  h̃ᵢ = γ ĥᵢ + β.
     In training the running statistics are updated in place like torch's:
         running_mean ← (1 − momentum)·running_mean + momentum·m,

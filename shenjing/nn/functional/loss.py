@@ -1,15 +1,15 @@
 """Loss functions (损失函数), stateless forms, each a negative log-likelihood where one exists.
 
-Seed 003 ch. 5 builds every loss from a likelihood (最大似然, 负对数似然): choose Pr(y|θ), let the
+Fang ch. 5 builds every loss from a likelihood (最大似然, 负对数似然): choose Pr(y|θ), let the
 network predict θ, minimise −Σ log Pr(y_i|f(x_i)). Then
 
-* Gaussian with fixed σ  → ½Σ(y − f)²/σ² + const (MSE, seed 000 eq. 1.34, seed 003 §5.2);
-* Gaussian with σ² = f₂(x)² → heteroscedastic regression (异方差回归, seed 003 §5.2);
-* Laplace → Σ|y − f|/b + const (MAE, seed 000 §1.8.2);
-* Bernoulli with λ = σ(f) → binary cross-entropy (二元交叉熵, seed 003 §5.3.1, seed 000 eq. 1.37);
-* categorical with λ = softmax(f) → cross-entropy −f_y + log Σ exp f (多分类交叉熵, seed 003 §5.3.2,
+* Gaussian with fixed σ  → ½Σ(y − f)²/σ² + const (MSE, Xu eq. 1.34, Fang §5.2);
+* Gaussian with σ² = f₂(x)² → heteroscedastic regression (异方差回归, Fang §5.2);
+* Laplace → Σ|y − f|/b + const (MAE, Xu §1.8.2);
+* Bernoulli with λ = σ(f) → binary cross-entropy (二元交叉熵, Fang §5.3.1, Xu eq. 1.37);
+* categorical with λ = softmax(f) → cross-entropy −f_y + log Σ exp f (多分类交叉熵, Fang §5.3.2,
   computed in the log-sum-exp form);
-* independent outputs → Σ over outputs (seed 003 §5.4; seed 000 eq. 1.26's per-class BCE sum).
+* independent outputs → Σ over outputs (Fang §5.4; Xu eq. 1.26's per-class BCE sum).
 
 Every loss takes ``reduction`` = ``'mean'`` | ``'sum'`` | ``'none'`` with PyTorch's meaning.
 ``cross_entropy`` is one fused Function (log-softmax + NLL; backward (softmax − onehot)·g written
@@ -97,7 +97,7 @@ def _warn_size(input: Tensor, target: Tensor, op: str) -> None:
 
 
 def _scale(scale) -> float:
-    """MSELoss's ``scale``: 'half' (the ½ of seed 000 eq. 1.24/1.34), 'standard'/None, or a number."""
+    """MSELoss's ``scale``: 'half' (the ½ of Xu eq. 1.24/1.34), 'standard'/None, or a number."""
     if scale is None or scale == "standard":
         return 1.0
     if scale == "half":
@@ -126,7 +126,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     """Mean squared error (均方误差, L2 loss): ℓ = (x − y)², then the reduction.
 
     ``scale='half'`` multiplies by ½: with ``reduction='mean'`` that is R = 1/(2n) Σ (f − y)² of
-    seed 000 eq. 1.34, with ``reduction='sum'`` the ½ Σ (Y − Ŷ)² of eq. 1.24 (the ½ cancels the 2
+    Xu eq. 1.34, with ``reduction='sum'`` the ½ Σ (Y − Ŷ)² of eq. 1.24 (the ½ cancels the 2
     of the derivative). It is the Gaussian NLL with σ = 1 up to the constant (n/2) log 2π."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -144,7 +144,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
 
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
             weight: Tensor | None = None) -> Tensor:
-    """Mean absolute error (绝对误差损失, MAE, L1 loss) |x − y| (seed 000 eq. 1.35): the Laplace NLL
+    """Mean absolute error (绝对误差损失, MAE, L1 loss) |x − y| (Xu eq. 1.35): the Laplace NLL
     with b = 1 up to a constant."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -203,7 +203,7 @@ def _clamp_var(var: Tensor, eps: float) -> Tensor:
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
-    """Gaussian negative log-likelihood (高斯负对数似然), seed 003 §5.2:
+    """Gaussian negative log-likelihood (高斯负对数似然), Fang §5.2:
     ℓ = ½(log σ² + (y − μ)²/σ²) (+ ½ log 2π if ``full``), μ = ``input``, σ² = ``var``.
 
     ``var`` is a float (fixed σ², then ℓ = MSE/(2σ²) + const), one per sample (shape of
@@ -238,7 +238,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
 
 def heteroscedastic_gaussian_nll_loss(input: Tensor, target: Tensor, scale: Tensor, full: bool = False,
                                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
-    """Heteroscedastic regression (异方差回归), seed 003 §5.2: the network has two heads, the mean
+    """Heteroscedastic regression (异方差回归), Fang §5.2: the network has two heads, the mean
     μ = f₁(x) (``input``) and f₂(x) (``scale``), with σ² = f₂(x)², and
 
         ℓ = −log N(y; f₁, f₂²) = ½ log(2π f₂²) + (y − f₁)²/(2 f₂²)
@@ -251,7 +251,7 @@ def heteroscedastic_gaussian_nll_loss(input: Tensor, target: Tensor, scale: Tens
 
 def laplace_nll_loss(input: Tensor, target: Tensor, scale: Tensor | float = 1.0, full: bool = False,
                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
-    """Laplace negative log-likelihood (拉普拉斯负对数似然), seed 000 §1.8.2:
+    """Laplace negative log-likelihood (拉普拉斯负对数似然), Xu §1.8.2:
     p(y) = exp(−|y − μ|/b)/(2b), ℓ = log b + |y − μ|/b (+ log 2 if ``full``).
 
     With fixed b it is MAE/b + const; b (``scale``, float or tensor broadcastable to ``input``,
@@ -324,7 +324,7 @@ class BinaryCrossEntropy(Function):
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy (二元交叉熵) on probabilities, seed 000 eq. 1.25/1.37, seed 003 §5.3.1:
+    """Binary cross-entropy (二元交叉熵) on probabilities, Xu eq. 1.25/1.37, Fang §5.3.1:
     ℓ = −w[y log x + (1 − y) log(1 − x)], the Bernoulli NLL. log is clamped to ≥ −100 (PyTorch).
 
     Prefer ``binary_cross_entropy_with_logits`` on logits: it never forms log σ(z) by subtraction."""
@@ -348,7 +348,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
-    """BCE on logits z (稳定的二元交叉熵), seed 003 §5.3.1 with λ = σ(z):
+    """BCE on logits z (稳定的二元交叉熵), Fang §5.3.1 with λ = σ(z):
     ℓ = −w[p_w y log σ(z) + (1 − y) log(1 − σ(z))] = w[(1 − y) z − (1 + (p_w − 1) y) log σ(z)],
     with log σ computed stably (no overflow for any z). ``pos_weight`` p_w weights the positives
     (broadcast along the last dim, one per class)."""
@@ -370,12 +370,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 def per_class_binary_cross_entropy(input: Tensor, target: Tensor, logits: bool = False,
                                    weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
-    """Per-class binary cross-entropy sum (逐类二元交叉熵之和), seed 000 §1.6 eq. 1.26:
+    """Per-class binary cross-entropy sum (逐类二元交叉熵之和), Xu §1.6 eq. 1.26:
 
         H = −Σ_i Σ_j [y_ij log ŷ_ij + (1 − y_ij) log(1 − ŷ_ij)]
 
     for n samples (dim 0) and C classes (the other dims): each class is an independent Bernoulli
-    output (seed 003 §5.4), so the per-sample loss is the *sum* over classes. ``reduction='sum'``
+    output (Fang §5.4), so the per-sample loss is the *sum* over classes. ``reduction='sum'``
     is eq. 1.26 itself, ``'mean'`` divides by n (not n·C, unlike ``binary_cross_entropy``),
     ``'none'`` gives the n per-sample sums. ``logits=True`` takes pre-sigmoid scores (stable)."""
     _check_reduction(reduction)
@@ -445,7 +445,7 @@ def _unbatched(input: Tensor, target: Tensor, op: str, probs: bool):
 
 
 class CrossEntropy(Function):
-    """Fused softmax + negative log-likelihood along axis 1 (融合的交叉熵), seed 003 §5.3.2:
+    """Fused softmax + negative log-likelihood along axis 1 (融合的交叉熵), Fang §5.3.2:
 
         ℓ_n = −Σ_c Q_nc log softmax(z_n)_c,   log softmax(z)_c = z_c − m − log Σ_k e^(z_k − m)
 
@@ -546,7 +546,7 @@ class CrossEntropy(Function):
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """Categorical cross-entropy on logits (多分类交叉熵), seed 003 §5.3.2, in log-sum-exp form:
+    """Categorical cross-entropy on logits (多分类交叉熵), Fang §5.3.2, in log-sum-exp form:
 
         ℓ_n = −w_{y_n} [z_{n,y_n} − log Σ_k exp z_{n,k}]
 
@@ -650,7 +650,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     """Kullback–Leibler divergence (KL 散度) KL(q ‖ p) with ``input`` = log p and ``target`` = q
     (or log q if ``log_target``): ℓ = q (log q − log p), 0 where q = 0.
 
-    Seed 000 §1.8.3 / seed 003 §5.5: not symmetric, so not a distance; minimising it over p is
+    Xu §1.8.3 / Fang §5.5: not symmetric, so not a distance; minimising it over p is
     minimising the cross-entropy H(q, p). ``'batchmean'`` divides the sum by the batch size (the
     mathematical KL); ``'mean'`` averages over every element (PyTorch's default)."""
     reduction = _legacy(size_average, reduce, reduction)
@@ -686,7 +686,7 @@ def hinge_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: st
     """Binary hinge loss (合页损失) of the linear SVM: max(0, margin − y·x) with y ∈ {−1, +1}.
 
     ``margin=0`` is the perceptron criterion max(0, −y·x) (感知机准则): its gradient −y·x only on
-    misclassified points gives the perceptron rule w ← w + η y x (seed 000 §1.12 eq. 1.74, with the sign corrected)."""
+    misclassified points gives the perceptron rule w ← w + η y x (Xu §1.12 eq. 1.74, with the sign corrected)."""
     _check_reduction(reduction)
     input, target = _floats(input, target, "hinge_loss")
     return _reduce(E.relu(margin - target * input), reduction)

@@ -1,6 +1,6 @@
-"""Parameter counting and linear regions of ReLU networks (参数量与线性区域, seed 003 §4.4–4.5).
+"""Parameter counting and linear regions of ReLU networks (参数量与线性区域, Fang §4.4–4.5).
 
-Seed 003 (after Prince, *Understanding Deep Learning* ch. 3–4):
+Fang (after Prince, *Understanding Deep Learning* ch. 3–4):
 
 * a shallow network with D_i inputs, D hidden units and D_o outputs has
   (D_i + 1)·D + (D + 1)·D_o parameters; a deep one with K hidden layers of D units has
@@ -93,12 +93,12 @@ def mlp_parameters(sizes: Sequence[int], bias: bool = True) -> int:
 
 
 def shallow_net_parameters(d_in: int, d_hidden: int, d_out: int) -> int:
-    """(D_i + 1)·D + (D + 1)·D_o (seed 003 §4.5); 3D + 1 for D_i = D_o = 1 (§4.4)."""
+    """(D_i + 1)·D + (D + 1)·D_o (Fang §4.5); 3D + 1 for D_i = D_o = 1 (§4.4)."""
     return (d_in + 1) * d_hidden + (d_hidden + 1) * d_out
 
 
 def deep_net_parameters(d_in: int, d_hidden: int, d_out: int, depth: int) -> int:
-    """(D_i + 1)·D + (K − 1)·D·(D + 1) + (D + 1)·D_o for K hidden layers of D units (seed 003
+    """(D_i + 1)·D + (K − 1)·D·(D + 1) + (D + 1)·D_o for K hidden layers of D units (Fang
     §4.5); 3D + 1 + (K − 1)·D·(D + 1) for D_i = D_o = 1 (§4.4)."""
     if depth < 1:
         raise ValueError(f"deep_net_parameters: depth K must be ≥ 1, got {depth}")
@@ -110,7 +110,7 @@ def deep_net_parameters(d_in: int, d_hidden: int, d_out: int, depth: int) -> int
 
 def zaslavsky_bound(n_hyperplanes: int, dim: int) -> int:
     """Σ_{j=0}^{dim} C(D, j): the most regions D hyperplanes can cut R^dim into (Zaslavsky 1975,
-    seed 003 §4.5) — reached by hyperplanes in general position. Equals 2^D when D ≤ dim."""
+    Fang §4.5) — reached by hyperplanes in general position. Equals 2^D when D ≤ dim."""
     if n_hyperplanes < 0 or dim < 0:
         raise ValueError("zaslavsky_bound: the number of hyperplanes and the dimension must be ≥ 0")
     return sum(comb(n_hyperplanes, j) for j in range(dim + 1))
@@ -118,13 +118,13 @@ def zaslavsky_bound(n_hyperplanes: int, dim: int) -> int:
 
 def shallow_max_regions(d_hidden: int, d_in: int = 1) -> int:
     """The most linear regions of a shallow ReLU net with D_i inputs and D hidden units: each unit
-    is one hyperplane w_dᵀx + b_d = 0, so Zaslavsky's bound; D + 1 for one input (seed 003 §4.4)."""
+    is one hyperplane w_dᵀx + b_d = 0, so Zaslavsky's bound; D + 1 for one input (Fang §4.4)."""
     return zaslavsky_bound(d_hidden, d_in)
 
 
 def deep_max_regions_1d(d_hidden: int, depth: int) -> int:
     """(D + 1)^K: the most linear regions of a deep ReLU net with one input and K hidden layers of
-    D units, as seed 003 §4.4 states it (each layer can fold the line into D + 1 copies)."""
+    D units, as Fang §4.4 states it (each layer can fold the line into D + 1 copies)."""
     return (d_hidden + 1) ** depth
 
 

@@ -1,6 +1,6 @@
-"""Input-gradient feature importance (评估输入数据特征的重要性, seed 004 ch. 4).
+"""Input-gradient feature importance (评估输入数据特征的重要性, Nelson ch. 4).
 
-Seed 004 asks: *if we change one input variable, how much does the output change?* — a question
+Nelson asks: *if we change one input variable, how much does the output change?* — a question
 about the partial derivative ∂f/∂x_j of the trained network's output with respect to feature j.
 For a linear model f(x) = wᵀx + b it is w_j (sensitivity analysis); for a network it depends on
 x, so it is averaged over a data set:
@@ -10,7 +10,7 @@ x, so it is averaged over a data set:
 
 The gradients come from one backward pass per batch: for a model that treats samples
 independently (no batch norm in training mode), ∂(Σ_n f(x_n))/∂x_n = ∂f(x_n)/∂x_n. Features
-should be on comparable scales (standardised, seed 004's feature scaling) for 'gradient' to be
+should be on comparable scales (standardised, Nelson's feature scaling) for 'gradient' to be
 comparable across features; 'grad_x_input' accounts for the scale of each feature.
 """
 

@@ -1,6 +1,6 @@
-"""Receptive fields (感受野) and parameter counts of convolutional stacks (seed 003 ch. 7, seed 001 七).
+"""Receptive fields (感受野) and parameter counts of convolutional stacks (Fang ch. 7, Wang 七).
 
-Seed 001 七.1: "每个特征图像点取值依赖于输入图像中的某个区域,该区域被称为感受野", and it grows with
+Wang 七.1: "每个特征图像点取值依赖于输入图像中的某个区域,该区域被称为感受野", and it grows with
 depth ("请自行推导"). The derivation, per spatial axis, for a chain of conv/pool layers l = 1, …, L
 with kernel k_l, stride s_l, padding p_l and dilation d_l (effective kernel k̂_l = d_l(k_l − 1) + 1):
 
@@ -12,8 +12,8 @@ with kernel k_l, stride s_l, padding p_l and dilation d_l (effective kernel k̂_
 
 so three 3×3 convolutions of stride 1 see 7×7 pixels, and conv3 → pool2 → conv3 sees 8×8.
 
-Parameter counts (参数量, seed 003 ch. 7): a convolution from C_i to C_o channels with a K × K
-kernel has a weight Ω of C_i·C_o·K² numbers (seed 003 writes Ω ∈ R^{C_i×C_o×K×K}; PyTorch stores
+Parameter counts (参数量, Fang ch. 7): a convolution from C_i to C_o channels with a K × K
+kernel has a weight Ω of C_i·C_o·K² numbers (Fang writes Ω ∈ R^{C_i×C_o×K×K}; PyTorch stores
 it as (C_o, C_i/groups, K_h, K_w)) and a bias β ∈ R^{C_o}: C_i·C_o·K² + C_o in all, independent of
 the image size. A 1×1 convolution (改变通道数) has C_i·C_o + C_o.
 """
@@ -228,7 +228,7 @@ def format_receptive_field(rows: list[RFLayer]) -> str:
 
 def conv_parameters(in_channels: int, out_channels: int, kernel_size: int | Sequence[int], bias: bool = True,
                     groups: int = 1) -> int:
-    """C_i·C_o·K² + C_o (seed 003 ch. 7): weights (C_o, C_i/groups, K_h, K_w) and a bias of C_o.
+    """C_i·C_o·K² + C_o (Fang ch. 7): weights (C_o, C_i/groups, K_h, K_w) and a bias of C_o.
     ``kernel_size`` may be K (square, any number of dims given as a tuple) or a tuple of sizes."""
     if in_channels % groups or out_channels % groups:
         raise ValueError(f"conv_parameters: channels {in_channels}→{out_channels} are not divisible by groups={groups}")
@@ -239,7 +239,7 @@ def conv_parameters(in_channels: int, out_channels: int, kernel_size: int | Sequ
 def parameter_formula(module: Module) -> int | None:
     """The parameter count of one layer from its hyper-parameters (None for unknown types):
     Conv (C_i/g)·C_o·K_h·K_w + C_o, ConvTranspose C_i·(C_o/g)·K_h·K_w + C_o, Linear (D_i + 1)·D_o
-    (without bias D_i·D_o), BatchNorm/GroupNorm 2C (γ and β; seed 003 §8.2 "KC 个 β, KC 个 γ")."""
+    (without bias D_i·D_o), BatchNorm/GroupNorm 2C (γ and β; Fang §8.2 "KC 个 β, KC 个 γ")."""
     kind = type(module).__name__
     own = dict(module.named_parameters(recurse=False))
     has_bias = own.get("bias") is not None

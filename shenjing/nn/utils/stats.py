@@ -3,7 +3,7 @@
 Watching the mean, spread and norm of every layer's activations and of the gradients flowing
 back through them is how vanishing/exploding gradients (梯度消失/爆炸), saturated sigmoids and
 dead ReLUs (fraction of exact zeros) show up, and how initialisations (LeCun, Xavier, Kaiming —
-seed 000 §1.9, seed 004) are compared: a good one keeps the activation std roughly constant
+Xu §1.9, Nelson) are compared: a good one keeps the activation std roughly constant
 from layer to layer.
 
 :class:`LayerStats` registers a forward hook on each chosen module; the hook records the
