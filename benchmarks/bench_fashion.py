@@ -20,6 +20,8 @@ import shenjing as sj
 from shenjing.train import Trainer
 from shenjing.train.registry import build_model, build_task
 
+sj.tune_malloc()  # as the `shenjing` command does
+
 
 def run_shenjing(cfg):
     sj.manual_seed(cfg["seed"])

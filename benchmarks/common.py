@@ -15,20 +15,24 @@ import torch
 import shenjing as sj
 from shenjing.ops.parallel import set_num_threads as set_sj_threads
 
+sj.tune_malloc()  # glibc keeps freed memory for reuse, as the `shenjing` command does (see shenjing/ops/workspace.py)
+
 try:  # NumPy's BLAS thread pool (OpenBLAS)
     from threadpoolctl import threadpool_info, threadpool_limits
 except ImportError:  # pragma: no cover
     threadpool_info = threadpool_limits = None
 
 
-def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5, inner: int = 1, target_s: float = 0.0) -> dict:
+def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5, inner: int = 1, target_s: float = 0.0,
+            clock=time.perf_counter) -> dict:
     """Per-call seconds of each callable: ``warmup`` calls, then ``repeats`` samples of ``inner``
     calls each (with ``target_s`` > 0, ``inner`` is chosen so that a sample takes about that long).
 
     The samples are taken in ``rounds`` blocks, the callables taking turns block by block, so that
     slow drift of the machine hits every callable alike; within a block one callable runs alone
     (after two untimed calls), because alternating call by call lets the thread pools of NumPy's
-    BLAS and of torch, each spinning after its own work, steal the cores from each other."""
+    BLAS and of torch, each spinning after its own work, steal the cores from each other.
+    ``clock``: ``time.process_time`` measures CPU time (steadier on a loaded machine)."""
     inners = {}
     for name, fn in fns.items():
         for _ in range(warmup):
@@ -49,10 +53,10 @@ def measure(fns: dict, repeats: int, warmup: int, rounds: int = 5, inner: int = 
             fn()
             fn()
             for _ in range(n):
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(k):
                     fn()
-                samples[name].append((time.perf_counter() - t0) / k)
+                samples[name].append((clock() - t0) / k)
     return {name: {"median_ms": 1e3 * statistics.median(s), "min_ms": 1e3 * min(s), "repeats": len(s),
                    "calls_per_sample": inners[name]} for name, s in samples.items()}
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone without installing
 
-from shenjing.cli import _model_options  # noqa: E402
+from shenjing.cli import model_options  # noqa: E402
 from shenjing.train import load_checkpoint  # noqa: E402
 from shenjing.train.registry import build_model, build_task  # noqa: E402
 from shenjing.viz.attention import sequence_attention_figure  # noqa: E402
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     ckpt = Path(args.checkpoint)
     cfg = json.loads((ckpt.parent / "config.json").read_text())
     task = build_task(cfg["dataset"], cfg, cfg.get("data"))
-    model = build_model(cfg["model"], task.input_shape, task.num_classes, **_model_options(cfg))
+    model = build_model(cfg["model"], task.input_shape, task.num_classes, **model_options(cfg))
     model.load_state_dict(load_checkpoint(ckpt)["model"])
     x, y = task.test.dataset[args.index]
     layers = None if args.layer is None else [args.layer]

@@ -5,7 +5,12 @@ The API follows PyTorch: ``import shenjing as sj; x = sj.randn(3, requires_grad=
 
 from __future__ import annotations
 
-from . import autograd, backend, data, ops  # noqa: F401
+from . import autograd, backend, ops  # noqa: F401
+from .autograd.methods import bind_tensor_methods
+
+bind_tensor_methods()  # the operators and math methods of Tensor, from shenjing.ops
+
+from . import data
 from .autograd import (
     Function,
     ShapeError,
@@ -15,7 +20,6 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .autograd import methods as _methods  # noqa: F401  (binds the Tensor methods)
 from .autograd.tensor import Size
 from .backend import (
     bool_ as bool,  # noqa: A001
@@ -193,6 +197,7 @@ from .ops.shape import (
     unsqueeze,
     vstack,
 )
+from .ops.workspace import tune_malloc
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 __version__ = "0.1.0"

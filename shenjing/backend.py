@@ -88,9 +88,9 @@ def result_type(*operands) -> xp.dtype:
     priority class types promote, a lower class only lifts the category (int→float→complex)."""
     dim = zero = wrapped = None
     for o in operands:
-        if hasattr(o, "_data"):
-            d = o._data.dtype
-            if o._data.ndim:
+        if hasattr(o, "requires_grad"):  # a Tensor (this module cannot import the class)
+            d = o.dtype
+            if o.ndim:
                 dim = d if dim is None else promote_types(dim, d)
             else:
                 zero = d if zero is None else promote_types(zero, d)

@@ -1,17 +1,129 @@
-"""The ``shenjing`` command: train, evaluate, info (and, later, lab)."""
+"""The ``shenjing`` command: ``train``, ``evaluate``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
+
+Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
+naming the option, exit code 2. Other failures are one line with the exit code of their kind
+(:data:`EXIT_CODES`, also in ``shenjing --help``); a traceback appears only with ``--debug`` or for
+an internal error. Output piped into ``head`` ends quietly. What a run records (config.json, the
+checkpoint's configuration, the history) is what ran: ``--resume`` with a changed hyper-parameter
+is refused, naming each differing option (docs/reliability.md).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+
+EXIT_OK, EXIT_CLAIM, EXIT_USAGE, EXIT_INPUT, EXIT_FILESYSTEM, EXIT_RESUME, EXIT_DIVERGED = 0, 1, 2, 3, 4, 5, 6
+EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE = 70, 130, 141
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_CLAIM: "`lab run`: the experiment ran, and the claim does not hold",
+    EXIT_USAGE: "usage error: an option is invalid, out of range or does not fit the data (the message names it)",
+    EXIT_INPUT: "an input file is missing or damaged: dataset, checkpoint, config.json",
+    EXIT_FILESYSTEM: "a file could not be written or read: disk full, read-only, permission denied",
+    EXIT_RESUME: "the run folder does not fit: --resume with other options, a checkpoint of another model, a folder in use",
+    EXIT_DIVERGED: "training diverged: NaN/Inf, or the loss grew past --max-loss-growth (the last good checkpoint is kept)",
+    EXIT_INTERNAL: "internal error (a bug in shenjing or in the model, e.g. a shape error): the traceback is shown",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_PIPE: "the output was closed (e.g. piped into head)",
+}
+# options that may change on --resume: they do not change what trains (the rest must match the checkpoint)
+RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth")
+OUTPUT_FILES = ("config.json", "metrics.json", "curves.png", "confusion.png", "attention.png")
 
 
-def _build_optimizer(name: str, params, lr: float, momentum: float, weight_decay: float):
+class CommandError(Exception):
+    """A user-facing failure: one line on stderr and the exit code ``code``."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+# ---------------------------------------------------------------------- option types (checked by argparse)
+
+
+def _fail(what: str, text: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+
+
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in [low, high]."""
+    what = f"an integer ≥ {low}" if high is None else f"an integer from {low} to {high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise _fail(what, text) from None
+        if value < low or (high is not None and value > high):
+            raise _fail(what, text)
+        return value
+
+    return parse
+
+
+def float_in(low: float, high: float | None = None, low_open: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number ≥ low (> low if ``low_open``) and < high."""
+    what = f"a finite number {'>' if low_open else '≥'} {low:g}" + ("" if high is None else f" and < {high:g}")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise _fail(what, text) from None
+        if not math.isfinite(value) or value < low or (low_open and value == low) or (high is not None and value >= high):
+            raise _fail(what, text)
+        return value
+
+    return parse
+
+
+def hidden_widths(text: str) -> str:
+    """An argparse ``type``: layer widths ≥ 1 separated by commas ('' for none), normalised."""
+    try:
+        widths = [int(h) for h in text.split(",") if h.strip()]
+    except ValueError:
+        raise _fail("widths ≥ 1 separated by commas, e.g. 512,512", text) from None
+    if any(w < 1 for w in widths):
+        raise _fail("widths ≥ 1 separated by commas, e.g. 512,512", text)
+    return ",".join(str(w) for w in widths)
+
+
+def key_value(text: str) -> str:
+    """An argparse ``type``: KEY=VALUE with a non-empty KEY."""
+    key, sep, _ = text.partition("=")
+    if not sep or not key.strip():
+        raise _fail("KEY=VALUE", text)
+    return text
+
+
+SEED = int_in(-(2**63), 2**64 - 1)  # PyTorch's range for manual_seed
+
+
+# ---------------------------------------------------------------------- train
+
+
+def model_options(cfg: dict) -> dict:
+    """Options for the model builder: --hidden, --dropout and every --opt KEY=VALUE."""
+    from .train.task import parse_options
+
+    opts = {"hidden": [int(h) for h in str(cfg["hidden"]).split(",") if h], "dropout": cfg["dropout"]}
+    return opts | parse_options(cfg.get("opt"))
+
+
+def build_optimizer(name: str, params, lr: float, momentum: float | None, weight_decay: float):
+    """The optimiser ``name`` (one of OPTIMIZERS); ``momentum`` only for sgd and rmsprop."""
     from . import optim
 
     if name == "sgd":
@@ -22,84 +134,243 @@ def _build_optimizer(name: str, params, lr: float, momentum: float, weight_decay
     return cls(params, lr=lr, weight_decay=weight_decay)
 
 
-def _model_options(cfg: dict) -> dict:
-    """Options for the model builder: --hidden, --dropout and every --opt KEY=VALUE."""
-    from .train.registry import parse_options
-
-    opts = {"hidden": [int(h) for h in str(cfg["hidden"]).split(",") if h], "dropout": cfg["dropout"]}
-    return opts | parse_options(cfg.get("opt"))
-
-
 def _loss(task):
     from . import nn
 
     return task.loss if task.loss is not None else nn.CrossEntropyLoss()
 
 
+def check_folder(option: str, path: str | None, must_exist: bool = False) -> None:
+    """``path`` (of ``--option``) must be a folder or not exist yet (with ``must_exist``: exist)."""
+    from .train.task import OptionError
+
+    if path is None:
+        return
+    p = Path(path).expanduser()
+    if must_exist and not p.exists():
+        raise OptionError(option, f"folder {p} does not exist")
+    for q in (p, *p.parents):
+        if q.exists():
+            if not q.is_dir():
+                raise OptionError(option, f"{q} is a file, not a folder")
+            return
+
+
+def train_config(args) -> dict:
+    """The run's options, checked (``OptionError`` naming the option) and resolved: what config.json
+    and the checkpoint record."""
+    from .train.registry import DATASETS, MODELS, known_options
+    from .train.task import OptionError, parse_options
+
+    if args.dataset not in DATASETS:
+        raise OptionError("dataset", f"unknown dataset {args.dataset!r} (choose from {', '.join(DATASETS)})")
+    if args.model not in MODELS:
+        raise OptionError("model", f"unknown model {args.model!r} (choose from {', '.join(MODELS)})")
+    known = known_options(args.model, args.dataset)
+    for key in parse_options(args.opt):
+        if key in ("hidden", "dropout"):
+            raise OptionError("opt", f"{key} has its own option: use --{key}")
+        if known is not None and key not in known:
+            names = ", ".join(sorted(known - {"hidden", "dropout"})) or "none"
+            raise OptionError("opt", f"{args.model} on {args.dataset} has no option {key!r} (its options: {names})")
+    if args.momentum is not None and args.optimizer not in MOMENTUM_OPTIMIZERS:
+        raise OptionError("momentum", f"{args.optimizer} has no momentum (only {' and '.join(MOMENTUM_OPTIMIZERS)} use it)")
+    if args.patience and args.val_size == 0:
+        raise OptionError("patience", "early stopping needs validation samples: --val-size 0 holds out none")
+    check_folder("out", args.out)
+    check_folder("data", args.data, must_exist=True)
+    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    if cfg["momentum"] is None and args.optimizer in MOMENTUM_OPTIMIZERS:
+        cfg["momentum"] = 0.9
+    return cfg
+
+
+def _show(value) -> str:
+    return "(default)" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def check_resume(saved: dict | None, cfg: dict, done: int, where: Path) -> None:
+    """Refuse (``CheckpointMismatchError``) a resume whose options differ from the checkpoint's
+    in anything but :data:`RESUMABLE`, naming each (old → new), or asking fewer epochs than done."""
+    from .train import CheckpointMismatchError
+
+    if saved is None:
+        raise CheckpointMismatchError(f"--resume: {where} holds no run options (written by an older shenjing or by the Python API); "
+                                      "resume it with Trainer.fit(resume=True), or start a new run with another --out")
+    keys = list(dict.fromkeys([*cfg, *saved]))
+    diffs = [f"--{k.replace('_', '-')} {_show(saved.get(k))} → {_show(cfg.get(k))}" for k in keys
+             if k not in RESUMABLE and saved.get(k) != cfg.get(k)]
+    if cfg.get("schedule") == "cosine" and saved.get("epochs") != cfg["epochs"]:
+        diffs.append(f"--epochs {saved.get('epochs')} → {cfg['epochs']} (the length of the cosine schedule)")
+    if diffs:
+        raise CheckpointMismatchError(f"--resume: the checkpoint in {where.parent} was trained with other options: {'; '.join(diffs)}. "
+                                      "Resume with the options of its config.json, or start a new run with another --out")
+    if cfg["epochs"] < done:
+        raise CheckpointMismatchError(f"--resume: --epochs {cfg['epochs']} is fewer than the {done} epochs the checkpoint in {where.parent} has trained")
+
+
+def resume_state(out: Path, cfg: dict) -> dict | None:
+    """The checkpoint state to continue from (None: no checkpoint yet, a new run), checked against ``cfg``."""
+    from .train import load_checkpoint
+    from .train.trainer import CHECKPOINT
+
+    ckpt = out / CHECKPOINT
+    if not ckpt.exists():
+        print(f"--resume: no checkpoint in {out} yet: starting from epoch 1", flush=True)
+        return None
+    state = load_checkpoint(ckpt)
+    check_resume(state.get("config"), cfg, state["epoch"], ckpt)
+    return state
+
+
+def build_run(cfg: dict):
+    """(task, model) of the run; a ValueError of a builder is a usage error naming --opt (or
+    --dataset, --model)."""
+    from .files import InvalidFileError
+    from .train.registry import build_model, build_task
+    from .train.task import OptionError
+
+    try:
+        task = build_task(cfg["dataset"], cfg, cfg["data"])
+    except (OptionError, InvalidFileError):
+        raise
+    except ValueError as e:  # a builder's check of its options
+        raise OptionError("opt" if cfg.get("opt") else "dataset", f"dataset {cfg['dataset']}: {e}") from e
+    n_train, n_val = len(task.train.dataset), 0 if task.val is None else len(task.val.dataset)
+    for key, asked, got, what in (("subset", cfg["subset"], n_train, "training"), ("val_size", cfg["val_size"], n_val, "validation")):
+        if asked is not None and asked != got:
+            raise OptionError(key, f"{cfg['dataset']} provides {got} {what} samples, not the {asked} asked for")
+    if n_train == 0:
+        raise OptionError("val_size", f"leaves no training samples of {cfg['dataset']}")
+    if cfg["patience"] and task.val is None:
+        raise OptionError("patience", "early stopping needs validation samples, and this run has none")
+    try:
+        model = build_model(cfg["model"], task.input_shape, task.num_classes, **model_options(cfg))
+    except ValueError as e:  # a builder's check of its options or of the data's shape
+        raise OptionError("opt" if cfg.get("opt") else "model", f"model {cfg['model']} on {cfg['dataset']}: {e}") from e
+    return task, model
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path):
+    """Hold an exclusive lock on ``folder`` (flock; released when the process ends, even by a kill):
+    two runs never write into the same folder at once."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CommandError(EXIT_RESUME, f"{folder} is in use by another shenjing run; wait for it or choose another --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
 def cmd_train(args) -> int:
     import shenjing as sj
 
-    from .train import EarlyStopping, LRSchedulerCallback, Trainer, confusion_matrix
-    from .train.registry import build_model, build_task
-    from .viz.plots import plot_confusion, plot_curves
+    from .files import atomic_write_bytes, remove_leftovers
+    from .train import EarlyStopping, LRSchedulerCallback, Trainer
 
-    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    sj.tune_malloc()
+    cfg = train_config(args)
     out = Path(args.out)
+    state = resume_state(out, cfg) if args.resume else None
     sj.manual_seed(args.seed)
-    task = build_task(args.dataset, cfg, args.data)
-    model = build_model(args.model, task.input_shape, task.num_classes, **_model_options(cfg))
-    optimizer = _build_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum, args.weight_decay)
+    task, model = build_run(cfg)
+    optimizer = build_optimizer(args.optimizer, model.parameters(), args.lr, cfg["momentum"], args.weight_decay)
     callbacks = []
     if args.schedule == "cosine":
         callbacks.append(LRSchedulerCallback(sj.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)))
-    if args.patience and task.val is not None:
+    if args.patience:
         callbacks.append(EarlyStopping("val_loss", patience=args.patience))
-    trainer = Trainer(model, _loss(task), optimizer, metrics=task.metrics, callbacks=callbacks, out_dir=out,
-                      progress=not args.quiet, generators=task.generators)
+    trainer = Trainer(model, _loss(task), optimizer, metrics=task.metrics, callbacks=callbacks, out_dir=out, progress=not args.quiet,
+                      generators=task.generators, max_loss_growth=args.max_loss_growth or None, config=cfg)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({**cfg, "classes": task.classes}, indent=2))
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"shenjing train: {args.model} ({n_params:,} parameters) on {args.dataset}, {len(task.train.dataset)} training "
-          f"samples, {args.optimizer} lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs -> {out}", flush=True)
-    t0 = time.perf_counter()
-    history = trainer.fit(task.train, task.val, epochs=args.epochs, resume=args.resume)
-    seconds = time.perf_counter() - t0
+    with folder_lock(out):
+        if state is not None:
+            trainer.restore(state)
+        remove_leftovers(out, OUTPUT_FILES)
+        samples = {"train": len(task.train.dataset), "val": 0 if task.val is None else len(task.val.dataset), "test": len(task.test.dataset)}
+        atomic_write_bytes(out / "config.json", json.dumps({**cfg, "classes": task.classes, "samples": samples}, indent=2).encode())
+        n_params = sum(p.numel() for p in model.parameters())
+        print(f"shenjing train: {args.model} ({n_params:,} parameters) on {args.dataset}, {samples['train']} training "
+              f"samples, {args.optimizer} lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs -> {out}", flush=True)
+        if state is not None:
+            print(f"resuming from the checkpoint of epoch {trainer.epoch}", flush=True)
+        t0 = time.perf_counter()
+        history = trainer.fit(task.train, task.val, epochs=args.epochs)
+        seconds = time.perf_counter() - t0
+        report_run(trainer, task, history, seconds, n_params, args, out)
+    return EXIT_OK
+
+
+def report_run(trainer, task, history: list, seconds: float, n_params: int, args, out: Path) -> None:
+    """After training: metrics.json, the curves, the confusion matrix or attention maps, one line."""
+    from .files import atomic_write_bytes
+    from .train import confusion_matrix
+    from .viz.plots import plot_confusion, plot_curves
+
     res = trainer.evaluate(task.test, return_outputs=True)
     metric = trainer.metric_names[0]
     metrics = {f"test_{k}": v for k, v in res.items() if k not in ("outputs", "targets")}
     metrics.update({"train_seconds": seconds, "epochs": trainer.epoch, "parameters": n_params})
     if history and f"val_{metric}" in history[-1]:
         metrics[f"val_{metric}"] = history[-1][f"val_{metric}"]
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
     plot_curves(history, out / "curves.png", title=f"{args.model} on {args.dataset}")
     if res["outputs"].ndim == 2:  # one label per sample: a confusion matrix
         plot_confusion(confusion_matrix(res["outputs"], res["targets"], task.num_classes), task.classes, out / "confusion.png")
-    if hasattr(model, "attention_maps"):  # a Transformer: the attention maps of the first test sequence
+    if hasattr(trainer.model, "attention_maps"):  # a Transformer: the attention maps of the first test sequence
         from .viz.attention import sequence_attention_figure
         from .viz.plots import save_figure
 
         x0, y0 = task.test.dataset[0]
-        save_figure(sequence_attention_figure(model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
+        save_figure(sequence_attention_figure(trainer.model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
     print(f"test {metric} {res[metric]:.4f}  test loss {res['loss']:.4f}  ({seconds:.1f} s of training) -> {out}")
-    return 0
+
+
+# ---------------------------------------------------------------------- evaluate, info, lab
+
+
+def read_config(path: Path) -> dict:
+    """config.json written by ``shenjing train`` (InvalidFileError if it is not valid JSON)."""
+    from .files import InvalidFileError
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found next to the checkpoint (it is written by `shenjing train`)")
+    try:
+        cfg = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InvalidFileError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(cfg, dict) or "dataset" not in cfg or "model" not in cfg:
+        raise InvalidFileError(f"{path}: not a config.json of `shenjing train` (no dataset and model)")
+    return cfg
 
 
 def cmd_evaluate(args) -> int:
-    from .train import Trainer, load_checkpoint
+    from .train import CheckpointMismatchError, Trainer, load_checkpoint
     from .train.registry import build_model, build_task
 
+    check_folder("data", args.data, must_exist=True)
     ckpt = Path(args.checkpoint)
-    cfg_path = ckpt.parent / "config.json"
-    if not cfg_path.exists():
-        raise FileNotFoundError(f"{cfg_path} not found next to the checkpoint (it is written by `shenjing train`)")
-    cfg = json.loads(cfg_path.read_text())
     state = load_checkpoint(ckpt)
+    cfg = state.get("config") or read_config(ckpt.parent / "config.json")  # the checkpoint's own options first
     task = build_task(cfg["dataset"], cfg, args.data or cfg.get("data"))
-    model = build_model(cfg["model"], task.input_shape, task.num_classes, **_model_options(cfg))
-    model.load_state_dict(state["model"])
+    model = build_model(cfg["model"], task.input_shape, task.num_classes, **model_options(cfg))
+    try:
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as e:
+        why = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
+        raise CheckpointMismatchError(f"{ckpt} does not fit the model of its options ({why})") from e
     res = Trainer(model, _loss(task), None, metrics=task.metrics, progress=False).evaluate(task.test)
     print(json.dumps({"checkpoint": str(ckpt), "epoch": state["epoch"], **{f"test_{k}": v for k, v in res.items()}}, indent=2))
-    return 0
+    return EXIT_OK
 
 
 def cmd_info(args) -> int:
@@ -120,12 +391,15 @@ def cmd_info(args) -> int:
         cfg = xp.show_config(mode="dicts") if "mode" in xp.show_config.__code__.co_varnames else {}
         blas = cfg.get("Build Dependencies", {}).get("blas", {}) if isinstance(cfg, dict) else {}
         print(f"BLAS: {blas.get('name', 'unknown')} {blas.get('version', '')}")
-    from .data.datasets import dataset_status
+    from .data.datasets import dataset_dir, dataset_status
 
     for name, splits in dataset_status().items():
         found = {split: where for split, where in splits.items() if where}
-        print(f"dataset {name}: " + (", ".join(f"{k} in {v}" for k, v in found.items()) if found else "not found"))
-    return 0
+        text = ", ".join(f"{k} in {v}" for k, v in found.items()) if found else "not found"
+        if len(found) < len(splits) and dataset_dir(name) is not None:
+            text = f"incomplete: {dataset_dir(name)[0]} lacks " + " and ".join(k for k in splits if k not in found) + " files" + (f" ({text})" if found else "")
+        print(f"dataset {name}: {text}")
+    return EXIT_OK
 
 
 def cmd_lab(args) -> int:
@@ -134,79 +408,185 @@ def cmd_lab(args) -> int:
     if args.lab_command == "list":
         if args.markdown:
             print(catalogue_markdown(), end="")
-            return 0
+            return EXIT_OK
         exps = load_all()
         for e in exps.values():
             print(f"{e.id:26s} {e.title}  ({e.title_zh})  [{e.source}]")
         print(f"{len(exps)} experiments")
-        return 0
+        return EXIT_OK
+    import shenjing as sj
+
+    sj.tune_malloc()
+    check_folder("out", args.out)
     if args.lab_command == "run":
+        exps = load_all()
+        if args.id not in exps:
+            raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {args.id!r}; `shenjing lab list` shows the {len(exps)} available")
         res = run_experiment(args.id, args.out, quick=args.quick, seed=args.seed)
         verdict = "holds" if res["verdict"] else "does NOT hold"
         print(f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
               f"figures {', '.join(res['figures'])} and result.json in {Path(args.out) / res['id']}")
-        return 0 if res["verdict"] else 1
+        return EXIT_OK if res["verdict"] else EXIT_CLAIM
     path = build_report(args.out, quick=args.quick, seed=args.seed)
     print(f"report: {path}")
-    return 0
+    return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="shenjing", description="神经 shenjing: train, evaluate and inspect models.")
-    sub = p.add_subparsers(dest="command", required=True)
+# ---------------------------------------------------------------------- parser and main
 
-    t = sub.add_parser("train", help="train a model on an image dataset (default: an MLP on Fashion-MNIST)")
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``shenjing train: error: argument --lr: ...`` (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _epilog() -> str:
+    rows = "\n".join(f"  {code:>3}  {what}" for code, what in EXIT_CODES.items())
+    return f"exit codes:\n{rows}\n\nWith --debug a failure also shows its traceback. See docs/reliability.md."
+
+
+def add_train_parser(sub, parents: list) -> None:
+    """The options of ``shenjing train``, each checked by its ``type``."""
+    t = sub.add_parser("train", parents=parents, help="train a model on an image dataset (default: an MLP on Fashion-MNIST)",
+                       epilog="--resume continues the run in --out: only --epochs (more epochs; not with --schedule cosine), "
+                              "--quiet, --debug, --data and --max-loss-growth may differ from the checkpoint's options; any other "
+                              "change is refused, naming the option. A kill at any moment loses at most the epoch in progress.")
     t.add_argument("--dataset", default="fashion-mnist", help="dataset from the registry (default: fashion-mnist)")
     t.add_argument("--data", default=None, help="folder with the IDX files (default: search $SHENJING_DATA, ~/.cache/shenjing, Debian's)")
     t.add_argument("--model", default="mlp", help="model name from the registry (default: mlp)")
-    t.add_argument("--hidden", default="512,512", help="hidden layer widths of the MLP (default: 512,512)")
-    t.add_argument("--dropout", type=float, default=0.2)
-    t.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a model option, e.g. --opt width=32 (repeatable)")
+    t.add_argument("--hidden", type=hidden_widths, default="512,512", help="hidden layer widths of the MLP (default: 512,512)")
+    t.add_argument("--dropout", type=float_in(0, 1), default=0.2, help="dropout probability in [0, 1) (default: 0.2)")
+    t.add_argument("--opt", action="append", type=key_value, metavar="KEY=VALUE", help="a model or dataset option, e.g. --opt width=32 (repeatable)")
     t.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--epochs", type=int, default=20)
+    t.add_argument("--lr", type=float_in(0, low_open=True), default=1e-3, help="learning rate > 0 (default: 0.001)")
+    t.add_argument("--momentum", type=float_in(0, 1), default=None, help="in [0, 1), for sgd and rmsprop only (default: 0.9)")
+    t.add_argument("--weight-decay", type=float_in(0), default=0.0)
+    t.add_argument("--batch-size", type=int_in(1), default=128)
+    t.add_argument("--epochs", type=int_in(1), default=20)
     t.add_argument("--schedule", choices=("none", "cosine"), default="none", help="learning-rate schedule per epoch")
-    t.add_argument("--patience", type=int, default=0, help="early-stopping patience in epochs (0: off)")
-    t.add_argument("--val-size", type=int, default=5000, help="training images held out for validation")
-    t.add_argument("--subset", type=int, default=0, help="use only this many training images (0: all)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--patience", type=int_in(0), default=0, help="early-stopping patience in epochs (0: off)")
+    t.add_argument("--val-size", type=int_in(0), default=None, help="training samples held out for validation (default: the dataset's, 5000 for images)")
+    t.add_argument("--subset", type=int_in(1), default=None, help="train on only this many samples (default: all, or the dataset's size)")
+    t.add_argument("--seed", type=SEED, default=0)
+    t.add_argument("--max-loss-growth", type=float_in(0), default=1e4, metavar="FACTOR",
+                   help="stop as diverged when a step's loss exceeds FACTOR × the first step's (default: 1e4; 0: off)")
     t.add_argument("--out", default="runs/fashion-mlp", help="output folder (default: runs/fashion-mlp)")
-    t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out (with the same options)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="evaluate a checkpoint written by `shenjing train` on the test set")
+
+def build_parser() -> argparse.ArgumentParser:
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    p = Parser(prog="shenjing", description="神经 shenjing: train, evaluate and inspect models.", epilog=_epilog(),
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    add_train_parser(sub, [debug])
+
+    e = sub.add_parser("evaluate", parents=[debug], help="evaluate a checkpoint written by `shenjing train` on the test set")
     e.add_argument("checkpoint")
     e.add_argument("--data", default=None)
     e.set_defaults(func=cmd_evaluate)
 
-    i = sub.add_parser("info", help="version, array backend, BLAS, datasets found")
+    i = sub.add_parser("info", parents=[debug], help="version, array backend, BLAS, datasets found")
     i.set_defaults(func=cmd_info)
 
     lab = sub.add_parser("lab", help="the notes' demonstrations: list, run one, or build the report")
     lsub = lab.add_subparsers(dest="lab_command", required=True)
-    ls = lsub.add_parser("list", help="list the experiments (id, title, Chinese title, source)")
+    ls = lsub.add_parser("list", parents=[debug], help="list the experiments (id, title, Chinese title, source)")
     ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
-    r = lsub.add_parser("run", help="run one experiment: figures (PNG) and result.json with the verdict")
+    r = lsub.add_parser("run", parents=[debug], help="run one experiment: figures (PNG) and result.json with the verdict")
     r.add_argument("id")
-    for q in (r, lsub.add_parser("report", help="run every experiment and write one HTML page (report.html)")):
+    for q in (r, lsub.add_parser("report", parents=[debug], help="run every experiment and write one HTML page (report.html)")):
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
-        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--seed", type=SEED, default=0)
     lab.set_defaults(func=cmd_lab)
     return p
 
 
+def user_failure(e: BaseException) -> int | None:
+    """The exit code of a user-facing failure (None: an internal error, shown with its traceback)."""
+    from .files import InvalidFileError
+    from .train import CheckpointMismatchError, DivergenceError
+    from .train.task import OptionError
+
+    kinds = ((CommandError, None), (OptionError, EXIT_USAGE), (DivergenceError, EXIT_DIVERGED), (CheckpointMismatchError, EXIT_RESUME),
+             (InvalidFileError, EXIT_INPUT), ((FileNotFoundError, NotADirectoryError, IsADirectoryError), EXIT_INPUT), (OSError, EXIT_FILESYSTEM))
+    for cls, code in kinds:
+        if isinstance(e, cls):
+            return e.code if code is None else code
+    return None
+
+
+def failure_line(e: BaseException, code: int) -> str:
+    """One line saying what failed (the first line of a longer message)."""
+    import errno
+
+    if isinstance(e, OSError) and e.strerror and e.filename:
+        hint = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only", errno.EDQUOT: "the disk quota is used up",
+                errno.EACCES: "permission denied"}.get(e.errno)
+        text = f"{e.filename}: {e.strerror}" + (f" ({hint})" if hint and hint.lower() != e.strerror.lower() else "")
+    else:
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if code == EXIT_DIVERGED:
+        text = f"training diverged: {text}"
+    return text
+
+
+def _resume_hint(args) -> str:
+    from .train.trainer import CHECKPOINT
+
+    out = getattr(args, "out", None)
+    if getattr(args, "command", None) == "train" and out and (Path(out) / CHECKPOINT).exists():
+        return f"; the checkpoint in {out} is kept: continue with --resume"
+    return ""
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command; returns the exit code (EXIT_CODES)."""
+    args = None
     try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as e:  # --help, or a usage error already printed
+            return e.code if isinstance(e.code, int) else EXIT_USAGE
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): end quietly, as command-line tools do
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        print(f"shenjing: interrupted{_resume_hint(args)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:
+        return report_failure(e, args)
+
+
+def report_failure(e: Exception, args) -> int:
+    """Print a failure: one line (plus the traceback with --debug), or an internal error's traceback."""
+    import traceback
+
+    prog = f"shenjing {args.command}" if args is not None else "shenjing"
+    if args is not None and getattr(args, "lab_command", None):
+        prog += f" {args.lab_command}"
+    code = user_failure(e)
+    if code is None:
+        traceback.print_exc()
+        print(f"{prog}: internal error: {type(e).__name__}: {e}\nThis is a bug in shenjing or in the model (e.g. a shape error). "
+              "Please report it with the traceback above, the command line and the output of `shenjing info`.", file=sys.stderr)
+        return EXIT_INTERNAL
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    hint = _resume_hint(args) if code == EXIT_FILESYSTEM else ""
+    print(f"{prog}: error: {failure_line(e, code)}{hint}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 from . import backend as B
-from .autograd.tensor import Tensor
+from .autograd.tensor import Tensor, as_tensor, from_numpy  # noqa: F401  (re-exported)
 from .backend import xp
-from .random import Generator, rng
+from .random import Generator, rng, uniform_values
 
 
 def _size(size) -> tuple:
@@ -20,7 +20,7 @@ def _size(size) -> tuple:
 
 
 def _out(arr, requires_grad: bool) -> Tensor:
-    t = Tensor._make(arr)
+    t = as_tensor(arr)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -31,21 +31,6 @@ def _float(dtype):
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (list, scalar, array or tensor)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
-
-
-def as_tensor(data, dtype=None, device=None) -> Tensor:
-    if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    if isinstance(data, xp.ndarray) and (dtype is None or xp.dtype(dtype) == data.dtype):
-        return Tensor._make(data)
-    return Tensor(data, dtype=dtype)
-
-
-def from_numpy(array) -> Tensor:
-    """A tensor sharing memory with a NumPy array."""
-    if not isinstance(array, xp.ndarray):
-        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
-    return Tensor._make(array)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -120,7 +105,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
 
 def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """U[0, 1)."""
-    return _out(rng(generator).random(_size(size)).astype(_float(dtype)), requires_grad)
+    return _out(uniform_values(rng(generator), 0.0, 1.0, _size(size), _float(dtype)), requires_grad)
 
 
 def randn(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -140,7 +125,7 @@ def randint(low, high=None, size=None, generator: Generator | None = None, dtype
 
 
 def randperm(n: int, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
-    return Tensor._make(rng(generator).permutation(n).astype(B.int64 if dtype is None else dtype))
+    return as_tensor(rng(generator).permutation(n).astype(B.int64 if dtype is None else dtype))
 
 
 def rand_like(input: Tensor, dtype=None, generator: Generator | None = None) -> Tensor:
@@ -153,26 +138,25 @@ def randn_like(input: Tensor, dtype=None, generator: Generator | None = None) ->
 
 def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
     """N(mean, std²); mean and std may be tensors (broadcast)."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    m, s = xp.asarray(mean), xp.asarray(std)
     shape = _size((size,)) if size is not None else xp.broadcast_shapes(xp.shape(m), xp.shape(s))
     dt = dtype or (mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(std, Tensor) else B.get_default_dtype())
-    return Tensor._make((m + s * rng(generator).standard_normal(shape)).astype(dt))
+    return as_tensor((m + s * rng(generator).standard_normal(shape)).astype(dt))
 
 
 def bernoulli(input: Tensor, p=None, generator: Generator | None = None) -> Tensor:
     """1 with probability ``input`` (or ``p``), else 0, in input's dtype."""
-    prob = input._data if p is None else p
-    return Tensor._make((rng(generator).random(input.shape) < prob).astype(input.dtype))
+    prob = input.array if p is None else p
+    return as_tensor((rng(generator).random(input.shape) < prob).astype(input.dtype))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, generator: Generator | None = None) -> Tensor:
     """Sample category indices with probabilities proportional to the rows of ``input``."""
-    p = input._data.astype(B.float64)
+    p = input.array.astype(B.float64)
     rows = p.reshape(-1, p.shape[-1])
     g = rng(generator)
     out = xp.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
-    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
+    return as_tensor(out.reshape(p.shape[:-1] + (num_samples,)).astype(B.int64))
 
 
 def meshgrid(*tensors, indexing: str = "ij"):

@@ -67,3 +67,12 @@ def set_rng_state(state: dict) -> None:
 def rng(generator: Generator | None = None):
     """The NumPy generator behind ``generator`` (or the global one)."""
     return (generator or default_generator).rng
+
+
+def uniform_values(gen, low: float, high: float, shape, dtype):
+    """U[low, high) drawn in float64 and stored in ``dtype``; a draw that rounds up to ``high`` in
+    ``dtype`` is moved just below it, so the bound is never reached (as PyTorch's)."""
+    values = gen.uniform(low, high, shape).astype(dtype)
+    if values.dtype.kind == "f" and high > low:
+        xp.minimum(values, xp.nextafter(values.dtype.type(high), values.dtype.type(low)), out=values)
+    return values

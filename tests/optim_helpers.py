@@ -1,8 +1,9 @@
 """A tiny tanh MLP built from raw tensors, run identically in shenjing and PyTorch (float64).
 
-``run(lib, name, kwargs, ...)`` trains it for a number of steps with ``lib.optim.<name>`` and returns
-the final parameters as NumPy arrays; ``numpy_grads`` is the same model's gradient written out by hand
-for the tests of the notes' forms against their formulas.
+``run(lib, name, kwargs, seed, ...)`` trains it for a number of steps with ``lib.optim.<name>`` from
+weights and data drawn from ``seed`` (the test's ``seed`` fixture) and returns the final parameters as
+NumPy arrays; ``numpy_grads`` is the same model's gradient written out by hand for the tests of the
+notes' forms against their formulas.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from shenjing import optim as sj_optim
 NAMES = ("W1", "b1", "W2", "b2")
 
 
-def data(seed: int = 0):
+def data(seed: int):
+    """Initial weights and a regression batch, random from ``seed`` (the test's ``seed`` fixture)."""
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal((3, 8)) * 0.5, rng.standard_normal(8) * 0.1,
               rng.standard_normal((8, 2)) * 0.5, rng.standard_normal(2) * 0.1]
@@ -50,8 +52,8 @@ def optim_module(lib):
     return torch.optim if lib is torch else sj_optim
 
 
-def run(lib, name: str, kwargs: dict, steps: int = 50, groups=None, sign: float = 1.0, seed: int = 0,
-        closure: bool = False):
+def run(lib, name: str, kwargs: dict, seed: int, steps: int = 50, groups=None, sign: float = 1.0, closure: bool = False):
+    """Train from ``data(seed)`` for ``steps`` steps; returns (final parameters, losses)."""
     arrays, X, Y = data(seed)
     params = make_params(lib, arrays)
     Xt, Yt = lib.tensor(X), lib.tensor(Y)

@@ -3,7 +3,8 @@
 A test writes ``fn(lib, *tensors)`` once, where ``lib`` is ``shenjing`` or ``torch``; ``check`` builds
 the tensors from NumPy arrays (floating arrays require grad, integer/bool arrays are plain index
 tensors), compares the forward results (values, shapes, dtypes) and then the gradients of
-Σ out·v for a random cotangent v, in float64 with tight tolerances.
+Σ out·v for a random cotangent v, in float64 with tight tolerances. A comparison that cannot be made
+fails: an output that requires grad on one side only, or an input with a gradient on one side only.
 """
 
 from __future__ import annotations
@@ -87,12 +88,13 @@ def assert_same(s, t, rtol=TOL["rtol"], atol=TOL["atol"], dtype=True, what="") -
 
 
 def check(fn, *arrays, view=None, grad=True, rtol=TOL["rtol"], atol=TOL["atol"], dtype=True, requires_grad=None,
-          seed_rng=None):
+          rng=None):
     """Run ``fn(lib, *tensors)`` for both libraries; compare outputs, then input gradients.
 
     ``requires_grad=False`` makes every input a constant (for ops that PyTorch does not differentiate).
-    Returns the shenjing and torch outputs."""
-    rng = seed_rng or np.random.default_rng()
+    Which outputs require grad and which inputs receive a gradient must agree with PyTorch: a gradient
+    present on one side only fails. The cotangents come from ``rng`` or else NumPy's global
+    generator (seeded per test by conftest). Returns the shenjing and torch outputs."""
     sj_pairs = [make(sj, a, requires_grad, view=view) for a in arrays]
     t_pairs = [make(torch, a, requires_grad, view=view) for a in arrays]
     out_s = fn(sj, *[p[1] for p in sj_pairs])
@@ -101,29 +103,35 @@ def check(fn, *arrays, view=None, grad=True, rtol=TOL["rtol"], atol=TOL["atol"],
     assert len(fs) == len(ft), f"{len(fs)} outputs vs torch {len(ft)}"
     for i, (s, t) in enumerate(zip(fs, ft)):
         assert_same(s, t, rtol, atol, dtype, what=f"output {i}")
-    if not grad:
-        return out_s, out_t
-    leaves_s = [p[0] for p in sj_pairs if p[0] is not None and p[0].requires_grad]
-    leaves_t = [p[0] for p in t_pairs if p[0] is not None and p[0].requires_grad]
+    if grad:
+        compare_grads([p[0] for p in sj_pairs], [p[0] for p in t_pairs], fs, ft, rng, rtol, atol, dtype)
+    return out_s, out_t
+
+
+def compare_grads(leaves_s, leaves_t, fs, ft, rng, rtol, atol, dtype) -> None:
+    """Backpropagate Σ out·v (v random) on both sides; the same outputs must require grad and the same
+    leaves must receive a gradient, equal to PyTorch's."""
+    for i, (s, t) in enumerate(zip(fs, ft)):
+        if isinstance(t, torch.Tensor):
+            assert s.requires_grad == t.requires_grad, f"output {i}: requires_grad {s.requires_grad} != torch {t.requires_grad}"
+    leaves_s = [x for x in leaves_s if x is not None and x.requires_grad]
+    leaves_t = [x for x in leaves_t if x is not None and x.requires_grad]
+    assert len(leaves_s) == len(leaves_t), f"{len(leaves_s)} inputs require grad vs torch {len(leaves_t)}"
     diff = [(s, t) for s, t in zip(fs, ft) if isinstance(t, torch.Tensor) and t.requires_grad]
-    if not leaves_t or not diff:
-        return out_s, out_t
+    if not leaves_t or not diff:  # nothing differentiable, and shenjing agrees (checked above)
+        return
     loss_s, loss_t = 0, 0
     for s, t in diff:
-        v = rng.standard_normal(tuple(t.shape))
+        v = rng.standard_normal(tuple(t.shape)) if rng is not None else np.random.standard_normal(tuple(t.shape))
         loss_s = loss_s + (s * sj.tensor(v)).sum()
         loss_t = loss_t + (t * torch.tensor(v)).sum()
     loss_t.backward()
     loss_s.backward()
     for i, (ls, lt) in enumerate(zip(leaves_s, leaves_t)):
-        if lt.grad is None:
-            assert ls.grad is None or not np.any(to_np(ls.grad)), f"grad {i}: torch has none"
-            continue
-        if ls.grad is None:  # nothing flowed: PyTorch may hold zeros there
-            assert not np.any(to_np(lt.grad)), f"grad {i}: shenjing has none, torch {tuple(lt.grad.shape)}"
-            continue
-        assert_same(ls.grad, lt.grad, rtol, atol, dtype, what=f"grad of input {i}")
-    return out_s, out_t
+        assert (ls.grad is None) == (lt.grad is None), (
+            f"grad of input {i}: shenjing {'has none' if ls.grad is None else 'has one'}, torch {'has none' if lt.grad is None else 'has one'}")
+        if lt.grad is not None:
+            assert_same(ls.grad, lt.grad, rtol, atol, dtype, what=f"grad of input {i}")
 
 
 def rand(rng, *shape, low=None, high=None):

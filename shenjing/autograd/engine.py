@@ -1,12 +1,17 @@
 """The backward pass (反向传播): reverse-mode traversal of the graph of Function nodes.
 
 Nodes are visited in reverse topological order; each node's output gradient is complete before its
-``backward`` runs (Zhao §3, Algorithm 3: δ of layer l is finished before layer l−1).
+``backward`` runs (Zhao §3, Algorithm 3: δ of layer l is finished before layer l−1). A pass is four
+steps: order the graph (and prune what cannot reach a requested input), run each node's hooks and
+backward, fit each input gradient to its input (un-broadcast, cast), and deliver it — summed into
+the producer's pending gradient, accumulated into a leaf's ``.grad``, or captured for
+``autograd.grad``. ``grad`` and ``backward`` are the public entry points (``shenjing.autograd``).
 """
 
 from __future__ import annotations
 
 from ..backend import xp
+from .broadcast import reduce_axes, sum_to
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
 
@@ -18,11 +23,72 @@ _FREED = (
 )
 
 
-class _FreedGraph(Exception):
-    """A node whose saved state was freed by an earlier backward (carries the node's name)."""
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
+    """d(outputs)/d(inputs) without touching ``.grad`` (torch.autograd.grad, same arguments).
+
+    With ``create_graph=True`` the result is itself differentiable: ``grad(grad(f, x, create_graph
+    =True)[0].sum(), x)`` gives second derivatives, and Hessian-vector products follow. An input
+    that does not reach the outputs is an error, or None with ``allow_unused``, or zeros with
+    ``materialize_grads``."""
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad: grad_outputs has {len(grad_outputs)} elements but there are {len(outputs)} outputs")
+    res = run_backward(outputs, tuple(grad_outputs), retain_graph, create_graph, inputs=inputs,
+                       capture=True, allow_unused=allow_unused)
+    if materialize_grads:
+        res = tuple(Tensor._make(xp.zeros_like(t._data)) if g is None else g for g, t in zip(res, inputs))
+    return res
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    run_backward(tensors, tuple(grad_tensors), retain_graph, create_graph, inputs=inputs)
+
+
+def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, capture=False, allow_unused=False):
+    """Back-propagate from ``roots``.
+
+    ``capture=False`` (Tensor.backward): accumulate into ``.grad`` of the leaves (only of
+    ``inputs`` when given). ``capture=True`` (autograd.grad): return the gradients of ``inputs``.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [(r, _seed(i, r, g)) for i, (r, g) in enumerate(zip(roots, grad_roots))]
+    inputs = None if inputs is None else _check_inputs(inputs)
+    order = _order(seeds)
+    targets = None if inputs is None else {id(t) for t in inputs}
+    backward = _Pass(create_graph, capture, targets, needed=None if targets is None else _prune(order, targets))
+    with set_grad_enabled(create_graph):
+        backward.seed(seeds)
+        for fn in reversed(order):
+            backward.run(fn)
+    if not retain_graph:
+        for fn in order:
+            fn.__dict__.clear()
+    return backward.results(inputs, allow_unused) if capture else None
+
+
+# ---------------------------------------------------------------- step 1: the graph
 
 
 def _seed(i: int, root: Tensor, grad) -> Tensor:
+    """The gradient that starts the pass at output ``i``: ones for a scalar, else ``grad``."""
     if not isinstance(root, Tensor):
         raise TypeError(f"backward: output {i} is a {type(root).__name__}, not a Tensor")
     if not root.requires_grad:
@@ -46,10 +112,18 @@ def _seed(i: int, root: Tensor, grad) -> Tensor:
     return g
 
 
-def _topo(root_fns) -> list:
-    """Function nodes in post-order (inputs before the nodes that consume them)."""
+def _check_inputs(inputs) -> tuple:
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: one of the input tensors (shape {tuple(t.shape)}) does not require grad")
+    return inputs
+
+
+def _order(seeds) -> list:
+    """The Function nodes behind the roots in post-order (inputs before the nodes that use them)."""
     order, visited = [], set()
-    stack = [(fn, False) for fn in root_fns]
+    stack = [(r.grad_fn, False) for r, _ in seeds if r.grad_fn is not None]
     while stack:
         fn, done = stack.pop()
         if done:
@@ -58,9 +132,9 @@ def _topo(root_fns) -> list:
         if fn in visited:
             continue
         visited.add(fn)
-        inputs = fn.__dict__.get("inputs")
-        if inputs is None:
-            raise _FreedGraph(fn.name)
+        if fn.freed:
+            shapes = ", ".join(str(tuple(r.shape)) for r, _ in seeds)
+            raise RuntimeError(f"backward: node {fn.name}Backward in the graph of the output of shape {shapes}: {_FREED}")
         stack.append((fn, True))
         for c in fn.next_fns:
             if c is not None and c not in visited:
@@ -68,145 +142,144 @@ def _topo(root_fns) -> list:
     return order
 
 
-def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, capture=False,
-                 allow_unused=False):
-    """Back-propagate from ``roots``.
+def _prune(order: list, targets: set) -> set:
+    """The nodes from which a target input can be reached (the others need not run)."""
+    needed: set = set()
+    for fn in order:
+        if any(id(t) in targets or (c is not None and c in needed) for t, c in zip(fn.inputs, fn.next_fns)):
+            needed.add(fn)
+    return needed
 
-    ``capture=False`` (Tensor.backward): accumulate into ``.grad`` of the leaves (only of
-    ``inputs`` when given). ``capture=True`` (autograd.grad): return the gradients of ``inputs``.
-    """
-    if retain_graph is None:
-        retain_graph = create_graph
-    seeds = [(r, _seed(i, r, g)) for i, (r, g) in enumerate(zip(roots, grad_roots))]
-    targets = None
-    if inputs is not None:
-        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-        for t in inputs:
-            if not t.requires_grad:
-                raise RuntimeError(f"grad: one of the input tensors (shape {tuple(t.shape)}) does not require grad")
-        targets = {id(t) for t in inputs}
-    try:
-        order = _topo({r.grad_fn for r, _ in seeds if r.grad_fn is not None})
-    except _FreedGraph as e:
-        shapes = ", ".join(str(tuple(r.shape)) for r, _ in seeds)
-        raise RuntimeError(f"backward: node {e.args[0]}Backward in the graph of the output of shape {shapes}: {_FREED}") from None
 
-    needed = None
-    if targets is not None:  # prune nodes from which no target is reachable
-        needed = set()
-        for fn in order:
-            for t, c in zip(fn.inputs, fn.next_fns):
-                if id(t) in targets or (c is not None and c in needed):
-                    needed.add(fn)
-                    break
+# ---------------------------------------------------------------- steps 2–4: one pass
 
-    grads: dict = {}
-    captured: dict = {}
-    stored: set = set()
 
-    def to_leaf(t: Tensor, g: Tensor) -> None:
-        if t._hooks:
-            for h in t._hooks:
-                r = h(g)
-                if r is not None:
-                    g = r
-        if capture:
-            if id(t) in targets:
-                prev = captured.get(id(t))
-                captured[id(t)] = g if prev is None else prev + g
+class _Pass:
+    """The state of one backward pass: pending gradients per node, captured ones per input."""
+
+    def __init__(self, create_graph: bool, capture: bool, targets: set | None, needed: set | None) -> None:
+        self.create_graph, self.capture, self.targets, self.needed = create_graph, capture, targets, needed
+        self.pending: dict = {}   # Function → gradient of its output, summed over its consumers
+        self.captured: dict = {}  # id(input) → gradient (autograd.grad)
+        self.owned: set = set()   # ids of the arrays that back some leaf's .grad (or the user's seeds)
+
+    def seed(self, seeds) -> None:
+        for _, g in seeds:  # a user's gradient= array must never become (part of) a leaf's .grad
+            self.owned.add(id(_base(g._data)))
+        for r, g in seeds:
+            if r.grad_fn is None:
+                self.to_leaf(r, g if self.create_graph else Tensor._make(g._data.copy()))
+            else:
+                self.add_pending(r.grad_fn, g)
+
+    def run(self, fn) -> None:
+        """Step 2: a node's hooks, retained/captured gradient, and backward."""
+        g = self.pending.pop(fn, None)
+        if g is None:
             return
-        if targets is not None and id(t) not in targets:
+        out = fn._out()
+        if out is not None:
+            g = _hooked(out, g)
+            if out._retain and not self.capture:
+                out.grad = (g if self.create_graph else g.detach()) if out.grad is None else out.grad + g
+                self.owned.add(id(_base(g._data)))
+            if self.capture and id(out) in self.targets:
+                self.captured[id(out)] = g
+        if self.needed is not None and fn not in self.needed:
             return
+        fn.check_versions()
+        grads = fn.backward(g)
+        for i, (t, c, need, gi) in enumerate(zip(fn.inputs, fn.next_fns, fn.needs_input_grad, grads if type(grads) is tuple else (grads,))):
+            if gi is None or not need:  # (as recorded in forward: an in-place op may have changed t since)
+                continue
+            if gi._data.shape != t._data.shape or gi._data.dtype != t._data.dtype:
+                gi = _fit(fn, i, gi, t)
+            # step 4: to the producer the node saw when it ran forward, or to a leaf
+            if c is not None:
+                self.add_pending(c, gi)
+            elif t.grad_fn is None:  # (else: a constant when used, given a history in place later)
+                self.to_leaf(t, gi)
+
+    def add_pending(self, fn, g: Tensor) -> None:
+        prev = self.pending.get(fn)
+        if prev is None:
+            self.pending[fn] = g
+        elif self.create_graph:
+            self.pending[fn] = prev + g
+        else:  # same shape and dtype: a plain array sum, no graph node needed
+            self.pending[fn] = Tensor._make(prev._data + g._data)
+
+    def to_leaf(self, t: Tensor, g: Tensor) -> None:
+        g = _hooked(t, g)
+        if self.capture:
+            if id(t) in self.targets:
+                prev = self.captured.get(id(t))
+                self.captured[id(t)] = g if prev is None else prev + g
+        elif self.targets is None or id(t) in self.targets:
+            self.accumulate(t, g)
+
+    def accumulate(self, t: Tensor, g: Tensor) -> None:
+        """t.grad += g; the first gradient's memory is taken over when nothing else holds it."""
         if t.grad is None:
-            if create_graph:
+            if self.create_graph:
                 t.grad = g
                 return
-            # Steal the gradient's memory unless it is read-only (a broadcast), in another layout
-            # than the leaf, or shared: with a user's gradient= array, a retained .grad or another
-            # leaf (views of one array reach two leaves through reshape + add). Later backwards add
-            # into it in place.
+            # Copy unless the array is read-only (a broadcast), in another layout than the leaf, or
+            # shared: with a user's gradient= array, a retained .grad or another leaf (views of one
+            # array reach two leaves through reshape + add). Later backwards add into it in place.
             d = g._data
-            own = d if d.base is None else d.base
-            if id(own) in stored or not d.flags.writeable or (not d.flags.c_contiguous and t._data.flags.c_contiguous):
+            own = _base(d)
+            if id(own) in self.owned or not d.flags.writeable or (not d.flags.c_contiguous and t._data.flags.c_contiguous):
                 d = own = d.copy()
-            stored.add(id(own))
+            self.owned.add(id(own))
             t.grad = Tensor._make(d)
-        elif create_graph or t.grad.requires_grad:
+        elif self.create_graph or t.grad.requires_grad:
             t.grad = t.grad + g
         else:
             t.grad._data += g._data
             t.grad._vc[0] += 1
 
-    for _, g in seeds:  # a user's gradient= array must never become (part of) a leaf's .grad
-        d = g._data
-        stored.add(id(d if d.base is None else d.base))
-
-    with set_grad_enabled(create_graph):
-        for r, g in seeds:
-            if r.grad_fn is None:
-                to_leaf(r, Tensor._make(g._data.copy()) if not create_graph else g)
-            else:
-                prev = grads.get(r.grad_fn)
-                grads[r.grad_fn] = g if prev is None else prev + g
-        for fn in reversed(order):
-            g = grads.pop(fn, None)
-            if g is None:
-                continue
-            out = fn._out()
-            if out is not None:
-                if out._hooks:
-                    for h in out._hooks:
-                        r = h(g)
-                        if r is not None:
-                            g = r
-                if out._retain and not capture:
-                    out.grad = (g if create_graph else g.detach()) if out.grad is None else out.grad + g
-                    stored.add(id(g._data if g._data.base is None else g._data.base))
-                if capture and id(out) in targets:
-                    captured[id(out)] = g
-            if needed is not None and fn not in needed:
-                continue
-            fn.check_versions()
-            in_grads = fn.backward(g)
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            nexts = fn.next_fns
-            for i, (t, gi) in enumerate(zip(fn.inputs, in_grads)):
-                if gi is None or not t.requires_grad:
-                    continue
-                if gi._data.shape != t._data.shape:
-                    raise RuntimeError(
-                        f"Function {fn.name}Backward returned an invalid gradient at index {i} - got "
-                        f"{list(gi.shape)} but expected shape {list(t.shape)}"
-                    )
-                if gi._data.dtype != t._data.dtype:
-                    gi = gi.to(t._data.dtype)
-                c = nexts[i]
-                if c is None:
-                    if t.grad_fn is None:  # else: a constant when used, given a history in place later
-                        to_leaf(t, gi)
-                else:
-                    prev = grads.get(c)
-                    if prev is None:
-                        grads[c] = gi
-                    elif create_graph:
-                        grads[c] = prev + gi
-                    else:  # same shape and dtype: a plain array sum, no graph node needed
-                        grads[c] = Tensor._make(prev._data + gi._data)
-
-    if not retain_graph:
-        for fn in order:
-            fn.__dict__.clear()
-
-    if capture:
-        result = []
+    def results(self, inputs: tuple, allow_unused: bool) -> tuple:
+        out = []
         for i, t in enumerate(inputs):
-            g = captured.get(id(t))
+            g = self.captured.get(id(t))
             if g is None and not allow_unused:
                 raise RuntimeError(
                     f"grad: One of the differentiated Tensors (input {i}, shape {tuple(t.shape)}) appears "
                     "to not have been used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
-            result.append(g)
-        return tuple(result)
-    return None
+            out.append(g)
+        return tuple(out)
+
+
+def _hooked(t: Tensor, g: Tensor) -> Tensor:
+    """``t``'s hooks in registration order; a hook's returned tensor replaces the gradient."""
+    if t._hooks:
+        for h in t._hooks:
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _fit(fn, i: int, g: Tensor, t: Tensor) -> Tensor:
+    """Step 3: a gradient at its input's shape (summed over broadcast axes) and dtype."""
+    shape = t._data.shape
+    if g._data.shape != shape:
+        if reduce_axes(g._data.shape, shape) is not None:
+            g = sum_to(g, shape)
+        elif g._data.shape == tuple(shape[len(shape) - g.ndim:]) and not any(s != 1 for s in shape[:len(shape) - g.ndim]):
+            g = g.reshape(shape)  # the input had leading unit axes that broadcasting dropped (a[0] = v of shape (1, n))
+        else:
+            raise RuntimeError(
+                f"Function {fn.name}Backward returned an invalid gradient at index {i} - got "
+                f"{list(g.shape)} but expected shape {list(t.shape)}"
+            )
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t._data.dtype)
+    return g
+
+
+def _base(a):
+    """The array that owns ``a``'s memory."""
+    return a if a.base is None else a.base

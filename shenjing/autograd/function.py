@@ -4,9 +4,12 @@ In the spirit of the MulNode/AddNode objects of Wang 五.III and DeZero's Functi
 
 * ``forward(*arrays, **kw)`` computes on backend arrays and may keep what ``backward`` needs;
 * ``backward(grad)`` receives the gradient of the output as a Tensor and returns one Tensor (or
-  ``None``) per Tensor input, written with Tensor ops, so that with ``create_graph=True`` the
-  gradient is itself a graph and can be differentiated again.
+  ``None``) per input, written with Tensor ops, so that with ``create_graph=True`` the gradient is
+  itself a graph and can be differentiated again.
 
+The engine does the plumbing once for every op, as PyTorch's does: ``self.needs_input_grad`` tells
+backward which inputs want a gradient (it may skip the others), and a returned gradient is summed
+back to its input's shape when the input was broadcast (un-broadcasting), then cast to its dtype.
 ``apply`` records the node only when grad mode is on and some input requires grad.
 """
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 import weakref
 
 from ..backend import xp
-from .grad_mode import _enabled
+from .grad_mode import grad_enabled
 from .tensor import Tensor
 
 
@@ -28,10 +31,15 @@ class Function:
     saves_inputs = True
     #: does backward read the output (``self.output``)? then an in-place change to it is an error
     saves_output = False
+    #: which saved values each input's gradient reads, one tuple per input, of input positions and
+    #: "out"; None: every saved value. An in-place change is an error only for what a needed
+    #: gradient reads (``a * b`` keeps ``a`` only when ``b`` needs a gradient, as PyTorch).
+    reads: tuple | None = None
     #: does the output share memory with input 0 (reshape, transpose, basic slicing)?
     is_view = False
 
     inputs: tuple
+    needs_input_grad: tuple
     _out: weakref.ref
 
     @classmethod
@@ -64,28 +72,25 @@ class Function:
                 vc.append(_weakref(inputs[0]))
         else:
             out._vc = [0]
-        if _enabled[0]:
-            for t in inputs:
-                if t.requires_grad:
-                    break
-            else:
-                out.requires_grad = False
-                out.grad_fn = None
-                return out
-            out.requires_grad = True
-            out.grad_fn = fn
-            fn.inputs = inputs
-            # Each input's producer now (PyTorch's edges): an in-place op may give an input a new
-            # grad_fn later, and this node's gradient must still reach the producer it saw.
+        if grad_enabled():
             n = len(inputs)
-            fn.next_fns = (inputs[0].grad_fn,) if n == 1 else (inputs[0].grad_fn, inputs[1].grad_fn) if n == 2 else tuple(
-                [t.grad_fn for t in inputs])
-            if cls.saves_inputs:
-                fn.versions = [t._vc[0] for t in inputs]
-            fn._out = _weakref(out)
-            if cls.saves_output:
-                fn.out_version = out._vc[0]
-            return out
+            needs = ((inputs[0].requires_grad,) if n == 1 else (inputs[0].requires_grad, inputs[1].requires_grad) if n == 2
+                     else tuple([t.requires_grad for t in inputs]))
+            if True in needs:
+                out.requires_grad = True
+                out.grad_fn = fn
+                fn.inputs = inputs
+                fn.needs_input_grad = needs
+                # Each input's producer now (PyTorch's edges): an in-place op may give an input a new
+                # grad_fn later, and this node's gradient must still reach the producer it saw.
+                fn.next_fns = ((inputs[0].grad_fn,) if n == 1 else (inputs[0].grad_fn, inputs[1].grad_fn) if n == 2
+                               else tuple([t.grad_fn for t in inputs]))
+                if cls.saves_inputs:
+                    fn.versions = [t._vc[0] for t in inputs]
+                fn._out = _weakref(out)
+                if cls.saves_output:
+                    fn.out_version = out._vc[0]
+                return out
         out.requires_grad = False
         out.grad_fn = None
         return out
@@ -98,6 +103,11 @@ class Function:
             raise RuntimeError(f"{self.name}.backward: its output tensor no longer exists")
         return out
 
+    @property
+    def freed(self) -> bool:
+        """Was this node's saved state released by a backward (without ``retain_graph``)?"""
+        return "inputs" not in self.__dict__
+
     def forward(self, *arrays, **kw):
         raise NotImplementedError
 
@@ -105,24 +115,40 @@ class Function:
         raise NotImplementedError
 
     def check_versions(self) -> None:
-        """RuntimeError if a tensor that backward needs was modified in place after forward."""
-        if self.saves_inputs:
-            for i, (t, v) in enumerate(zip(self.inputs, self.versions)):
-                if t._vc[0] != v:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.backward: input {i} of shape {tuple(t.shape)} was "
-                        f"modified by an in-place operation after the forward pass (version "
-                        f"{t._vc[0]}, saved at version {v}); backward needs its original value. "
-                        "Use an out-of-place operation or .clone()."
-                    )
-        if self.saves_output:
-            out = self._out()
-            if out is not None and out._vc[0] != self.out_version:
+        """RuntimeError if a value that this backward reads was modified in place after forward."""
+        inputs, output = self._checked()
+        for i in inputs:
+            t, v = self.inputs[i], self.versions[i]
+            if t._vc[0] != v:
                 raise RuntimeError(
-                    f"{type(self).__name__}.backward: its output of shape {tuple(out.shape)} was "
-                    "modified by an in-place operation after the forward pass; backward needs its "
-                    "original value. Use an out-of-place operation or .clone()."
+                    f"{self.name}.backward: one of the variables needed for gradient computation has been modified by an "
+                    f"inplace operation: input {i} of shape {tuple(t.shape)} is at version {t._vc[0]}; expected version {v} "
+                    "instead. Use an out-of-place operation or .clone() before the in-place one."
                 )
+        out = self._out() if output else None
+        if out is not None and out._vc[0] != self.out_version:
+            raise RuntimeError(
+                f"{self.name}.backward: one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: its output of shape {tuple(out.shape)} is at version {out._vc[0]}; expected version "
+                f"{self.out_version} instead. Use an out-of-place operation or .clone() before the in-place one."
+            )
+
+    def _checked(self) -> tuple[tuple, bool]:
+        """(the inputs, whether the output) that the needed gradients read; one answer per class and
+        ``needs_input_grad``, kept in the class's ``_plans``."""
+        cls, needs = type(self), self.needs_input_grad
+        plans = cls.__dict__.get("_plans")
+        if plans is None:
+            plans = cls._plans = {}
+        plan = plans.get(needs)
+        if plan is None:
+            if cls.reads is None:
+                plan = (tuple(range(len(needs))) if cls.saves_inputs else (), cls.saves_output)
+            else:
+                used = {r for need, rs in zip(needs, cls.reads) if need for r in rs}
+                plan = (tuple(sorted(i for i in used if i != "out")), "out" in used)
+            plans[needs] = plan
+        return plan
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"

@@ -1,15 +1,24 @@
-"""Grad mode (梯度模式): whether operations record the computational graph."""
+"""Grad mode (梯度模式): whether operations record the computational graph.
+
+The switch is per thread, as in PyTorch — and per asyncio task (a context variable): ``no_grad()``
+in one thread or request handler does not stop another from recording. Every new thread starts
+with grad mode on.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import functools
 
-# A one-element list so that the hot path reads it without a global lookup of a rebinding name.
-_enabled = [True]
+_flag: contextvars.ContextVar[bool] = contextvars.ContextVar("shenjing_grad_enabled", default=True)
+
+#: ``grad_enabled()``: does the current thread record the graph? (the engine's hot path)
+grad_enabled = _flag.get
+_set = _flag.set
 
 
 def is_grad_enabled() -> bool:
-    return _enabled[0]
+    return _flag.get()
 
 
 class set_grad_enabled:
@@ -17,28 +26,28 @@ class set_grad_enabled:
     exit) or a decorator (applies inside the function only), like torch.set_grad_enabled."""
 
     def __init__(self, mode: bool = True) -> None:
-        self.prev = _enabled[0]
+        self.prev = grad_enabled()
         self.mode = bool(mode)
-        _enabled[0] = self.mode
+        _set(self.mode)
 
     def __enter__(self) -> None:
-        _enabled[0] = self.mode
+        _set(self.mode)
 
     def __exit__(self, *exc) -> None:
-        _enabled[0] = self.prev
+        _set(self.prev)
 
     def __call__(self, func):
-        _enabled[0] = self.prev  # used as a decorator: the mode applies only inside func
-        mode = self.mode
+        _set(self.prev)  # used as a decorator: the mode applies only inside func
+        on = self.mode
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            prev = _enabled[0]
-            _enabled[0] = mode
+            prev = grad_enabled()
+            _set(on)
             try:
                 return func(*args, **kwargs)
             finally:
-                _enabled[0] = prev
+                _set(prev)
 
         return wrapper
 
@@ -52,11 +61,11 @@ class _GradMode:
         return self if func is None or not callable(func) else self(func)
 
     def __enter__(self) -> None:
-        self.prev = _enabled[0]
-        _enabled[0] = self.mode
+        self.prev = grad_enabled()
+        _set(self.mode)
 
     def __exit__(self, *exc) -> None:
-        _enabled[0] = self.prev
+        _set(self.prev)
 
     def __call__(self, func):
         @functools.wraps(func)

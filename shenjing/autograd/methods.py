@@ -1,8 +1,7 @@
-"""Tensor methods and operators, bound from ``shenjing.ops`` (one table, PyTorch's names)."""
+"""Tensor methods and operators from ``shenjing.ops``: one table, PyTorch's names, bound to the
+class by :func:`bind_tensor_methods` (called once by ``shenjing/__init__.py``)."""
 
 from __future__ import annotations
-
-import weakref
 
 from .. import backend as B
 from .. import creation as C
@@ -12,9 +11,9 @@ from ..ops import index as I
 from ..ops import linalg as L
 from ..ops import reduce as R
 from ..ops import shape as S
-from .function import ShapeError
-from .grad_mode import _enabled
-from .tensor import Tensor, _check_inplace
+from . import inplace as P
+from .engine import run_backward
+from .tensor import Tensor
 
 
 def _fast_add(a, b):
@@ -49,205 +48,6 @@ def _type(self, dtype=None):
 
 def _new_dtype(dt):
     return lambda self: E.to_dtype(self, dt)
-
-
-# ------------------------------------------------------------------ in-place operations
-
-
-def _inplace(self: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
-    """Run ``outplace(self, *args)`` and write the result into ``self``.
-
-    Recording a graph, the old value becomes a snapshot that the new node reads, so that the
-    gradient stays exact; a tensor that some node saved earlier sees its version move and that
-    node's backward raises (PyTorch's rule)."""
-    recording = _enabled[0] and (self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args))
-    if recording:
-        _check_inplace(self, name)
-        base = _view_base(self)
-        if base is not None:
-            return _inplace_view(self, base, name, outplace, *args, **kwargs)
-        old = Tensor._make(self._data.copy(), self.requires_grad, self.grad_fn)
-        fn = self.grad_fn
-        if fn is not None and "_out" in fn.__dict__:
-            fn._out = weakref.ref(old)
-            if fn.saves_output:  # fn's backward reads the value being overwritten: raise there, as PyTorch
-                fn.out_version = -1
-        r = outplace(old, *args, **kwargs)
-    else:
-        r = outplace(self, *args, **kwargs)
-    if r._data.shape != self._data.shape:
-        raise ShapeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(r.shape)}")
-    if r._data.dtype != self._data.dtype and not xp.can_cast(r._data.dtype, self._data.dtype, "same_kind"):
-        raise RuntimeError(f"{name}: result type {r._data.dtype} can't be cast to the desired output type {self._data.dtype}")
-    if r._data is not self._data:
-        self._data[...] = r._data
-    self._vc[0] += 1
-    if recording:
-        self.grad_fn, self.requires_grad = r.grad_fn, r.requires_grad
-        if r.grad_fn is not None:
-            r.grad_fn._out = weakref.ref(self)
-            if r.grad_fn.saves_output:
-                r.grad_fn.out_version = self._vc[0]
-    return self
-
-
-def _view_base(t: Tensor):
-    """The tensor whose memory ``t`` is a view of (basic slicing, reshape, transpose), or None."""
-    vc = t._vc
-    if len(vc) < 2:
-        return None
-    base = vc[1]()
-    if base is None or base is t or not base._data.size or not xp.may_share_memory(base._data, t._data):
-        return None
-    return base
-
-
-def _offsets(a):
-    """Memory offset (in elements) of every element of ``a`` from its first byte."""
-    off = xp.zeros(a.shape, dtype=B.int64)
-    for k, (n, st) in enumerate(zip(a.shape, a.strides)):
-        shape = [1] * a.ndim
-        shape[k] = n
-        off = off + (xp.arange(n, dtype=B.int64) * (st // a.itemsize)).reshape(shape)
-    return off
-
-
-def _view_index(base, view):
-    """For each element of the array ``view``, the flat (C-order) index of the ``base`` element it
-    aliases; None if ``view`` is not a view of ``base``."""
-    ob = _offsets(base)
-    lo = int(ob.min())
-    buf = xp.full(int(ob.max()) - lo + 1, -1, dtype=B.int64)
-    buf[(ob - lo).reshape(-1)] = xp.arange(base.size, dtype=B.int64)
-    start = (view.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // base.itemsize
-    ov = start + _offsets(view) - lo
-    if view.size and (ov.min() < 0 or ov.max() >= buf.size):
-        return None
-    idx = buf[ov]
-    return None if view.size and idx.min() < 0 else idx
-
-
-def _inplace_view(self: Tensor, base: Tensor, name: str, outplace, *args, **kwargs) -> Tensor:
-    """An in-place op through a view, recorded as PyTorch does: the base gets the new history
-    (base with the view's elements replaced), and the view becomes a view of the new base."""
-    idx = _view_index(base._data, self._data)
-    if idx is None:
-        raise RuntimeError(f"{name}: in-place operation on a view of shape {tuple(self.shape)} whose layout is not supported under autograd")
-    _check_inplace(base, name)
-    old_b = Tensor._make(base._data.copy(), base.requires_grad, base.grad_fn)
-    fn = base.grad_fn
-    if fn is not None and "_out" in fn.__dict__:
-        fn._out = weakref.ref(old_b)
-        if fn.saves_output:
-            fn.out_version = -1
-    old_v = I.GetItem.apply(S.reshape(old_b, -1), key=idx, advanced=True)
-    r = outplace(old_v, *args, **kwargs)
-    if r._data.shape != self._data.shape:
-        raise ShapeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(r.shape)}")
-    if r._data.dtype != self._data.dtype:
-        if not xp.can_cast(r._data.dtype, self._data.dtype, "same_kind"):
-            raise RuntimeError(f"{name}: result type {r._data.dtype} can't be cast to the desired output type {self._data.dtype}")
-        r = E.to_dtype(r, self._data.dtype)
-    new_b = S.reshape(I.IndexPut.apply(S.reshape(old_b, -1), r, key=idx), base.shape)
-    self._data[...] = r._data  # the memory the base shares
-    self._vc[0] += 1
-    base.grad_fn, base.requires_grad = new_b.grad_fn, new_b.requires_grad
-    if new_b.grad_fn is not None:
-        new_b.grad_fn._out = weakref.ref(base)
-    v = I.GetItem.apply(S.reshape(base, -1), key=idx, advanced=True)
-    self.grad_fn, self.requires_grad = v.grad_fn, v.requires_grad
-    if v.grad_fn is not None:
-        v.grad_fn._out = weakref.ref(self)
-    return self
-
-
-def _arith_inplace(name, outplace, ufunc):
-    def method(self, other, *, alpha=1):
-        if not _enabled[0] or not (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
-            o = other._data if isinstance(other, Tensor) else other
-            if alpha != 1:
-                o = o * alpha
-            d = self._data
-            if (not isinstance(o, xp.ndarray) or (o.dtype == d.dtype and o.ndim <= d.ndim)) and (
-                d.dtype.kind == "f" or ufunc is not xp.true_divide
-            ):
-                try:
-                    ufunc(d, o, out=d, casting="same_kind")
-                except ValueError:
-                    raise ShapeError(f"{name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape of {tuple(xp.shape(o))}") from None
-                except TypeError:
-                    raise RuntimeError(
-                        f"{name}: result type {B.result_type(self, other)} can't be cast to the desired output type {d.dtype} "
-                        f"(shape {tuple(self.shape)})"
-                    ) from None
-                self._vc[0] += 1
-                return self
-        if alpha != 1:
-            other = other * alpha
-        return _inplace(self, name, outplace, other)
-
-    method.__name__ = name
-    return method
-
-
-def _setitem(self: Tensor, key, value) -> None:
-    if not _enabled[0] or not (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-        k, _ = I.normalize_key(key)
-        self._data[k] = value._data if isinstance(value, Tensor) else value
-        self._vc[0] += 1
-        return
-    _inplace(self, "__setitem__", I.index_put, key, value)
-
-
-def _simple_inplace(name, outplace):
-    def method(self, *args, **kwargs):
-        return _inplace(self, name, outplace, *args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-def _copy_(self, src, non_blocking=False):
-    src = src if isinstance(src, Tensor) else Tensor(src)
-    return _inplace(self, "copy_", lambda old, s: E.broadcast_to(E.to_dtype(s, old.dtype), old.shape), src)
-
-
-def _fill_(self, value):
-    """Fill with ``value``; recorded (the old history gets no gradient) when the graph is built."""
-    if _enabled[0] and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-        v = value if isinstance(value, Tensor) else Tensor._make(xp.asarray(value, dtype=self._data.dtype))
-        return _inplace(self, "fill_", lambda old, v: E.broadcast_to(E.to_dtype(v, old.dtype), old.shape), v)
-    return _plain_fill(self, value)
-
-
-_plain_fill = Tensor.fill_
-
-
-def _uniform_(self, a=0.0, b=1.0, generator=None):
-    from ..random import rng
-
-    _check_inplace(self, "uniform_")
-    self._data[...] = rng(generator).uniform(a, b, self.shape)
-    self._vc[0] += 1
-    return self
-
-
-def _normal_(self, mean=0.0, std=1.0, generator=None):
-    from ..random import rng
-
-    _check_inplace(self, "normal_")
-    self._data[...] = mean + std * rng(generator).standard_normal(self.shape)
-    self._vc[0] += 1
-    return self
-
-
-def _bernoulli_(self, p=0.5, generator=None):
-    from ..random import rng
-
-    _check_inplace(self, "bernoulli_")
-    self._data[...] = rng(generator).random(self.shape) < p
-    self._vc[0] += 1
-    return self
 
 
 def _format(self, spec: str) -> str:
@@ -304,40 +104,40 @@ _methods = {
     "__getitem__": I.getitem,
     "__format__": _format,
     "__contains__": lambda self, element: bool((self == element).any()),
-    "__setitem__": _setitem,
+    "__setitem__": P.setitem,
     # in-place
-    "__iadd__": _arith_inplace("__iadd__", E.add, xp.add),
-    "__isub__": _arith_inplace("__isub__", E.sub, xp.subtract),
-    "__imul__": _arith_inplace("__imul__", E.mul, xp.multiply),
-    "__itruediv__": _arith_inplace("__itruediv__", E.div, xp.true_divide),
-    "add_": _arith_inplace("add_", E.add, xp.add),
-    "sub_": _arith_inplace("sub_", E.sub, xp.subtract),
-    "mul_": _arith_inplace("mul_", E.mul, xp.multiply),
-    "div_": _arith_inplace("div_", E.div, xp.true_divide),
-    "pow_": _simple_inplace("pow_", E.pow),
-    "clamp_": _simple_inplace("clamp_", E.clamp),
-    "clip_": _simple_inplace("clip_", E.clamp),
-    "neg_": _simple_inplace("neg_", E.neg),
-    "abs_": _simple_inplace("abs_", E.abs),
-    "exp_": _simple_inplace("exp_", E.exp),
-    "log_": _simple_inplace("log_", E.log),
-    "sqrt_": _simple_inplace("sqrt_", E.sqrt),
-    "relu_": _simple_inplace("relu_", E.relu),
-    "sigmoid_": _simple_inplace("sigmoid_", E.sigmoid),
-    "tanh_": _simple_inplace("tanh_", E.tanh),
-    **{f"{n}_": _simple_inplace(f"{n}_", getattr(E, n)) for n in (
+    "__iadd__": P.arith_inplace("__iadd__", E.add, xp.add),
+    "__isub__": P.arith_inplace("__isub__", E.sub, xp.subtract),
+    "__imul__": P.arith_inplace("__imul__", E.mul, xp.multiply),
+    "__itruediv__": P.arith_inplace("__itruediv__", E.div, xp.true_divide),
+    "add_": P.arith_inplace("add_", E.add, xp.add),
+    "sub_": P.arith_inplace("sub_", E.sub, xp.subtract),
+    "mul_": P.arith_inplace("mul_", E.mul, xp.multiply),
+    "div_": P.arith_inplace("div_", E.div, xp.true_divide),
+    "pow_": P.simple_inplace("pow_", E.pow),
+    "clamp_": P.simple_inplace("clamp_", E.clamp),
+    "clip_": P.simple_inplace("clip_", E.clamp),
+    "neg_": P.simple_inplace("neg_", E.neg),
+    "abs_": P.simple_inplace("abs_", E.abs),
+    "exp_": P.simple_inplace("exp_", E.exp),
+    "log_": P.simple_inplace("log_", E.log),
+    "sqrt_": P.simple_inplace("sqrt_", E.sqrt),
+    "relu_": P.simple_inplace("relu_", E.relu),
+    "sigmoid_": P.simple_inplace("sigmoid_", E.sigmoid),
+    "tanh_": P.simple_inplace("tanh_", E.tanh),
+    **{f"{n}_": P.simple_inplace(f"{n}_", getattr(E, n)) for n in (
         "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin", "cos", "tan", "atan", "rsqrt",
         "log1p", "expm1", "log2", "erf", "remainder", "fmod", "floor_divide", "maximum", "minimum")},
-    "arctan_": _simple_inplace("arctan_", E.atan),
-    "masked_fill_": _simple_inplace("masked_fill_", I.masked_fill),
-    "scatter_add_": _simple_inplace("scatter_add_", I.scatter_add),
-    "scatter_": _simple_inplace("scatter_", I.scatter),
-    "copy_": _copy_,
-    "fill_": _fill_,
-    "zero_": lambda self: _fill_(self, 0),
-    "uniform_": _uniform_,
-    "normal_": _normal_,
-    "bernoulli_": _bernoulli_,
+    "arctan_": P.simple_inplace("arctan_", E.atan),
+    "masked_fill_": P.simple_inplace("masked_fill_", I.masked_fill),
+    "scatter_add_": P.simple_inplace("scatter_add_", I.scatter_add),
+    "scatter_": P.simple_inplace("scatter_", I.scatter),
+    "copy_": P.copy_,
+    "fill_": P.fill_,
+    "zero_": lambda self: P.fill_(self, 0),
+    "uniform_": P.uniform_,
+    "normal_": P.normal_,
+    "bernoulli_": P.bernoulli_,
     # arithmetic and math
     "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul, "div": E.div,
     "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide, "remainder": E.remainder,
@@ -384,9 +184,9 @@ _methods = {
     "new_full": _new_factory(C.full), "new_tensor": _new_factory(C.tensor),
 }
 
-for _name, _f in _methods.items():
-    setattr(Tensor, _name, _f)
-
+def _backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (反向传播, Zhao §3)."""
+    run_backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
 
 
 def _T(self):
@@ -402,5 +202,10 @@ def _mT(self):
     return S.transpose(self, -2, -1)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(_mT)
+def bind_tensor_methods() -> None:
+    """Attach the operators, the math methods, ``backward`` and ``T``/``mT`` to :class:`Tensor`."""
+    for name, f in _methods.items():
+        setattr(Tensor, name, f)
+    Tensor.backward = _backward
+    Tensor.T = property(_T)
+    Tensor.mT = property(_mT)

@@ -1,7 +1,9 @@
 """Tensor (张量): an array with a gradient and a link to the operation that made it.
 
-The operators and math methods are bound in ``shenjing/autograd/methods.py`` from ``shenjing.ops``;
-this file holds the state, conversion, and the autograd entry points.
+This file holds the state, conversion, hooks and the public surface that other packages use
+(``array``, ``inplace``, ``data``, ``numpy``). The operators, the math methods and ``backward`` are
+bound to the class by ``shenjing.autograd.methods.bind_tensor_methods()``, called once when
+``shenjing`` is imported.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 from .. import backend as B
 from ..backend import xp
-from .grad_mode import _enabled
+from .grad_mode import grad_enabled
 
 
 class Tensor:
@@ -58,13 +60,26 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else _to_array(value, None)
 
     @property
+    def array(self):
+        """The backend array holding the values (shares memory, outside the graph), for reading.
+
+        To write into it, use ``with t.inplace() as a: ...``, which moves the version counter."""
+        return self._data
+
+    def inplace(self) -> _InPlace:
+        """``with p.inplace() as a: a -= lr * g`` — write into the backend array directly, recording
+        no graph (optimiser updates, running statistics, initialisation). On exit the version
+        counter moves, so a backward that saved this tensor raises, as after any in-place op."""
+        return _InPlace(self)
+
+    @property
     def shape(self) -> Size:
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
         if dim is None:
             return Size(self._data.shape)
-        return self._data.shape[_dim(dim, self._data.ndim, "size")]
+        return self._data.shape[wrap_dim(dim, self._data.ndim, "size")]
 
     @property
     def ndim(self) -> int:
@@ -107,7 +122,7 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
-        return st if dim is None else st[_dim(dim, self._data.ndim, "stride")]
+        return st if dim is None else st[wrap_dim(dim, self._data.ndim, "stride")]
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -232,21 +247,23 @@ class Tensor:
         self._hooks.append(hook)
         return _HookHandle(self._hooks, hook)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
-                 inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (反向传播, Zhao §3)."""
-        from .engine import run_backward
 
-        run_backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs)
 
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """A tensor sharing memory with ``data`` when it is a Tensor or an array of ``dtype`` already
+    (torch.as_tensor), else a new one; the way to wrap a backend array without copying it."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, xp.ndarray) and (dtype is None or xp.dtype(dtype) == data.dtype):
+        return Tensor._make(data)
+    return Tensor(data, dtype=dtype)
 
-    def fill_(self, value) -> Tensor:
-        _check_inplace(self, "fill_")
-        self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._vc[0] += 1
-        return self
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(array, xp.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    return Tensor._make(array)
 
 
 class Size(tuple):
@@ -260,6 +277,21 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"shenjing.Size({list(self)})"
+
+
+class _InPlace:
+    """The context of :meth:`Tensor.inplace`."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t: Tensor) -> None:
+        self.t = t
+
+    def __enter__(self):
+        return self.t._data
+
+    def __exit__(self, *exc) -> None:
+        self.t._vc[0] += 1
 
 
 class _HookHandle:
@@ -277,15 +309,16 @@ def _rebuild(data, requires_grad):
     return t
 
 
-def _check_inplace(t: Tensor, op: str) -> None:
-    if _enabled[0] and t.requires_grad and t.grad_fn is None:
+def check_inplace(t: Tensor, op: str) -> None:
+    if grad_enabled() and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(
             f"{op}: a leaf Variable that requires grad (shape {tuple(t.shape)}) is being used in an "
             "in-place operation; wrap it in shenjing.no_grad() or use an out-of-place op"
         )
 
 
-def _dim(d: int, ndim: int, op: str) -> int:
+def wrap_dim(d: int, ndim: int, op: str) -> int:
+    """``d`` as a non-negative axis of an ``ndim``-d tensor (negative counts from the end); IndexError naming ``op`` if out of range."""
     n = max(ndim, 1)
     if not -n <= d < n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from ..random import Generator, rng
 from .dataset import Dataset, IterableDataset
 
@@ -178,7 +179,7 @@ class BatchSampler(Sampler):
 # collation (整理成批)
 # ---------------------------------------------------------------------------------------------
 def _stack(arrays: list) -> Tensor:
-    return Tensor._make(xp.stack(arrays))
+    return as_tensor(xp.stack(arrays))
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -190,10 +191,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        shapes = {tuple(b._data.shape) for b in batch}
+        shapes = {tuple(b.shape) for b in batch}
         if len(shapes) > 1:
             raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, got shapes {sorted(shapes)}")
-        return _stack([b._data for b in batch])
+        return _stack([b.array for b in batch])
     if isinstance(elem, xp.ndarray):
         if elem.dtype.kind in "OSUV":
             raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found array of dtype {elem.dtype}")
@@ -204,47 +205,57 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, xp.generic):
         if elem.dtype.kind in "OSUV":
             return list(batch)
-        return Tensor._make(xp.asarray(batch))
+        return as_tensor(xp.asarray(batch))
     if isinstance(elem, bool):
-        return Tensor._make(xp.asarray(batch, dtype=xp.bool_))
+        return as_tensor(xp.asarray(batch, dtype=xp.bool_))
     if isinstance(elem, int):
-        return Tensor._make(xp.asarray(batch, dtype=xp.int64))
+        return as_tensor(xp.asarray(batch, dtype=xp.int64))
     if isinstance(elem, float):
-        return Tensor._make(xp.asarray(batch, dtype=xp.float64))
+        return as_tensor(xp.asarray(batch, dtype=xp.float64))
     if isinstance(elem, (str, bytes)):
         return list(batch)
     if isinstance(elem, collections.abc.Mapping):
-        out = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if isinstance(elem, collections.abc.MutableMapping):
-            try:
-                clone = copy.copy(elem)
-                clone.update(out)
-                return clone
-            except TypeError:
-                return out
-        try:
-            return type(elem)(out)
-        except TypeError:
-            return out
+        return _collate_mapping(elem, batch)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
         return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(e) != size for e in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        transposed = [list(s) for s in zip(*batch)]
-        if isinstance(elem, tuple):
-            return [default_collate(s) for s in transposed]
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, s in enumerate(transposed):
-                    clone[i] = default_collate(s)
-                return clone
-            return type(elem)([default_collate(s) for s in transposed])
-        except TypeError:
-            return [default_collate(s) for s in transposed]
+        return _collate_sequence(elem, batch)
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {type(elem)}")
+
+
+def _collate_mapping(elem: collections.abc.Mapping, batch: Sequence[Any]) -> Any:
+    """Dicts key by key, in the type of the first sample when it can be rebuilt."""
+    out = {key: default_collate([d[key] for d in batch]) for key in elem}
+    if isinstance(elem, collections.abc.MutableMapping):
+        try:
+            clone = copy.copy(elem)
+            clone.update(out)
+            return clone
+        except TypeError:
+            return out
+    try:
+        return type(elem)(out)
+    except TypeError:
+        return out
+
+
+def _collate_sequence(elem: collections.abc.Sequence, batch: Sequence[Any]) -> Any:
+    """Sequences position by position; a tuple becomes a list (as in PyTorch), a list keeps its type."""
+    size = len(elem)
+    if any(len(e) != size for e in batch):
+        raise RuntimeError("each element in list of batch should be of equal size")
+    transposed = [list(s) for s in zip(*batch)]
+    if isinstance(elem, tuple):
+        return [default_collate(s) for s in transposed]
+    try:
+        if isinstance(elem, collections.abc.MutableSequence):
+            clone = copy.copy(elem)
+            for i, s in enumerate(transposed):
+                clone[i] = default_collate(s)
+            return clone
+        return type(elem)([default_collate(s) for s in transposed])
+    except TypeError:
+        return [default_collate(s) for s in transposed]
 
 
 def default_convert(data: Any) -> Any:
@@ -252,9 +263,9 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, Tensor):
         return data
     if isinstance(data, xp.ndarray):
-        return data if data.dtype.kind in "OSUV" else Tensor._make(data)
+        return data if data.dtype.kind in "OSUV" else as_tensor(data)
     if isinstance(data, xp.generic):
-        return data if data.dtype.kind in "OSUV" else Tensor._make(xp.asarray(data))
+        return data if data.dtype.kind in "OSUV" else as_tensor(xp.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         return {k: default_convert(v) for k, v in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):

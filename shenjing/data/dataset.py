@@ -17,6 +17,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from ..random import Generator, rng
 
 __all__ = [
@@ -62,7 +63,7 @@ class IterableDataset(Dataset):
 def _as_tensor(x: Any) -> Tensor:
     if isinstance(x, Tensor):
         return x
-    return Tensor._make(xp.asarray(x))
+    return as_tensor(xp.asarray(x))
 
 
 class TensorDataset(Dataset):
@@ -77,19 +78,19 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset: at least one tensor is needed")
         ts = tuple(_as_tensor(t) for t in tensors)
         for t in ts:
-            if t._data.ndim == 0:
+            if t.ndim == 0:
                 raise ValueError("TensorDataset: tensors must have a first (sample) dimension, got a 0-d tensor")
-        n = ts[0]._data.shape[0]
-        if any(t._data.shape[0] != n for t in ts):
-            shapes = ", ".join(str(tuple(t._data.shape)) for t in ts)
+        n = ts[0].shape[0]
+        if any(t.shape[0] != n for t in ts):
+            shapes = ", ".join(str(tuple(t.shape)) for t in ts)
             raise ValueError(f"TensorDataset: size mismatch between tensors: all need the same first dimension, got shapes {shapes}")
         self.tensors = ts
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor._make(t._data[index]) for t in self.tensors)
+        return tuple(as_tensor(t.array[index]) for t in self.tensors)
 
     def __len__(self) -> int:
-        return self.tensors[0]._data.shape[0]
+        return self.tensors[0].shape[0]
 
     @property
     def _batchable(self) -> bool:  # a subclass that changes __getitem__ loses the fast path
@@ -97,7 +98,7 @@ class TensorDataset(Dataset):
 
     def _get_batch(self, indices) -> list[Tensor]:
         """The samples at ``indices`` already collated: one fancy index per tensor."""
-        return [Tensor._make(t._data[indices]) for t in self.tensors]
+        return [as_tensor(t.array[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):
@@ -207,7 +208,7 @@ def _labels_of(dataset: Dataset, stratify) -> Any:
         if targets is None:
             raise ValueError("stratify=True needs a dataset with a .targets attribute; pass the labels instead")
         stratify = targets
-    arr = stratify._data if isinstance(stratify, Tensor) else xp.asarray(stratify)
+    arr = xp.asarray(stratify)
     if arr.shape != (len(dataset),):
         raise ValueError(f"stratify: expected one label per sample, shape ({len(dataset)},), got {arr.shape}")
     return arr

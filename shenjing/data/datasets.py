@@ -1,13 +1,17 @@
 """Fashion-MNIST and MNIST: 28×28 grey images in 10 classes, read with the IDX reader.
 
-Files are looked for, in this order (the first directory holding both files of the split wins):
+Files are looked for in these folders, in this order:
 
 1. ``root`` if given (then only there);
 2. ``$SHENJING_DATA/<name>`` (for Fashion-MNIST also ``$SHENJING_DATA`` itself);
 3. ``~/.cache/shenjing/<name>`` (where ``download=True`` puts them);
 4. ``/usr/share/datasets/<name>`` (Debian: ``apt-get install dataset-fashion-mnist``).
 
-``<name>`` is ``fashion-mnist`` or ``mnist``; gzipped and uncompressed files are both accepted.
+A dataset is read from one folder as a whole: the first folder that holds any of its four files.
+A folder holding none of them is passed over; one holding some but not those of the split asked
+for is an error naming the folder and the missing files — the training set of one location is
+never mixed with the test set of another. ``<name>`` is ``fashion-mnist`` or ``mnist``; gzipped
+and uncompressed files are both accepted.
 ``download=True`` fetches the official files with urllib, checks their SHA-256 and writes them
 atomically; without it nothing touches the network. No pickle anywhere.
 """
@@ -25,11 +29,14 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
+from ..files import InvalidFileError
 from .dataset import Dataset, TensorDataset
 from .idx import read_idx
 from .transforms import Transform
 
-__all__ = ["FashionMNIST", "MNIST", "search_dirs", "find_files", "download_dataset", "cache_dir", "dataset_status", "DATASETS"]
+__all__ = ["FashionMNIST", "MNIST", "IncompleteDatasetError", "search_dirs", "dataset_dir", "find_files", "download_dataset", "cache_dir",
+           "dataset_status", "DATASETS"]
 
 _ENV = "SHENJING_DATA"
 
@@ -120,6 +127,10 @@ def search_dirs(name: str = "fashion-mnist", root: str | os.PathLike | None = No
     return uniq
 
 
+class IncompleteDatasetError(FileNotFoundError):
+    """The folder a dataset is read from lacks some of the files asked for (see the module docstring)."""
+
+
 def _find_in(d: Path, stem: str) -> Path | None:
     for v in _variants(stem):
         p = d / v
@@ -128,18 +139,34 @@ def _find_in(d: Path, stem: str) -> Path | None:
     return None
 
 
+def dataset_dir(name: str = "fashion-mnist", root: str | os.PathLike | None = None) -> tuple[Path, str] | None:
+    """(folder, where it comes from) that ``name`` is read from: the first searched folder holding
+    any of the dataset's files; None if no folder holds one."""
+    stems = [s for pair in _SPLIT_FILES.values() for s in pair]
+    for d, why in search_dirs(name, root):
+        if d.is_dir() and any(_find_in(d, s) is not None for s in stems):
+            return d, why
+    return None
+
+
 def find_files(name: str = "fashion-mnist", split: str = "train", root: str | os.PathLike | None = None) -> tuple[Path, Path] | None:
-    """(images, labels) paths of ``split`` ('train' or 'test') from the first directory that has both."""
+    """(images, labels) paths of ``split`` ('train' or 'test') in :func:`dataset_dir`; None if no
+    folder holds any file of the dataset. Raises :class:`IncompleteDatasetError` naming the folder
+    and the missing files if that folder lacks the split's files (no other location is used)."""
     if split not in _SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    img_stem, lbl_stem = _SPLIT_FILES[split]
-    for d, _ in search_dirs(name, root):
-        if not d.is_dir():
-            continue
-        img, lbl = _find_in(d, img_stem), _find_in(d, lbl_stem)
-        if img is not None and lbl is not None:
-            return img, lbl
-    return None
+    found = dataset_dir(name, root)
+    if found is None:
+        return None
+    d, why = found
+    files = [_find_in(d, stem) for stem in _SPLIT_FILES[split]]
+    if None in files:
+        missing = " and ".join(f"{stem}[.gz]" for stem, f in zip(_SPLIT_FILES[split], files) if f is None)
+        raise IncompleteDatasetError(
+            f"{_spec(name)['title']} folder {d} ({why}) holds some of the dataset's files but not {missing}: a dataset is read "
+            f"from one folder as a whole, so add the missing file(s) there (or move that folder's files away to use another location)"
+        )
+    return files[0], files[1]
 
 
 def _default_dest(name: str) -> Path:
@@ -161,9 +188,19 @@ def _how_to_get(name: str, root: Any = None) -> str:
 def _not_found(name: str, split: str, root: Any) -> FileNotFoundError:
     spec = _spec(name)
     img_stem, lbl_stem = _SPLIT_FILES[split]
-    looked = "\n".join(f"  {d}   ({why}{'' if d.is_dir() else ', does not exist'})" for d, why in search_dirs(name, root))
+    dirs = search_dirs(name, root)
+    looked = "\n".join(f"  {d}   ({why}{'' if d.is_dir() else ', does not exist'})" for d, why in dirs)
+    if root is not None:
+        where = f"{dirs[0][0]} (root)"
+    else:
+        where = f"any of the {len(dirs)} folders searched (${_ENV}, ~/.cache/shenjing, {spec['system_dir']})"
+    if spec["debian_package"]:
+        fix = f"install them with `apt-get install {spec['debian_package']}`"
+    else:
+        fix = f"put the four files in DIR/{name} and set {_ENV}=DIR"
     return FileNotFoundError(
-        f"{spec['title']} {split} files ({img_stem}[.gz] and {lbl_stem}[.gz]) not found. Looked in:\n{looked}\n{_how_to_get(name, root)}"
+        f"{spec['title']} {split} files ({img_stem}[.gz] and {lbl_stem}[.gz]) not found in {where}; {fix}.\n"
+        f"Looked in:\n{looked}\n{_how_to_get(name, root)}"
     )
 
 
@@ -234,7 +271,10 @@ def dataset_status() -> dict[str, dict[str, str | None]]:
     for name in DATASETS:
         out[name] = {}
         for split in _SPLIT_FILES:
-            f = find_files(name, split)
+            try:
+                f = find_files(name, split)
+            except IncompleteDatasetError:
+                f = None
             out[name][split] = str(f[0].parent) if f else None
     return out
 
@@ -253,7 +293,12 @@ class _IDXImageDataset(Dataset):
         self.target_transform = target_transform
         self.classes = list(spec["classes"])
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-        files = find_files(self._name, self.split, root)
+        try:
+            files = find_files(self._name, self.split, root)
+        except IncompleteDatasetError:
+            if not download:
+                raise
+            files = None
         if files is None:
             if not download:
                 raise _not_found(self._name, self.split, root)
@@ -266,9 +311,9 @@ class _IDXImageDataset(Dataset):
         images = read_idx(self.image_file, shape=(None, 28, 28), dtype=xp.uint8)
         labels = read_idx(self.label_file, ndim=1, dtype=xp.uint8)
         if images.shape[0] != labels.shape[0]:
-            raise ValueError(f"{self.image_file} has {images.shape[0]} images but {self.label_file} has {labels.shape[0]} labels")
+            raise InvalidFileError(f"{self.image_file} has {images.shape[0]} images but {self.label_file} has {labels.shape[0]} labels")
         if labels.size and int(labels.max()) >= len(self.classes):
-            raise ValueError(f"{self.label_file}: label {int(labels.max())} out of range for {len(self.classes)} classes")
+            raise InvalidFileError(f"{self.label_file}: label {int(labels.max())} out of range for {len(self.classes)} classes")
         self.data = images
         self.targets = labels.astype(xp.int64)
 
@@ -276,7 +321,7 @@ class _IDXImageDataset(Dataset):
         return self.data.shape[0]
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        img: Any = Tensor._make(self.data[index])
+        img: Any = as_tensor(self.data[index])
         target: Any = int(self.targets[index])
         if self.transform is not None:
             img = self.transform(img)
@@ -291,9 +336,9 @@ class _IDXImageDataset(Dataset):
 
     def _get_batch(self, indices) -> list[Tensor]:
         imgs = self.data[indices]
-        x = self.transform.apply_batch(imgs) if self.transform is not None else Tensor._make(imgs)
+        x = self.transform.apply_batch(imgs) if self.transform is not None else as_tensor(imgs)
         y = self.targets[indices]
-        y = self.target_transform.apply_batch(y) if self.target_transform is not None else Tensor._make(y)
+        y = self.target_transform.apply_batch(y) if self.target_transform is not None else as_tensor(y)
         return [x, y]
 
     def to_tensor_dataset(self) -> TensorDataset:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..files import InvalidFileError, atomic_write_bytes
 
 __all__ = ["IDXError", "read_idx", "write_idx", "read_idx_header", "IDX_DTYPES"]
 
@@ -36,8 +35,9 @@ _CODES = {d.newbyteorder("=").str[1:]: c for c, d in IDX_DTYPES.items()}  # "u1"
 _MAX_DIMS = 16
 
 
-class IDXError(ValueError):
-    """A file that is not a valid IDX file (bad magic number, type, dimensions or size)."""
+class IDXError(InvalidFileError):
+    """A file that is not a valid IDX file (bad magic number, type, dimensions or size); a
+    ``ValueError``."""
 
 
 def _fail(path: Any, what: str) -> IDXError:
@@ -127,10 +127,11 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None, shape: Sequence[i
 def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) -> Path:
     """Write ``array`` as an IDX file, gzipped if ``compress`` (default: if the name ends in .gz).
 
-    Written atomically: to a temporary file in the same directory, then renamed.
+    Written atomically (:func:`shenjing.files.atomic_write_bytes`): to a temporary file in the same
+    directory, flushed to disk, then renamed.
     """
     p = Path(path)
-    a = array._data if isinstance(array, Tensor) else xp.asarray(array)
+    a = xp.asarray(array)
     key = a.dtype.str[1:]  # "<f4" → "f4", "|u1" → "u1"
     if key not in _CODES:
         raise TypeError(f"write_idx: dtype {a.dtype} has no IDX type code (uint8, int8, int16, int32, float32, float64)")
@@ -142,14 +143,5 @@ def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None)
         compress = p.name.endswith(".gz")
     if compress:
         data = gzip.compress(data, mtime=0)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(p, data)
     return p

@@ -15,6 +15,7 @@ from typing import Any
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from ..random import Generator, rng
 
 __all__ = [
@@ -51,11 +52,11 @@ def _rng(seed: int | None, generator: Generator | None):
 
 
 def _f(a) -> Tensor:
-    return Tensor._make(xp.ascontiguousarray(a, dtype=B.get_default_dtype()))
+    return as_tensor(xp.ascontiguousarray(a, dtype=B.get_default_dtype()))
 
 
 def _i(a) -> Tensor:
-    return Tensor._make(xp.ascontiguousarray(a, dtype=xp.int64))
+    return as_tensor(xp.ascontiguousarray(a, dtype=xp.int64))
 
 
 def _balanced(n: int, k: int) -> list[int]:
@@ -235,7 +236,7 @@ def gabor(x: Any, phi0: Any, phi1: Any) -> Any:
     if any(isinstance(v, Tensor) for v in (x, phi0, phi1)):
         z = phi0 + 0.06 * phi1 * x
         if not isinstance(z, Tensor):
-            z = Tensor._make(xp.asarray(z))
+            z = as_tensor(xp.asarray(z))
         return z.sin() * (-(z * z) / 32.0).exp()
     z = xp.asarray(phi0) + 0.06 * xp.asarray(phi1) * xp.asarray(x)
     return xp.sin(z) * xp.exp(-(z * z) / 32.0)

@@ -19,6 +19,7 @@ from typing import Any
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from ..random import Generator, rng
 
 __all__ = [
@@ -38,13 +39,11 @@ __all__ = [
 
 
 def _arr(x: Any):
-    if isinstance(x, Tensor):
-        return x._data
-    return xp.asarray(x)
+    return x.array if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def _out(a) -> Tensor:
-    return Tensor._make(a)
+    return as_tensor(a)
 
 
 class Transform:

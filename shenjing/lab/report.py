@@ -19,7 +19,7 @@ th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-alig
 .ok{color:#1a7f37;font-weight:600}.no{color:#cf222e;font-weight:600}
 section{border-top:2px solid #eee;margin-top:2em;padding-top:.5em}
 img{max-width:100%;height:auto;box-sizing:border-box;border:1px solid #eee;margin:.5em 0;cursor:zoom-in} code,pre{background:#f6f8fa;font-size:13px}
-.fig{overflow-x:auto} .fig img.zoom{max-width:none;cursor:zoom-out}
+.checks{margin:.5em 0} .fig{overflow-x:auto} .fig img.zoom{max-width:none;cursor:zoom-out}
 td.nw,th.nw{white-space:nowrap} td a{white-space:nowrap}
 pre{padding:.6em;overflow-x:auto;white-space:pre-wrap} .zh{color:#555} .hint{color:#777;font-size:13px}
 """
@@ -34,6 +34,23 @@ def _measured_html(measured) -> str:
     if len(text) > 4000:
         text = text[:4000] + "\n…"
     return f"<pre>{html.escape(text)}</pre>"
+
+
+def _checks_html(checks) -> str:
+    """One row per check: what was required, what was measured, and whether it held."""
+    if not checks:
+        return ""
+    rows = "".join(
+        f"<tr><td class={'ok' if c['holds'] else 'no'}>{'✓' if c['holds'] else '✗'}</td><td>{html.escape(c['says'])}</td>"
+        f"<td><code>{html.escape(c['key'])}</code> = {html.escape(_short(c['value']))}</td></tr>"
+        for c in checks
+    )
+    return f"<table class=checks><tr><th></th><th>check</th><th>measured</th></tr>{rows}</table>"
+
+
+def _short(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "…"
 
 
 def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0, ids=None, progress: bool = True) -> Path:
@@ -74,7 +91,8 @@ def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int
             f"<p><b>id</b> <code>{r['id']}</code> · <b>source</b> {html.escape(r['source'])} · "
             f"<b>verdict</b> <span class={'ok' if r['verdict'] else 'no'}>{'the claim holds' if r['verdict'] else 'the claim does not hold'}</span>"
             f" · {r['runtime_s']:.1f} s</p><p><b>Claim.</b> {html.escape(r['claim'])}</p>"
-            f"<p><b>Method.</b> {html.escape(str(r['method']))}</p>{err}<details><summary>measured</summary>{_measured_html(r['measured'])}</details>"
+            f"<p><b>Method.</b> {html.escape(str(r['method']))}</p>{_checks_html(r.get('checks'))}{err}"
+            f"<details><summary>measured</summary>{_measured_html(r['measured'])}</details>"
             + "".join(figs) + "</section>"
         )
     mode = "quick mode" if quick else "full mode"
@@ -87,7 +105,7 @@ def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int
         f"<p class=hint>Click a figure to see it at full size; click again to fit it to the page.</p>"
         + "".join(sections) + f"<script>{_JS}</script></body></html>"
     )
-    from ..train.checkpoint import atomic_write_bytes
+    from ..files import atomic_write_bytes
 
     path = out / "report.html"
     atomic_write_bytes(path, page.encode())

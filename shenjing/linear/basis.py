@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from ..backend import xp
-from ._io import to_array, unpack
+from .convert import to_array, unpack
 from .least_squares import ols
 from .regularized import ridge
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from ._io import centre, check_xy, to_array, unpack
+from .convert import centre, check_xy, to_array, unpack
 
 __all__ = ["METHODS", "design_matrix", "solve_least_squares", "ols", "LinearRegression"]
 

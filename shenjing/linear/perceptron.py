@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backend import xp
-from ._io import to_array, unpack
+from .convert import to_array, unpack
 
 __all__ = [
     "ThresholdUnit", "and_unit", "or_unit", "not_unit", "xor_network", "xor_threshold_network",

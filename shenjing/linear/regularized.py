@@ -28,7 +28,7 @@ import math
 from typing import Any
 
 from ..backend import xp
-from ._io import centre, check_xy, unpack
+from .convert import centre, check_xy, unpack
 from .least_squares import predict
 
 __all__ = [

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from .functional import activation as F
 from .module import Module, Parameter
 
@@ -129,7 +130,8 @@ class PReLU(Module):
         self.weight = Parameter(xp.full(num_parameters, init, dtype=dt))
 
     def reset_parameters(self) -> None:
-        self.weight._data[...] = self.init
+        with self.weight.inplace() as w:
+            w[...] = self.init
 
     def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)
@@ -241,12 +243,12 @@ class Polynomial(Module):
         if learnable:
             self.coeffs = Parameter(arr)
         else:
-            self.register_buffer("coeffs", Tensor._make(arr))
+            self.register_buffer("coeffs", as_tensor(arr))
 
     def _c(self, x: Tensor):
         if self.coeffs.requires_grad:
             return self.coeffs
-        return self.coeffs._data.tolist()
+        return self.coeffs.tolist()
 
     def forward(self, input: Tensor) -> Tensor:
         return F.polynomial(input, self._c(input))
@@ -256,7 +258,7 @@ class Polynomial(Module):
         return F.derivative("polynomial", x, coeffs=self._c(x))
 
     def extra_repr(self) -> str:
-        return "coeffs=" + str([float(c) for c in self.coeffs._data])
+        return "coeffs=" + str([float(c) for c in self.coeffs.array])
 
 
 class Square(_Activation):
@@ -321,9 +323,9 @@ class Softmax(_Activation):
         return {"dim": self.dim, "temperature": self.temperature}
 
     def derivative(self, x: Tensor) -> Tensor:
-        from ..ops.reduce import _softmax_dim
+        from ..ops.reduce import softmax_dim
 
-        dim = _softmax_dim(x, self.dim, self._name)
+        dim = softmax_dim(x, self.dim, self._name)
         return F.derivative(self._name, x, dim=dim, temperature=self.temperature)
 
     def extra_repr(self) -> str:
@@ -350,9 +352,9 @@ class Softmin(_Activation):
 
     def derivative(self, x: Tensor) -> Tensor:
         """The Jacobian of softmax(−x): −J_softmax(−x)."""
-        from ..ops.reduce import _softmax_dim
+        from ..ops.reduce import softmax_dim
 
-        return -F.derivative("softmax", -x, dim=_softmax_dim(x, self.dim, "softmin"))
+        return -F.derivative("softmax", -x, dim=softmax_dim(x, self.dim, "softmin"))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -40,15 +40,6 @@ __all__ = [
 ]
 
 
-def _ints(v: Any) -> tuple[int, ...]:
-    """(3, 4), [3, 4], '3,4' or 3 → a tuple of ints (options given on the command line are strings)."""
-    if isinstance(v, str):
-        return tuple(int(s) for s in v.replace("x", ",").split(",") if s.strip())
-    if isinstance(v, int):
-        return (v,)
-    return tuple(int(s) for s in v)
-
-
 # --------------------------------------------------------------------------------- LeNet-5
 
 

@@ -43,8 +43,8 @@ class QueryAttention(Module):
     def __init__(self, dim: int, score: str = "dot", query_dim: int | None = None, hidden: int | None = None,
                  device=None, dtype=None) -> None:
         super().__init__()
-        if score not in FA._SCORES:
-            raise ValueError(f"QueryAttention: score must be one of {', '.join(FA._SCORES)}, got {score!r}")
+        if score not in FA.QUERY_SCORES:
+            raise ValueError(f"QueryAttention: score must be one of {', '.join(FA.QUERY_SCORES)}, got {score!r}")
         self.dim, self.score = dim, score
         self.query_dim = dim if query_dim is None else query_dim
         if score in ("dot", "scaled_dot") and self.query_dim != dim:

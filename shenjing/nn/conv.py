@@ -49,8 +49,8 @@ class _ConvNd(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = C._ntuple(kernel_size, nd, "kernel_size")
-        self.stride = C._ntuple(stride, nd, "stride")
+        self.kernel_size = C.ntuple(kernel_size, nd, "kernel_size")
+        self.stride = C.ntuple(stride, nd, "stride")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
@@ -58,9 +58,9 @@ class _ConvNd(Module):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = C._ntuple(padding, nd, "padding")
-        self.dilation = C._ntuple(dilation, nd, "dilation")
-        self.output_padding = C._ntuple(output_padding, nd, "output_padding")
+            self.padding = C.ntuple(padding, nd, "padding")
+        self.dilation = C.ntuple(dilation, nd, "dilation")
+        self.output_padding = C.ntuple(output_padding, nd, "output_padding")
         self.groups = groups
         self.padding_mode = padding_mode
         if self.transposed:
@@ -77,7 +77,7 @@ class _ConvNd(Module):
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
             if fan_in != 0:
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
@@ -227,9 +227,9 @@ class AvgPool1d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = C._ntuple(kernel_size, 1, "kernel_size")
-        self.stride = C._ntuple(stride if stride is not None else kernel_size, 1, "stride")
-        self.padding = C._ntuple(padding, 1, "padding")
+        self.kernel_size = C.ntuple(kernel_size, 1, "kernel_size")
+        self.stride = C.ntuple(stride if stride is not None else kernel_size, 1, "stride")
+        self.padding = C.ntuple(padding, 1, "padding")
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
@@ -280,9 +280,9 @@ class _MaxUnpoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
         nd = self._nd
-        self.kernel_size = C._ntuple(kernel_size, nd, "kernel_size")
-        self.stride = C._ntuple(stride if stride is not None else kernel_size, nd, "stride")
-        self.padding = C._ntuple(padding, nd, "padding")
+        self.kernel_size = C.ntuple(kernel_size, nd, "kernel_size")
+        self.stride = C.ntuple(stride if stride is not None else kernel_size, nd, "stride")
+        self.padding = C.ntuple(padding, nd, "padding")
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

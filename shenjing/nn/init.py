@@ -24,10 +24,10 @@ import warnings
 
 from ..autograd.tensor import Tensor
 from ..backend import special, xp
-from ..random import Generator, rng
+from ..random import Generator, rng, uniform_values
 
 __all__ = [
-    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "calculate_fan_in_and_fan_out", "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "orthogonal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
     "lecun_uniform_", "lecun_normal_",
 ]
@@ -35,13 +35,13 @@ __all__ = [
 
 def _fill(tensor: Tensor, values) -> Tensor:
     """Write ``values`` into ``tensor`` (no graph, like torch.no_grad) and bump its version."""
-    tensor._data[...] = values
-    tensor._vc[0] += 1
+    with tensor.inplace() as a:
+        a[...] = values
     return tensor
 
 
 def _empty(tensor: Tensor) -> bool:
-    if tensor._data.size == 0:
+    if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return True
     return False
@@ -72,8 +72,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
-    """(fan_in, fan_out) = (size(1)·r, size(0)·r), r = the receptive field (product of dims ≥ 2)."""
+def calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) = (size(1)·r, size(0)·r) (扇入/扇出, Xu §1.10.1's m_in, m_out), r = the
+    receptive field (product of dims ≥ 2). torch's name: ``_calculate_fan_in_and_fan_out``."""
     if tensor.ndim < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     receptive = 1
@@ -82,16 +83,19 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
+_calculate_fan_in_and_fan_out = calculate_fan_in_and_fan_out  # torch.nn.init's (private) name
+
+
 def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def _uniform(tensor: Tensor, low: float, high: float, generator) -> Tensor:
-    return _fill(tensor, rng(generator).uniform(low, high, tensor.shape))
+    return _fill(tensor, uniform_values(rng(generator), low, high, tensor.shape, tensor.dtype))
 
 
 def _normal(tensor: Tensor, mean: float, std: float, generator) -> Tensor:
@@ -154,7 +158,7 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
         raise ValueError("dim 0 must be divisible by groups")
     out_per = sizes[0] // groups
     min_dim = min(out_per, sizes[1])
-    w = xp.zeros(sizes, dtype=tensor._data.dtype)
+    w = xp.zeros(sizes, dtype=tensor.dtype)
     centre = tuple(s // 2 for s in sizes[2:])
     for g in range(groups):
         for d in range(min_dim):
@@ -167,10 +171,10 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     Gaussian matrix, signs fixed by diag(R); the trailing dims are flattened."""
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor._data.size == 0:
+    if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor._data.size // rows
+    cols = tensor.numel() // rows
     flat = rng(generator).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
@@ -186,14 +190,14 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Xavier/Glorot uniform (Xavier 初始化, Glorot & Bengio 2010; Xu §1.10.1, Nelson "初始化权重"):
     U(−a, a), a = gain·√(6/(m_in + m_out))."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
     return _uniform(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Xavier/Glorot normal (Xavier 初始化): N(0, σ²), σ = gain·√(2/(m_in + m_out)) (Xu §1.10.1)."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return _normal(tensor, 0.0, std, generator)
 
@@ -226,14 +230,14 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
 
 def lecun_uniform_(tensor: Tensor, generator: Generator | None = None) -> Tensor:
     """LeCun uniform (LeCun 初始化, LeCun et al. 2012; Xu §1.10.1): U(±√(3/m_in)), variance 1/m_in."""
-    fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, _ = calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0 / fan_in)
     return _uniform(tensor, -bound, bound, generator)
 
 
 def lecun_normal_(tensor: Tensor, generator: Generator | None = None) -> Tensor:
     """LeCun normal (LeCun 初始化, Xu §1.10.1): N(0, 1/m_in) = N(0, (√(1/m_in))²)."""
-    fan_in, _ = _calculate_fan_in_and_fan_out(tensor)
+    fan_in, _ = calculate_fan_in_and_fan_out(tensor)
     return _normal(tensor, 0.0, math.sqrt(1.0 / fan_in), generator)
 
 

@@ -12,6 +12,7 @@ import math
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from . import init
 from .functional import layers as F
 from .module import Module, Parameter
@@ -170,7 +171,8 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+            with self.weight.inplace() as w:
+                w[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -198,7 +200,7 @@ class Embedding(Module):
             raise ValueError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
-                   _weight=Tensor._make(embeddings._data.copy()), _freeze=freeze)
+                   _weight=as_tensor(embeddings.array.copy()), _freeze=freeze)
 
 
 class _BatchNorm(Module):
@@ -224,9 +226,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(xp.zeros(num_features, dtype=_dtype(dtype))))
-            self.register_buffer("running_var", Tensor._make(xp.ones(num_features, dtype=_dtype(dtype))))
-            self.register_buffer("num_batches_tracked", Tensor._make(xp.array(0, dtype=xp.int64)))
+            self.register_buffer("running_mean", as_tensor(xp.zeros(num_features, dtype=_dtype(dtype))))
+            self.register_buffer("running_var", as_tensor(xp.ones(num_features, dtype=_dtype(dtype))))
+            self.register_buffer("num_batches_tracked", as_tensor(xp.array(0, dtype=xp.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -236,9 +238,8 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             for name, v in (("running_mean", 0), ("running_var", 1), ("num_batches_tracked", 0)):
-                t = self._buffers[name]
-                t._data[...] = v
-                t._vc[0] += 1
+                with self._buffers[name].inplace() as a:
+                    a[...] = v
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -256,10 +257,9 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            nbt = self.num_batches_tracked
-            nbt._data[...] += 1
-            nbt._vc[0] += 1
-            factor = 1.0 / float(nbt._data) if self.momentum is None else self.momentum
+            with self.num_batches_tracked.inplace() as nbt:
+                nbt[...] += 1
+            factor = 1.0 / float(nbt) if self.momentum is None else self.momentum
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if use_stats else None, self.running_var if use_stats else None,

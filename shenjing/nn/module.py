@@ -8,20 +8,23 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
-from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 
 
 class Parameter(Tensor):
-    """A tensor that a Module registers as a learnable parameter (requires grad by default)."""
+    """A tensor that a Module registers as a learnable parameter (requires grad by default).
+
+    Like torch.nn.Parameter, ``Parameter(t)`` shares memory with ``t`` (an array is wrapped, not copied)."""
 
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
-        self._data = xp.empty(0, dtype=xp.float32) if data is None else (data._data if isinstance(data, Tensor) else xp.asarray(data))
-        self.grad = self.grad_fn = self._hooks = None
-        self._vc, self._retain, self.requires_grad = [0], False, False
+        super().__init__(())  # then share the values of ``data`` instead of copying them
+        if data is None:
+            data = xp.empty(0, dtype=xp.float32)  # torch.empty(0)
+        self.data = data if isinstance(data, Tensor) else as_tensor(xp.asarray(data))
         if requires_grad:
             self.requires_grad_(True)
 
@@ -29,14 +32,19 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo) -> Parameter:
-        p = Parameter(self._data.copy(), self.requires_grad)
+        p = Parameter(self.array.copy(), self.requires_grad)
         if self.grad is not None:
-            p.grad = Tensor._make(self.grad._data.copy())
+            p.grad = as_tensor(self.grad.array.copy())
         memo[id(self)] = p
         return p
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self._data, self.requires_grad))
+        return (Parameter, (self.array, self.requires_grad))
+
+
+def _array(v):
+    """The values of a Tensor, array or array-like (a torch tensor, a list) as a backend array."""
+    return v.array if isinstance(v, Tensor) else xp.asarray(v)
 
 
 class _IncompatibleKeys(tuple):
@@ -254,7 +262,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor._make(xp.zeros_like(p.grad._data))
+                p.grad = as_tensor(xp.zeros_like(p.grad.array))
 
     def apply(self, fn) -> Module:
         for m in self.children():
@@ -278,10 +286,10 @@ class Module:
         for m in self.modules():
             for store in (m._parameters, m._buffers):
                 for v in store.values():
-                    if v is not None and v._data.dtype.kind == "f" and v._data.dtype != dtype:
-                        v._data = v._data.astype(dtype)
+                    if v is not None and v.dtype.kind == "f" and v.dtype != dtype:  # torch: p.data = p.data.to(dtype)
+                        v.data = as_tensor(v.array.astype(dtype))
                         if v.grad is not None:
-                            v.grad._data = v.grad._data.astype(dtype)
+                            v.grad.data = as_tensor(v.grad.array.astype(dtype))
         return self
 
     def float(self) -> Module:
@@ -316,8 +324,8 @@ class Module:
         for k, v in state_dict.items():
             if k not in own:
                 continue
-            arr = v._data if isinstance(v, Tensor) else xp.asarray(v)
-            if arr.shape != own[k]._data.shape:
+            arr = _array(v)
+            if arr.shape != own[k].shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from checkpoint, "
                               f"the shape in current model is {tuple(own[k].shape)}.")
         if strict and (missing or unexpected):
@@ -327,13 +335,10 @@ class Module:
                 errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        with no_grad():
-            for k, v in state_dict.items():
-                if k in own:
-                    arr = v._data if isinstance(v, Tensor) else xp.asarray(v)
-                    target = own[k]
-                    target._data[...] = arr.astype(target._data.dtype, copy=False)
-                    target._vc[0] += 1
+        for k, v in state_dict.items():
+            if k in own:
+                with own[k].inplace() as a:  # no graph; the version moves, as after torch's copy_
+                    a[...] = _array(v).astype(a.dtype, copy=False)
         return _IncompatibleKeys((missing, unexpected))
 
     # ------------------------------------------------------------- printing

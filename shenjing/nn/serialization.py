@@ -5,12 +5,19 @@ A state_dict uses PyTorch's key names and shapes, so a file written from
 the equivalent shenjing model, and the reverse. The format follows the file extension:
 
 * ``.safetensors`` — the ``safetensors`` package's NumPy API (header of names, dtypes, shapes, then
-  raw bytes); shenjing adds metadata with the key order and a CRC-32 of the data;
+  raw bytes);
 * ``.npz`` — a NumPy zip archive, read with ``allow_pickle=False`` (each member carries a CRC-32).
+
+shenjing adds metadata: the key order, a CRC-32 of the arrays' bytes (``shenjing.crc32``) and a
+CRC-32 of all the other metadata, canonical JSON (``shenjing.meta_crc32``) — which holds the
+arrays' CRC, so one check covers the arrays and the metadata (the structure and numbers of a
+nested object such as a checkpoint's epoch). Files without these entries (from other tools or
+older versions) are read without the check.
 
 Writes are atomic: the file is written to a temporary file in the same folder, flushed to
 disk and moved over the target with ``os.replace``, so a failed or interrupted save leaves the old
-file as it was. A corrupt or truncated file gives a ``ValueError`` that names the path.
+file as it was. A corrupt or truncated file gives an ``InvalidFileError`` (a ``ValueError``) that
+names the path.
 
 ``shenjing.save(obj, path)`` / ``shenjing.load(path)`` wrap these for state dicts; they also accept
 nested containers (dicts, lists, tuples of tensors, numbers, strings, None — e.g. an optimiser's
@@ -20,11 +27,9 @@ pickled, so loading a file cannot run code.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -33,11 +38,14 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
+from ..files import InvalidFileError, atomic_write
 
 __all__ = ["save_state_dict", "load_state_dict", "save", "load"]
 
 _KEYS = "shenjing.keys"  # JSON list: the key order of the state dict
 _CRC = "shenjing.crc32"  # CRC-32 of the arrays' bytes, in key order
+_META_CRC = "shenjing.meta_crc32"  # CRC-32 of the canonical JSON of every other metadata entry
 _TREE = "shenjing.tree"  # JSON skeleton of a nested object (save/load of non-flat objects)
 _NPZ_META = "__shenjing_meta__"  # npz member holding the metadata (a uint8 array of JSON bytes)
 _EXTS = (".safetensors", ".npz")
@@ -57,7 +65,7 @@ def _format(path) -> str:
 def _as_array(value, key: str):
     """A C-contiguous backend array from a shenjing Tensor, an array, a NumPy scalar or a torch tensor."""
     if isinstance(value, Tensor):
-        arr = value._data
+        arr = value.array
     elif isinstance(value, (xp.ndarray, xp.generic)):
         arr = xp.asarray(value)
     elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
@@ -82,36 +90,10 @@ def _crc(arrays: Mapping) -> str:
     return f"{c:08x}"
 
 
-def _atomic_write(path, write) -> None:
-    """Write through ``write(fileobj)`` into a temporary file beside ``path``, fsync, then
-    ``os.replace`` it over ``path``; on any error the temporary file is removed and ``path`` is
-    left untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: folder {folder} does not exist (saving {path})")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError, AttributeError):  # make the rename durable (POSIX)
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+def _meta_crc(metadata: Mapping) -> str:
+    """CRC-32 of the metadata (without its own entry) as canonical JSON: sorted keys, no spaces."""
+    rest = {k: v for k, v in metadata.items() if k != _META_CRC}
+    return f"{zlib.crc32(json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(',', ':')).encode()):08x}"
 
 
 def _write_safetensors(f, arrays: Mapping, metadata: dict) -> None:
@@ -130,8 +112,8 @@ def _write_npz(f, arrays: Mapping, metadata: dict) -> None:
                 xp.lib.format.write_array(fh, xp.asanyarray(arr), allow_pickle=False)
 
 
-def _corrupt(path, fmt: str, err: BaseException) -> ValueError:
-    return ValueError(f"{os.fspath(path)}: not a valid {fmt} file (corrupt or truncated?): {type(err).__name__}: {err}")
+def _corrupt(path, fmt: str, err: BaseException) -> InvalidFileError:
+    return InvalidFileError(f"{os.fspath(path)}: not a valid {fmt} file (corrupt or truncated?): {type(err).__name__}: {err}")
 
 
 def _read_safetensors(path, data: bytes):
@@ -171,6 +153,11 @@ def _read(path):
     with open(path, "rb") as f:
         data = f.read()
     arrays, order, metadata = (_read_safetensors if fmt == ".safetensors" else _read_npz)(path, data)
+    unknown = [k for k in metadata if k.startswith("shenjing.") and k not in (_KEYS, _CRC, _META_CRC, _TREE)]
+    if unknown:
+        raise InvalidFileError(f"{os.fspath(path)}: corrupt {fmt} file: unknown metadata entry {unknown[0]!r}")
+    if _META_CRC in metadata and _meta_crc(metadata) != metadata[_META_CRC]:
+        raise InvalidFileError(f"{os.fspath(path)}: corrupt {fmt} file: checksum mismatch in the metadata (the file was damaged after saving)")
     keys = metadata.get(_KEYS)
     if keys is not None:
         try:
@@ -178,11 +165,11 @@ def _read(path):
         except ValueError as e:
             raise _corrupt(path, fmt, e) from None
         if sorted(keys) != sorted(arrays):
-            raise ValueError(f"{os.fspath(path)}: corrupt {fmt} file: the stored key list does not match the arrays")
+            raise InvalidFileError(f"{os.fspath(path)}: corrupt {fmt} file: the stored key list does not match the arrays")
         order = keys
     arrays = OrderedDict((k, arrays[k]) for k in order)
     if _CRC in metadata and _crc(arrays) != metadata[_CRC]:
-        raise ValueError(f"{os.fspath(path)}: corrupt {fmt} file: checksum mismatch (the data was damaged after saving)")
+        raise InvalidFileError(f"{os.fspath(path)}: corrupt {fmt} file: checksum mismatch (the data was damaged after saving)")
     return arrays, metadata
 
 
@@ -192,14 +179,15 @@ def _write(path, arrays: Mapping, metadata: dict) -> None:
         raise ValueError(f"save: the key '{_NPZ_META}' is reserved")
     meta = {_KEYS: json.dumps(list(arrays)), _CRC: _crc(arrays)}
     meta.update(metadata)
+    meta[_META_CRC] = _meta_crc(meta)
     writer = _write_safetensors if fmt == ".safetensors" else _write_npz
-    _atomic_write(path, lambda f: writer(f, arrays, meta))
+    atomic_write(path, lambda f: writer(f, arrays, meta))
 
 
 def _tensor(arr) -> Tensor:
     if not arr.flags.writeable or not arr.flags.c_contiguous:
         arr = xp.array(arr)
-    return Tensor._make(arr)
+    return as_tensor(arr)
 
 
 # ------------------------------------------------------------------ state dicts
@@ -228,10 +216,10 @@ def load_state_dict(path: str | os.PathLike) -> OrderedDict[str, Tensor]:
     """Read a state dict written by ``save_state_dict`` (or by safetensors/NumPy from a torch
     model): an OrderedDict of names → shenjing Tensors, in the saved order.
 
-    Raises ``ValueError`` naming ``path`` if the file is corrupt or truncated."""
+    Raises ``InvalidFileError`` (a ``ValueError``) naming ``path`` if the file is corrupt or truncated."""
     arrays, metadata = _read(path)
     if _TREE in metadata:
-        raise ValueError(f"{os.fspath(path)}: holds a nested object saved by shenjing.save; read it with shenjing.load")
+        raise InvalidFileError(f"{os.fspath(path)}: holds a nested object saved by shenjing.save; read it with shenjing.load")
     return OrderedDict((k, _tensor(a)) for k, a in arrays.items())
 
 

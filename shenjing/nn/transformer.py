@@ -14,9 +14,10 @@ from collections.abc import Callable
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 from .attention import LearnedPositionalEmbedding, MultiheadAttention, SinusoidalPositionalEncoding
 from .functional import activation as FAct
-from .functional.attention import _canonical_mask
+from .functional.attention import canonical_mask
 from .layers import Dropout, Embedding, LayerNorm, Linear
 from .module import Module, ModuleList
 
@@ -28,7 +29,7 @@ def generate_square_subsequent_mask(sz: int, dtype=None) -> Tensor:
     from .. import backend as B
 
     dt = B.get_default_dtype() if dtype is None else xp.dtype(dtype)
-    return Tensor._make(xp.triu(xp.full((sz, sz), float("-inf")), 1).astype(dt))
+    return as_tensor(xp.triu(xp.full((sz, sz), float("-inf")), 1).astype(dt))
 
 
 def _activation(activation) -> Callable:
@@ -71,8 +72,8 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
-        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", src._data.dtype)
-        src_mask = _canonical_mask(src_mask, "src_mask", src._data.dtype)
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src.dtype)
+        src_mask = canonical_mask(src_mask, "src_mask", src.dtype)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -100,7 +101,7 @@ def _is_causal_mask(mask: Tensor | None, size: int) -> bool:
     """Does ``mask`` equal the square causal mask (torch's _detect_is_causal_mask)?"""
     if mask is None or tuple(mask.shape) != (size, size):
         return False
-    m = mask._data
+    m = mask.array
     causal = ~xp.tri(size, dtype=bool)
     if m.dtype == xp.bool_:
         return bool((m == causal).all())

@@ -23,11 +23,11 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import Function, ShapeError
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from ..random import Generator, rng
-from .elementwise import _sum_to, sum_to, where
+from .elementwise import where
 from .reduce import softmax
 from .shape import stack
 
@@ -91,31 +91,30 @@ class ScaledDotProductAttention(Function):
         return xp.matmul(pd, v)
 
     def backward(self, g):
+        needs = self.needs_input_grad
+        mask_grad = len(self.inputs) > (1 if self.packed else 3) and needs[-1]
         if self.packed:
             qkv = self.inputs[0]
-            mask = self.inputs[1] if len(self.inputs) > 1 else None
-            need = (qkv.requires_grad,) * 3
-            if not _enabled[0]:
-                out = xp.empty(qkv.shape, dtype=g._data.dtype) if qkv.requires_grad else None
-                _, _, _, gm = self._grads_arrays(g._data, qkv._data[0], qkv._data[1], qkv._data[2], mask, need, out)
+            need = (needs[0],) * 3
+            if not grad_enabled():
+                out = xp.empty(qkv.shape, dtype=g._data.dtype) if needs[0] else None
+                _, _, _, gm = self._grads_arrays(g._data, qkv._data[0], qkv._data[1], qkv._data[2], mask_grad, need, out)
                 return (Tensor._make(out) if out is not None else None, gm)[:len(self.inputs)]
-            gq, gk, gv, gm = self._grads_tensors(g, qkv[0], qkv[1], qkv[2], mask, need)
-            gqkv = stack([gq, gk, gv]) if qkv.requires_grad else None
-            return (gqkv, gm)[:len(self.inputs)]
+            gq, gk, gv, gm = self._grads_tensors(g, qkv[0], qkv[1], qkv[2], mask_grad, need)
+            return (stack([gq, gk, gv]) if needs[0] else None, gm)[:len(self.inputs)]
         q, k, v = self.inputs[:3]
-        mask = self.inputs[3] if len(self.inputs) > 3 else None
-        need = (q.requires_grad, k.requires_grad, v.requires_grad)
-        if not _enabled[0]:
-            gq, gk, gv, gm = self._grads_arrays(g._data, q._data, k._data, v._data, mask, need)
-            gq, gk, gv = (Tensor._make(_sum_to(a, t.shape)) if a is not None else None for a, t in ((gq, q), (gk, k), (gv, v)))
+        need = needs[:3]
+        if not grad_enabled():
+            gq, gk, gv, gm = self._grads_arrays(g._data, q._data, k._data, v._data, mask_grad, need)
+            gq, gk, gv = (None if a is None else Tensor._make(a) for a in (gq, gk, gv))
         else:
-            gq, gk, gv, gm = self._grads_tensors(g, q, k, v, mask, need)
-            gq, gk, gv = (sum_to(a, t.shape) if a is not None else None for a, t in ((gq, q), (gk, k), (gv, v)))
-        return (gq, gk, gv) if mask is None else (gq, gk, gv, gm)
+            gq, gk, gv, gm = self._grads_tensors(g, q, k, v, mask_grad, need)
+        return (gq, gk, gv, gm)[:len(self.inputs)]
 
-    def _grads_tensors(self, g, q, k, v, mask, need):
+    def _grads_tensors(self, g, q, k, v, mask_grad, need):
         """create_graph: P as a Tensor function of q, k (and the mask), so the gradient is differentiable."""
         s = (q @ k.mT) * self.scale
+        mask = self.inputs[-1] if len(self.inputs) > (1 if self.packed else 3) else None
         if mask is not None:
             s = s + mask
         if self.add is not None:
@@ -131,13 +130,12 @@ class ScaledDotProductAttention(Function):
         gq = gk = gv = gm = None
         if need[2]:
             gv = pd.mT @ g
-        if need[0] or need[1] or (mask is not None and mask.requires_grad):
+        if need[0] or need[1] or mask_grad:
             gp = g @ v.mT
             if d is not None:
                 gp = gp * d
             gs = p * (gp - (gp * p).sum(-1, keepdim=True))
-            if mask is not None and mask.requires_grad:
-                gm = sum_to(gs, mask.shape)
+            gm = gs if mask_grad else None  # the engine sums it to the mask's shape
             gs = gs * self.scale
             if need[0]:
                 gq = gs @ k
@@ -145,12 +143,12 @@ class ScaledDotProductAttention(Function):
                 gk = gs.mT @ q
         return gq, gk, gv, gm
 
-    def _grads_arrays(self, g, q, k, v, mask, need, out=None):
+    def _grads_arrays(self, g, q, k, v, mask_grad, need, out=None):
         """The same formulas on arrays; ``out`` (3, ..., L, E) receives ∂q, ∂k, ∂v when given."""
         gq = gk = gv = gm = None
         if need[2]:
             gv = xp.matmul(_mT(self.pd), g, out=None if out is None else out[2])
-        if need[0] or need[1] or (mask is not None and mask.requires_grad):
+        if need[0] or need[1] or mask_grad:
             p = self.p
             gs = xp.matmul(g, _mT(v))
             if self.drop is not None:
@@ -158,9 +156,8 @@ class ScaledDotProductAttention(Function):
             t = gs * p
             gs -= t.sum(axis=-1, keepdims=True)
             gs *= p
-            if mask is not None and mask.requires_grad:
-                gm = _sum_to(gs, mask.shape)
-                gm = Tensor._make(gm.copy() if gm is gs else gm)
+            if mask_grad:
+                gm = Tensor._make(gs.copy())  # (gs is scaled in place below)
             gs *= self.scale
             if need[0]:
                 gq = xp.matmul(gs, k, out=None if out is None else out[0])
@@ -255,7 +252,7 @@ def _prepare(query: Tensor, L: int, S: int, batch: tuple, attn_mask, dropout_p: 
     elif attn_mask is not None:
         if attn_mask._data.dtype == xp.bool_:
             add = xp.where(attn_mask._data, 0.0, _NEG_INF).astype(dt)
-        elif attn_mask.requires_grad and _enabled[0]:
+        elif attn_mask.requires_grad and grad_enabled():
             mask = attn_mask
         else:
             add = attn_mask._data

@@ -43,7 +43,7 @@ NumPy's BLAS threads.
 from __future__ import annotations
 
 from ..autograd.function import Function, ShapeError
-from ..autograd.grad_mode import _enabled
+from ..autograd.grad_mode import grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from .parallel import for_chunks
@@ -58,6 +58,9 @@ _as_strided = xp.lib.stride_tricks.as_strided
 #: keep the im2col matrix of the forward pass for the weight gradient when it is at most this many
 #: bytes (else it is rebuilt in backward: deep nets would otherwise hold every layer's col at once)
 KEEP_COL_BYTES = 1 << 26
+#: an im2col matrix that is not kept for backward is built and multiplied in batch chunks of at most
+#: this many bytes (evaluating the small CNN in batches of 1000 would need a 225 MB col at once)
+IM2COL_CHUNK_BYTES = 1 << 25
 #: the input gradient's per-offset GEMM results are computed in chunks of at most this many bytes
 IGRAD_CHUNK_BYTES = 1 << 25
 
@@ -65,7 +68,7 @@ IGRAD_CHUNK_BYTES = 1 << 25
 # ------------------------------------------------------------------ argument helpers
 
 
-def _ntuple(v, n: int, name: str) -> tuple:
+def ntuple(v, n: int, name: str) -> tuple:
     if isinstance(v, Tensor):
         v = v.tolist()
     if isinstance(v, (list, tuple)):
@@ -146,7 +149,7 @@ def _im2col(x, kh: int, kw: int, stride, pads, dil, ones: bool = False):
         for_chunks(fill_t, N, M * K)
         if ones:
             colT[K] = 1
-        if xpd.base is None:
+        if not xp.may_share_memory(xpd, x):  # a padded copy of x (scratch), not a view of it
             _give(xpd)
         return colT.T, Ho, Wo
     col = _take((M, K + ones), x.dtype)
@@ -158,7 +161,7 @@ def _im2col(x, kh: int, kw: int, stride, pads, dil, ones: bool = False):
         dst[lo:hi] = win[lo:hi]
 
     for_chunks(fill, N, M * K)
-    if xpd.base is None:  # a padded copy of x, not a view of it
+    if not xp.may_share_memory(xpd, x):  # a padded copy of x (scratch), not a view of it
         _give(xpd)
     return col, Ho, Wo
 
@@ -188,11 +191,37 @@ def _rows(g):
     return g.transpose(0, 2, 3, 1).reshape(N * H * W, C)
 
 
+def _col_geometry(x, w_shape, stride, pads, dil, ones: bool) -> tuple:
+    """(H_out, W_out, bytes of one sample's rows of the im2col matrix)."""
+    _, Cg, kh, kw = w_shape
+    Ho = _out_size(x.shape[2], kh, stride[0], pads[0], pads[1], dil[0])
+    Wo = _out_size(x.shape[3], kw, stride[1], pads[2], pads[3], dil[1])
+    return Ho, Wo, Ho * Wo * (kh * kw * x.shape[1] + ones) * x.dtype.itemsize
+
+
+def _batch_chunks(N: int, per_sample: int) -> list:
+    """Batch slices whose im2col matrices hold at most IM2COL_CHUNK_BYTES (at least one sample)."""
+    nb = max(1, IM2COL_CHUNK_BYTES // max(per_sample, 1))
+    return [(n0, min(n0 + nb, N)) for n0 in range(0, N, nb)]
+
+
 def conv2d_forward(x, w, b, stride, pads, dil, groups: int, want_col: bool = False):
-    """y = x ⋆ w (+ b) on arrays, returned channels-last; also the im2col matrix when ``want_col``."""
+    """y = x ⋆ w (+ b) on arrays, returned channels-last; also the im2col matrix when ``want_col``
+    (and it is at most KEEP_COL_BYTES). A col that is not kept and is larger than
+    IM2COL_CHUNK_BYTES is built and multiplied batch chunk by batch chunk."""
     N = x.shape[0]
     O, Cg, kh, kw = w.shape
     ones = groups == 1 and b is not None
+    Ho, Wo, per = _col_geometry(x, w.shape, stride, pads, dil, ones)
+    want_col = want_col and N * per <= KEEP_COL_BYTES
+    if groups == 1 and not want_col and N > 1 and N * per > IM2COL_CHUNK_BYTES:
+        wm = _wmat(w, 1) if not ones else xp.concatenate([_wmat(w, 1), b.reshape(1, O)])
+        y2 = xp.empty((N * Ho * Wo, O), dtype=xp.result_type(x, w))
+        for n0, n1 in _batch_chunks(N, per):
+            col = _im2col(x[n0:n1], kh, kw, stride, pads, dil, ones=ones)[0]
+            xp.matmul(col, wm, out=y2[n0 * Ho * Wo:n1 * Ho * Wo])
+            _give(col)
+        return _cl_output(y2, N, Ho, Wo), None
     col, Ho, Wo = _im2col(x, kh, kw, stride, pads, dil, ones=ones)
     if groups == 1:
         wm = _wmat(w, 1)
@@ -218,6 +247,10 @@ def conv2d_weight_grad(x, g, w_shape, stride, pads, dil, groups: int, col=None, 
     the column of ones)."""
     O, Cg, kh, kw = w_shape
     own = col is None
+    if own and groups == 1:
+        Ho, Wo, per = _col_geometry(x, w_shape, stride, pads, dil, False)
+        if x.shape[0] > 1 and x.shape[0] * per > IM2COL_CHUNK_BYTES:
+            return _weight_grad_chunked(x, g, w_shape, stride, pads, dil, Ho * Wo, per, bias_box)
     if own:
         col = _im2col(x, kh, kw, stride, pads, dil)[0]
         if groups > 1:
@@ -240,6 +273,25 @@ def conv2d_weight_grad(x, g, w_shape, stride, pads, dil, groups: int, col=None, 
     if own:
         _give(col)
     return gw
+
+
+def _weight_grad_chunked(x, g, w_shape, stride, pads, dil, hw_out: int, per: int, bias_box):
+    """conv2d_weight_grad (groups = 1) with the im2col matrix rebuilt batch chunk by batch chunk:
+    ∂W = Σ_chunks colᵀ·ḡ."""
+    O, Cg, kh, kw = w_shape
+    g2 = _rows(g)
+    gw = None
+    for n0, n1 in _batch_chunks(x.shape[0], per):
+        col = _im2col(x[n0:n1], kh, kw, stride, pads, dil)[0]
+        part = col.T @ g2[n0 * hw_out:n1 * hw_out]
+        _give(col)
+        if gw is None:
+            gw = part
+        else:
+            gw += part
+    if bias_box is not None:
+        bias_box.append(g2.sum(0))
+    return xp.ascontiguousarray(gw.reshape(kh, kw, Cg, O).transpose(3, 2, 0, 1))
 
 
 def conv2d_input_grad(g, w, x_hw, stride, pads, dil, groups: int):
@@ -326,16 +378,16 @@ class Conv2d(Function):
 
     def backward(self, g):
         x, w = self.inputs[0], self.inputs[1]
-        b = self.inputs[2] if len(self.inputs) > 2 else None
+        need_x, need_w, need_b = (*self.needs_input_grad, False)[:3]
         gx = gw = gb = None
-        if x.requires_grad:
+        if need_x:
             gx = ConvTranspose2d.apply(g, w, x_hw=self.x_hw, **self.params)
-        box = [] if b is not None and b.requires_grad and not _enabled[0] else None
-        if w.requires_grad:
+        box = [] if need_b and not grad_enabled() else None
+        if need_w:
             gw = Conv2dWeightGrad.apply(x, g, w_shape=w.shape, col=self.col, bias_box=box, **self.params)
         _give(self.col)  # nothing else holds the col: back to the workspace for the next forward
         self.col = None
-        if b is not None and b.requires_grad:
+        if need_b:
             # plain backward: Σ ḡ came with the weight-gradient GEMM; create_graph: a Tensor op
             gb = Tensor._make(box[0]) if box else g.sum((0, 2, 3))
         return gx, gw, gb
@@ -356,13 +408,13 @@ class ConvTranspose2d(Function):
 
     def backward(self, h):
         g, w = self.inputs[0], self.inputs[1]
-        b = self.inputs[2] if len(self.inputs) > 2 else None
+        need_g, need_w, need_b = (*self.needs_input_grad, False)[:3]
         gg = gw = gb = None
-        if g.requires_grad:
+        if need_g:
             gg = Conv2d.apply(h, w, **self.params)
-        if w.requires_grad:
+        if need_w:
             gw = Conv2dWeightGrad.apply(h, g, w_shape=w.shape, col=None, **self.params)
-        if b is not None and b.requires_grad:
+        if need_b:
             gb = h.sum((0, 2, 3))
         return gg, gw, gb
 
@@ -379,10 +431,11 @@ class Conv2dWeightGrad(Function):
 
     def backward(self, H):
         x, g = self.inputs
+        need_x, need_g = self.needs_input_grad
         gx = gg = None
-        if x.requires_grad:
+        if need_x:
             gx = ConvTranspose2d.apply(g, H, x_hw=self.x_hw, **self.params)
-        if g.requires_grad:
+        if need_g:
             gg = Conv2d.apply(x, H, **self.params)
         return gx, gg
 
@@ -481,7 +534,7 @@ def _resolve_padding(padding, k, dil, stride, nd: int, op: str) -> tuple:
                 out.append((total // 2, total - total // 2))  # the extra one goes on the right, like torch
             return tuple(out)
         raise ValueError(f"{op}: Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-    p = _ntuple(padding, nd, "padding")
+    p = ntuple(padding, nd, "padding")
     if any(v < 0 for v in p):
         raise RuntimeError(f"{op}: negative padding is not supported, got {p}")
     return tuple((v, v) for v in p)
@@ -509,8 +562,8 @@ def _conv_nd(op: str, input: Tensor, weight: Tensor, bias, stride, padding, dila
     if bias is not None and tuple(bias.shape) != (O,):
         raise ShapeError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={O}")
     k = tuple(weight.shape[2:])
-    stride = _ntuple(stride, nd, "stride")
-    dil = _ntuple(dilation, nd, "dilation")
+    stride = ntuple(stride, nd, "stride")
+    dil = ntuple(dilation, nd, "dilation")
     if any(s < 1 for s in stride) or any(d < 1 for d in dil):
         raise ValueError(f"{op}: stride and dilation must be positive, got stride={stride}, dilation={dil}")
     pads = _resolve_padding(padding, k, dil, stride, nd, op)
@@ -534,7 +587,7 @@ def _conv_nd(op: str, input: Tensor, weight: Tensor, bias, stride, padding, dila
                 f"Kernel size can't be greater than actual input size (input shape {tuple(input.shape)}, weight shape {tuple(weight.shape)})"
             )
     flat_pads = pads[0] + pads[1]
-    keep = weight.requires_grad and _enabled[0]
+    keep = weight.requires_grad and grad_enabled()
     args = (x, weight) if bias is None else (x, weight, bias)
     y = Conv2d.apply(*args, stride=stride, pads=flat_pads, dil=dil, groups=groups, keep_col=keep)
     if nd == 1:
@@ -585,10 +638,10 @@ def _conv_transpose_nd(op: str, input: Tensor, weight: Tensor, bias, stride, pad
     if bias is not None and tuple(bias.shape) != (Og * groups,):
         raise ShapeError(f"{op}: bias of shape {tuple(bias.shape)} does not match out_channels={Og * groups}")
     k = tuple(weight.shape[2:])
-    stride = _ntuple(stride, nd, "stride")
-    dil = _ntuple(dilation, nd, "dilation")
-    pad = _ntuple(padding, nd, "padding")
-    op_ = _ntuple(output_padding, nd, "output_padding")
+    stride = ntuple(stride, nd, "stride")
+    dil = ntuple(dilation, nd, "dilation")
+    pad = ntuple(padding, nd, "padding")
+    op_ = ntuple(output_padding, nd, "output_padding")
     sizes = []
     for i in range(nd):
         base = (x.shape[2 + i] - 1) * stride[i] - 2 * pad[i] + dil[i] * (k[i] - 1) + 1
@@ -648,8 +701,8 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise ShapeError(f"unfold: Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D, shape {tuple(input.shape)})")
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
-    k, d = _ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation")
-    p, s = _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride")
+    k, d = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
+    p, s = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
     for size, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d):
         if _out_size(size, kk, ss, pp, pp, dd) < 1:
             raise ShapeError(f"unfold: the kernel {k} with dilation {d} and padding {p} does not fit the input {tuple(input.shape)}")
@@ -664,9 +717,9 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
         raise ShapeError(f"fold: Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {input.ndim}D)")
     unbatched = input.ndim == 2
     x = input.unsqueeze(0) if unbatched else input
-    hw = _ntuple(output_size, 2, "output_size")
-    k, d = _ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation")
-    p, s = _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride")
+    hw = ntuple(output_size, 2, "output_size")
+    k, d = ntuple(kernel_size, 2, "kernel_size"), ntuple(dilation, 2, "dilation")
+    p, s = ntuple(padding, 2, "padding"), ntuple(stride, 2, "stride")
     kk = k[0] * k[1]
     L = 1
     for size, a, ss, pp, dd in zip(hw, k, s, p, d):

@@ -1,14 +1,19 @@
 """Elementwise operations (逐元素运算) with broadcasting and PyTorch's type promotion.
 
-Each binary op reduces its gradients back to the shape of each input (``sum_to``), so that
-``b`` of shape (3,) added to ``x`` of shape (2, 3) receives Σ over the broadcast axis.
+Every differentiable elementwise op is one row of the table below: its forward on arrays and one
+derivative rule per input, written with Tensor ops (so gradients can be differentiated again). The
+engine sums each gradient back to its input's shape (broadcasting's adjoint) and runs a rule only
+when that input needs a gradient.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 
 from .. import backend as B
+from ..autograd.broadcast import broadcast_to, sum_to  # noqa: F401  (re-exported)
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from ..backend import xp
@@ -16,7 +21,8 @@ from ..backend import xp
 # ---------------------------------------------------------------- helpers
 
 
-def _const(value, dtype) -> Tensor:
+def const(value, dtype) -> Tensor:
+    """A constant tensor (no gradient) of ``dtype``."""
     try:
         return Tensor._make(xp.asarray(value, dtype=dtype))
     except OverflowError:  # e.g. uint8 tensor + (-3): wraps around, as in PyTorch
@@ -36,55 +42,16 @@ def binary_operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
     dt = B.result_type(a, b)
     if true_div and dt.kind not in "fc":
         dt = B.get_default_dtype()
-    a = (a if a._data.dtype == dt else a.to(dt)) if ta else _const(a, dt)
-    b = (b if b._data.dtype == dt else b.to(dt)) if tb else _const(b, dt)
+    a = (a if a._data.dtype == dt else a.to(dt)) if ta else const(a, dt)
+    b = (b if b._data.dtype == dt else b.to(dt)) if tb else const(b, dt)
     return a, b
 
 
-def _sum_to(a, shape):
-    if a.shape == shape:
-        return a
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
-    r = a.sum(axis=axes, keepdims=True)
-    return r.reshape(shape)
-
-
-class SumTo(Function):
-    """Σ over broadcast axes: the adjoint of broadcasting."""
-
-    saves_inputs = False
-
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return _sum_to(a, shape)
-
-    def backward(self, g):
-        return broadcast_to(g, self.in_shape)
-
-
-class BroadcastTo(Function):
-    """``expand`` / ``broadcast_to``: a read-only view; backward sums over the new axes."""
-
-    saves_inputs = False
-    is_view = True
-
-    def forward(self, a, shape):
-        self.in_shape = a.shape
-        return xp.broadcast_to(a, shape)
-
-    def backward(self, g):
-        return sum_to(g, self.in_shape)
-
-
-def sum_to(x: Tensor, shape) -> Tensor:
-    shape = tuple(shape)
-    return x if x._data.shape == shape else SumTo.apply(x, shape=shape)
-
-
-def broadcast_to(x: Tensor, shape) -> Tensor:
-    shape = tuple(shape)
-    return x if x._data.shape == shape else BroadcastTo.apply(x, shape=shape)
+def check_same_dtype(op: str, *tensors) -> None:
+    """RuntimeError naming ``op`` unless the given tensors (None skipped) share one dtype."""
+    dts = {t._data.dtype for t in tensors if t is not None}
+    if len(dts) > 1:
+        raise RuntimeError(f"{op}: expected all tensors to have the same dtype, got {', '.join(str(t.dtype) for t in tensors if t is not None)}")
 
 
 def expand(x: Tensor, *sizes) -> Tensor:
@@ -108,147 +75,178 @@ def expand(x: Tensor, *sizes) -> Tensor:
     return broadcast_to(x, shape)
 
 
-def _bshape(a: Tensor, b: Tensor, op: str):
-    try:
-        return xp.broadcast_shapes(a._data.shape, b._data.shape)
-    except ValueError:
-        raise ShapeError(
-            f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
-        ) from None
+# ---------------------------------------------------------------- the table
 
 
-# ---------------------------------------------------------------- arithmetic
+class Elementwise(Function):
+    """An op of the table: ``f`` on arrays forward; backward, input i's gradient is ``rules[i]``.
+
+    A rule's parameters say what it reads: ``g`` (the output's gradient, always first), the inputs
+    by their names in ``args`` (``x``; ``a``, ``b``; ``c``, ``a``, ``b``), ``y`` (the output) and
+    forward's keyword arguments by name. The engine checks in-place changes of exactly the inputs
+    and output that a needed rule reads (``reads``)."""
+
+    f: Callable
+    calls: tuple  # per input: call(node, g) → the input's gradient, or None (no gradient, e.g. a condition)
+
+    def forward(self, *arrays, **kw):
+        if kw:
+            self.kw = kw
+        return self.f(*arrays, **kw)
+
+    def backward(self, g):
+        calls = self.calls
+        if len(calls) == 1:
+            return None if calls[0] is None else calls[0](self, g)
+        return tuple([None if c is None or not need else c(self, g) for c, need in zip(calls, self.needs_input_grad)])
 
 
-class Add(Function):
+def _caller(rule: Callable, keys: tuple, n: int) -> Callable:
+    """call(node, g) = rule(g, *what its parameters name), with the common cases spelled out (hot path)."""
+    if not keys:
+        return lambda fn, g: rule(g)
+    if len(keys) == 1 and type(keys[0]) is int:
+        k = keys[0]
+        return (lambda fn, g: rule(g, fn.output)) if k == n else (lambda fn, g: rule(g, fn.inputs[k]))
+    if keys == (0, 1):
+        return lambda fn, g: rule(g, fn.inputs[0], fn.inputs[1])
+    return lambda fn, g: rule(g, *[(fn.output if k == n else fn.inputs[k]) if type(k) is int else fn.kw[k] for k in keys])
+
+
+def op(name: str, f: Callable, *rules, args: str = "", doc: str = "") -> type[Elementwise]:
+    """A row of the table: the Function class ``name`` computing ``f`` with one rule per input."""
+    names = tuple(args or ("x" if len(rules) == 1 else "ab"))
+    calls, reads = [], []
+    for rule in rules:
+        params = [] if rule is None else list(inspect.signature(rule).parameters)[1:]  # after g
+        keys = tuple(len(names) if p == "y" else names.index(p) if p in names else p for p in params)
+        calls.append(None if rule is None else _caller(rule, keys, len(names)))
+        reads.append(tuple("out" if p == "y" else names.index(p) for p in params if p == "y" or p in names))
+    return type(name, (Elementwise,), {
+        "f": staticmethod(f), "calls": tuple(calls), "reads": tuple(reads), "__doc__": doc or f"{name}, elementwise.",
+        "saves_inputs": any(r != "out" for rs in reads for r in rs), "saves_output": any("out" in rs for rs in reads),
+        "__module__": __name__,
+    })
+
+
+def _zero(g):
+    """The gradient of a piecewise-constant function (sign, floor, step…): 0 almost everywhere."""
+    return g * 0
+
+
+def _no_derivative(g):
+    raise RuntimeError(f"derivative for floor_divide is not implemented (gradient of shape {tuple(g.shape)})")
+
+
+def _max_share(a: Tensor, b: Tensor) -> Tensor:
+    """a's share of maximum(a, b)'s gradient: 1 where a > b, ½ on ties (as PyTorch)."""
+    return const((a._data > b._data) + 0.5 * (a._data == b._data), a.dtype)
+
+
+def _pow_db(g, a, y):
+    """∂(a^b)/∂b = a^b log a, taken as 0 where a = 0 (as PyTorch)."""
+    zero = a == 0
+    return where(zero, 0.0, g * y * where(zero, 1.0, a).log())
+
+
+def _clamp_mask(x: Tensor, lo, hi) -> Tensor:
+    """1 where lo ≤ x ≤ hi (the gradient passes at the bounds, as PyTorch), else 0."""
+    keep = xp.ones(x.shape, dtype=bool)
+    if lo is not None:
+        keep &= x._data >= lo
+    if hi is not None:
+        keep &= x._data <= hi
+    return Tensor._make(keep)
+
+
+def _softplus(a, beta, threshold):
+    z = a * beta if beta != 1 else a
+    out = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+    if beta != 1:
+        out /= beta
+    return xp.where(z > threshold, a, out)
+
+
+def _softplus_dx(g, x, beta, threshold):
+    z = x * beta if beta != 1 else x
+    linear = z._data > threshold
+    s = g * sigmoid(z)
+    return where(Tensor._make(linear), g, s) if linear.any() else s
+
+
+_SQRT_PI_2 = 2 / math.sqrt(math.pi)
+_LN2 = math.log(2.0)
+
+# name, forward, then ∂/∂input for each input (g: the output's gradient; x or a, b: the inputs; y: the output)
+Add = op("Add", xp.add, lambda g: g, lambda g: g)
+Sub = op("Sub", xp.subtract, lambda g: g, lambda g: -g)
+Mul = op("Mul", xp.multiply, lambda g, b: g * b, lambda g, a: g * a)
+Div = op("Div", xp.true_divide, lambda g, b: g / b, lambda g, a, b: -g * a / (b * b))
+Pow = op("Pow", lambda a, b: (a**b).astype(a.dtype, copy=False),  # bool ** bool stays bool
+         lambda g, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)), _pow_db, doc="a ** b; ∂a = b a^(b−1), ∂b = a^b log a.")
+FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative, doc="⌊a/b⌋; no derivative (as PyTorch).")
+Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * (a / b).floor(),
+               doc="Python's modulus (sign of the divisor): a − b⌊a/b⌋.")
+Maximum = op("Maximum", xp.maximum, lambda g, a, b: g * _max_share(a, b), lambda g, a, b: g * (1 - _max_share(a, b)),
+             doc="The gradient goes to the larger input, split evenly on ties (as PyTorch).")
+Minimum = op("Minimum", xp.minimum, lambda g, a, b: g * _max_share(b, a), lambda g, a, b: g * (1 - _max_share(b, a)))
+Where = op("Where", xp.where, None, lambda g, c: where(c, g, const(0, g.dtype)), lambda g, c: where(c, const(0, g.dtype), g),
+           args="cab", doc="where(c, a, b); the condition ``c`` gets no gradient.")
+
+Neg = op("Neg", xp.negative, lambda g: -g)
+Abs = op("Abs", xp.abs, lambda g, x: g * x.sign())
+Exp = op("Exp", xp.exp, lambda g, y: g * y)
+Log = op("Log", xp.log, lambda g, x: g / x)
+Log2 = op("Log2", xp.log2, lambda g, x: g / (x * _LN2))
+Log1p = op("Log1p", xp.log1p, lambda g, x: g / (x + 1))
+Expm1 = op("Expm1", xp.expm1, lambda g, y: g * (y + 1))
+Sqrt = op("Sqrt", xp.sqrt, lambda g, y: g / (2 * y))
+Rsqrt = op("Rsqrt", lambda a: 1 / xp.sqrt(a), lambda g, y: -0.5 * g * y * y * y, doc="1/√x; d/dx = −½ x^(−3/2) = −½ y³.")
+Reciprocal = op("Reciprocal", lambda a: 1 / a, lambda g, y: -g * y * y)
+Sin = op("Sin", xp.sin, lambda g, x: g * x.cos())
+Cos = op("Cos", xp.cos, lambda g, x: -g * x.sin())
+Tan = op("Tan", xp.tan, lambda g, y: g * (1 + y * y))
+Atan = op("Atan", xp.arctan, lambda g, x: g / (1 + x * x), doc="arctan; d/dz = 1/(1+z²) (Xu Fig 1.8's arctan activation).")
+Tanh = op("Tanh", xp.tanh, lambda g, y: g * (1 - y * y), doc="tanh; d/dz = 1 − tanh²z.")
+Sigmoid = op("Sigmoid", lambda a: B.special().expit(a), lambda g, y: g * y * (1 - y),
+             doc="σ(z) = 1/(1+e^(−z)) (logistic, 逻辑函数); σ′ = σ(1−σ).")
+Relu = op("Relu", lambda a: xp.maximum(a, 0), lambda g, x: Mul.apply(g, Tensor._make(x._data > 0)),
+          doc="ReLU(z) = max(0, z) (线性整流); gradient 1 for z > 0, else 0 (a constant mask: exact under double backward).")
+Erf = op("Erf", lambda a: B.special().erf(a), lambda g, x: g * _SQRT_PI_2 * (-(x * x)).exp())
+Softplus = op("Softplus", _softplus, _softplus_dx,
+              doc="softplus_β(x) = (1/β) log(1 + e^(βx)), stable as (max(βx, 0) + log1p(e^(−|βx|)))/β, x where βx > threshold; "
+                  "f′ = σ(βx). Fused: the composite log(1 + exp(x)) overflows.")
+LogSigmoid = op("LogSigmoid", lambda a: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))), lambda g, x: g * sigmoid(-x),
+                doc="log σ(x) = min(x, 0) − log1p(e^(−|x|)); f′ = σ(−x). Fused: the composite overflows.")
+Clamp = op("Clamp", lambda a, min=None, max=None: xp.clip(a, min, max), lambda g, x, min, max: g * _clamp_mask(x, min, max),
+           doc="clamp(min, max); the gradient passes where min ≤ x ≤ max (as PyTorch).")
+Clone = op("Clone", lambda a: a.copy(), lambda g: g)
+Overwrite = op("Overwrite", lambda a, b: xp.broadcast_to(b, a.shape).astype(a.dtype, copy=True), _zero, lambda g: g,
+               doc="a's values replaced by b, broadcast (copy_, fill_): a's history gets gradient 0, b gets g.")
+Sign = op("Sign", xp.sign, _zero)
+NonZero = op("NonZero", lambda a: (a != 0).astype(a.dtype), None, doc="1 where x ≠ 0, else 0 (norm p = 0 counts them); no gradient, as PyTorch.")
+Floor = op("Floor", xp.floor, _zero)
+Ceil = op("Ceil", xp.ceil, _zero)
+Trunc = op("Trunc", xp.trunc, _zero)
+Round = op("Round", lambda a, decimals=0: xp.round(a, decimals), _zero)
+Step = op("Step", lambda a, threshold: (a >= threshold).astype(a.dtype), _zero,
+          doc="Heaviside step 1[x ≥ T] (阶跃函数, Xu eq. 1.1); gradient 0 almost everywhere.")
+
+
+class Cast(Function):
+    """``to(dtype)``; the gradient is cast back to the input's dtype."""
+
     saves_inputs = False
 
-    def forward(self, a, b):
-        return a + b
+    def forward(self, a, dtype):
+        self.in_dtype = a.dtype
+        return a.astype(dtype)
 
     def backward(self, g):
-        a, b = self.inputs
-        return (sum_to(g, a._data.shape) if a.requires_grad else None,
-                sum_to(g, b._data.shape) if b.requires_grad else None)
+        return g.to(self.in_dtype)
 
 
-class Sub(Function):
-    saves_inputs = False
-
-    def forward(self, a, b):
-        return a - b
-
-    def backward(self, g):
-        a, b = self.inputs
-        return sum_to(g, a.shape), (sum_to(-g, b.shape) if b.requires_grad else None)
-
-
-def _check_cross(fn) -> None:
-    """Version check of a product-like node: a factor's value is needed only for the other
-    factor's gradient (PyTorch saves ``a`` only when ``b`` requires grad)."""
-    a, b = fn.inputs
-    if (b.requires_grad and a._vc[0] != fn.versions[0]) or (a.requires_grad and b._vc[0] != fn.versions[1]):
-        Function.check_versions(fn)
-
-
-class Mul(Function):
-    def forward(self, a, b):
-        return a * b
-
-    check_versions = _check_cross
-
-    def backward(self, g):
-        a, b = self.inputs
-        return (sum_to(g * b, a.shape) if a.requires_grad else None,
-                sum_to(g * a, b.shape) if b.requires_grad else None)
-
-
-class Div(Function):
-    def forward(self, a, b):
-        return a / b
-
-    def check_versions(self) -> None:
-        a, b = self.inputs  # ∂a needs b; ∂b needs a and b
-        if (b.requires_grad and a._vc[0] != self.versions[0]) or b._vc[0] != self.versions[1]:
-            Function.check_versions(self)
-
-    def backward(self, g):
-        a, b = self.inputs
-        ga = sum_to(g / b, a.shape) if a.requires_grad else None
-        gb = sum_to(-g * a / (b * b), b.shape) if b.requires_grad else None
-        return ga, gb
-
-
-class Pow(Function):
-    """a ** b; d/da = b a^(b−1), d/db = a^b log a (0 where a = 0, as PyTorch)."""
-
-    def forward(self, a, b):
-        r = a**b
-        return r if r.dtype == a.dtype else r.astype(a.dtype)  # bool ** bool stays bool
-
-    def backward(self, g):
-        a, b = self.inputs
-        ga = gb = None
-        if a.requires_grad:
-            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
-            ga = sum_to(ga, a.shape)
-        if b.requires_grad:
-            safe = where(a == 0, 1.0, a)
-            gb = sum_to(where(a == 0, 0.0, g * self.output * safe.log()), b.shape)
-        return ga, gb
-
-    saves_output = True
-
-
-class Remainder(Function):
-    """Python-style modulus (sign of the divisor): a − b⌊a/b⌋."""
-
-    def forward(self, a, b):
-        return xp.remainder(a, b)
-
-    def backward(self, g):
-        a, b = self.inputs
-        ga = sum_to(g, a.shape) if a.requires_grad else None
-        gb = sum_to(-g * (a / b).floor(), b.shape) if b.requires_grad else None
-        return ga, gb
-
-
-class Maximum(Function):
-    """Gradient to the larger input; split evenly on ties (as PyTorch)."""
-
-    saves_inputs = False  # backward reads the weights made in forward, not the inputs
-
-    def forward(self, a, b):
-        self.wa = (a > b) + 0.5 * (a == b)
-        return xp.maximum(a, b)
-
-    def backward(self, g):
-        a, b = self.inputs
-        wa = _const(self.wa, g.dtype)
-        return (sum_to(g * wa, a.shape) if a.requires_grad else None,
-                sum_to(g * (1 - wa), b.shape) if b.requires_grad else None)
-
-
-class Minimum(Maximum):
-    def forward(self, a, b):
-        self.wa = (a < b) + 0.5 * (a == b)
-        return xp.minimum(a, b)
-
-
-class Where(Function):
-    """where(cond, a, b); ``cond`` is a constant bool tensor (input 0)."""
-
-    saves_inputs = False
-
-    def forward(self, c, a, b):
-        return xp.where(c, a, b)
-
-    def backward(self, g):
-        c, a, b = self.inputs
-        zero = _const(0, g.dtype)
-        return (None,
-                sum_to(where(c, g, zero), a.shape) if a.requires_grad else None,
-                sum_to(where(c, zero, g), b.shape) if b.requires_grad else None)
+# ---------------------------------------------------------------- the functions
 
 
 def where(condition, input=None, other=None) -> Tensor:
@@ -338,10 +336,10 @@ def fmod(input, other) -> Tensor:
 
 
 def floor_divide(input, other) -> Tensor:
-    """⌊a/b⌋ (no gradient, as PyTorch)."""
+    """⌊a/b⌋; not differentiable: a backward through it raises, as PyTorch's does."""
     a, b = binary_operands(input, other)
     _no_bool("floor_divide", a, b)
-    return Tensor._make(xp.asarray(xp.floor_divide(a._data, b._data)))
+    return FloorDivide.apply(a, b)
 
 
 def maximum(input, other) -> Tensor:
@@ -354,283 +352,22 @@ def minimum(input, other) -> Tensor:
     return Minimum.apply(a, b)
 
 
+
+
 # ---------------------------------------------------------------- unary
-
-
-class Neg(Function):
-    saves_inputs = False
-
-    def forward(self, a):
-        return -a
-
-    def backward(self, g):
-        return -g
-
-
-class Abs(Function):
-    def forward(self, a):
-        return xp.abs(a)
-
-    def backward(self, g):
-        return g * self.inputs[0].sign()
-
-
-class Exp(Function):
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return xp.exp(a)
-
-    def backward(self, g):
-        return g * self.output
-
-
-class Log(Function):
-    def forward(self, a):
-        return xp.log(a)
-
-    def backward(self, g):
-        return g / self.inputs[0]
-
-
-class Log2(Function):
-    def forward(self, a):
-        return xp.log2(a)
-
-    def backward(self, g):
-        return g / (self.inputs[0] * math.log(2.0))
-
-
-class Log1p(Function):
-    def forward(self, a):
-        return xp.log1p(a)
-
-    def backward(self, g):
-        return g / (self.inputs[0] + 1)
-
-
-class Expm1(Function):
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return xp.expm1(a)
-
-    def backward(self, g):
-        return g * (self.output + 1)
-
-
-class Sqrt(Function):
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return xp.sqrt(a)
-
-    def backward(self, g):
-        return g / (2 * self.output)
-
-
-class Rsqrt(Function):
-    """1/√a; d/da = −½ a^(−3/2) = −½ out³."""
-
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return 1 / xp.sqrt(a)
-
-    def backward(self, g):
-        out = self.output
-        return -0.5 * g * out * out * out
-
-
-class Reciprocal(Function):
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return 1 / a
-
-    def backward(self, g):
-        out = self.output
-        return -g * out * out
-
-
-class Sin(Function):
-    def forward(self, a):
-        return xp.sin(a)
-
-    def backward(self, g):
-        return g * self.inputs[0].cos()
-
-
-class Cos(Function):
-    def forward(self, a):
-        return xp.cos(a)
-
-    def backward(self, g):
-        return -g * self.inputs[0].sin()
-
-
-class Tan(Function):
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return xp.tan(a)
-
-    def backward(self, g):
-        out = self.output
-        return g * (1 + out * out)
-
-
-class Atan(Function):
-    """arctan; d/dz = 1/(1+z²) (Xu Fig 1.8's arctan activation)."""
-
-    def forward(self, a):
-        return xp.arctan(a)
-
-    def backward(self, g):
-        a = self.inputs[0]
-        return g / (1 + a * a)
-
-
-class Tanh(Function):
-    """tanh; d/dz = 1 − tanh²z."""
-
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return xp.tanh(a)
-
-    def backward(self, g):
-        out = self.output
-        return g * (1 - out * out)
-
-
-class Sigmoid(Function):
-    """σ(z) = 1/(1+e^(−z)) (logistic, 逻辑函数); σ′ = σ(1−σ)."""
-
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, a):
-        return B.special().expit(a)
-
-    def backward(self, g):
-        out = self.output
-        return g * out * (1 - out)
-
-
-class Relu(Function):
-    """ReLU(z) = max(0, z) (线性整流); gradient 1 for z > 0, else 0."""
-
-    def forward(self, a):
-        return xp.maximum(a, 0)
-
-    def backward(self, g):
-        # g · 1[z > 0] with the mask as a constant bool tensor: one multiply, no cast to float
-        # (the mask has gradient 0, so this stays exact under double backward).
-        return Mul.apply(g, Tensor._make(self.inputs[0]._data > 0))
-
-
-class Erf(Function):
-    def forward(self, a):
-        return B.special().erf(a)
-
-    def backward(self, g):
-        a = self.inputs[0]
-        return g * (2 / math.sqrt(math.pi)) * (-(a * a)).exp()
-
-
-class Clamp(Function):
-    """clamp(min, max); gradient passes where min ≤ x ≤ max (as PyTorch)."""
-
-    def forward(self, a, min=None, max=None):
-        self.lo, self.hi = min, max
-        return xp.clip(a, min, max)
-
-    def backward(self, g):
-        a = self.inputs[0]
-        mask = None
-        if self.lo is not None:
-            mask = a >= self.lo
-        if self.hi is not None:
-            m = a <= self.hi
-            mask = m if mask is None else mask & m
-        return g if mask is None else g * mask
-
-
-class Cast(Function):
-    """``to(dtype)``; the gradient is cast back to the input's dtype."""
-
-    saves_inputs = False
-
-    def forward(self, a, dtype):
-        return a.astype(dtype)
-
-    def backward(self, g):
-        return g.to(self.inputs[0].dtype)
-
-
-class Clone(Function):
-    saves_inputs = False
-
-    def forward(self, a):
-        return a.copy()
-
-    def backward(self, g):
-        return g
-
-
-class _ZeroGrad(Function):
-    """Piecewise-constant functions (sign, floor, ceil, round, trunc): gradient 0 everywhere."""
-
-    saves_inputs = False
-
-    def backward(self, g):
-        return g * 0
-
-
-class Sign(_ZeroGrad):
-    def forward(self, a):
-        return xp.sign(a)
-
-
-class Floor(_ZeroGrad):
-    def forward(self, a):
-        return xp.floor(a)
-
-
-class Ceil(_ZeroGrad):
-    def forward(self, a):
-        return xp.ceil(a)
-
-
-class Round(_ZeroGrad):
-    def forward(self, a, decimals=0):
-        return xp.round(a, decimals)
-
-
-class Trunc(_ZeroGrad):
-    def forward(self, a):
-        return xp.trunc(a)
 
 
 def _float_unary(cls):
     """Unary math on an integer tensor runs in the default float dtype (as PyTorch)."""
 
-    def op(input: Tensor) -> Tensor:
+    def fn(input: Tensor) -> Tensor:
         if input._data.dtype.kind not in "fc":
             input = input.to(B.get_default_dtype())
         return cls.apply(input)
 
-    op.__name__ = cls.__name__.lower()
-    op.__doc__ = cls.__doc__
-    return op
+    fn.__name__ = cls.__name__.lower()
+    fn.__doc__ = cls.__doc__
+    return fn
 
 
 exp = _float_unary(Exp)
@@ -648,6 +385,21 @@ atan = arctan = _float_unary(Atan)
 tanh = _float_unary(Tanh)
 sigmoid = _float_unary(Sigmoid)
 erf = _float_unary(Erf)
+logsigmoid = _float_unary(LogSigmoid)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """softplus_β(x) = (1/β) log(1 + e^(βx)); x where βx > threshold (as PyTorch)."""
+    if input._data.dtype.kind not in "fc":
+        input = input.to(B.get_default_dtype())
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def step(input: Tensor, threshold: float = 0.0) -> Tensor:
+    """1 where x ≥ T, else 0 (阶跃函数, Xu eq. 1.1), in x's floating dtype."""
+    if input._data.dtype.kind not in "fc":
+        input = input.to(B.get_default_dtype())
+    return Step.apply(input, threshold=threshold)
 
 
 def neg(input: Tensor) -> Tensor:
@@ -721,6 +473,8 @@ def to_dtype(input: Tensor, dtype) -> Tensor:
 
 def clone(input: Tensor) -> Tensor:
     return Clone.apply(input)
+
+
 
 
 # ---------------------------------------------------------------- comparisons and logic (no grad)

@@ -9,9 +9,9 @@ from collections import namedtuple
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor, _dim
+from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
-from .elementwise import sum_to, where
+from .elementwise import where
 
 
 class IndexOutOfRange(IndexError, RuntimeError):
@@ -101,12 +101,12 @@ class IndexPut(Function):
         return out
 
     def backward(self, g):
-        a, v = self.inputs
-        ga = IndexPut.apply(g, Tensor._make(xp.zeros((), g.dtype)), key=self.key) if a.requires_grad else None
+        need_a, need_v = self.needs_input_grad
+        ga = IndexPut.apply(g, Tensor._make(xp.zeros((), g.dtype)), key=self.key) if need_a else None
         gv = None
-        if v.requires_grad:
-            k, adv = self.key, isinstance(self.key, xp.ndarray) or (isinstance(self.key, tuple) and any(isinstance(p, xp.ndarray) for p in self.key))
-            gv = sum_to(GetItem.apply(g, key=k, advanced=adv), v.shape)
+        if need_v:  # the engine sums it to v's shape when v was broadcast into the slots
+            k = self.key
+            gv = GetItem.apply(g, key=k, advanced=isinstance(k, xp.ndarray) or (isinstance(k, tuple) and any(isinstance(p, xp.ndarray) for p in k)))
         return ga, gv
 
 
@@ -136,7 +136,7 @@ def _check_gather(op: str, input: Tensor, dim: int, index: Tensor) -> int:
         raise RuntimeError(
             f"{op}(): Expected dtype int64 for index, got {index.dtype} (input shape {tuple(input.shape)}, index shape {tuple(index.shape)})"
         )
-    d = _dim(dim, input.ndim, op)
+    d = wrap_dim(dim, input.ndim, op)
     if index.ndim != input.ndim:
         raise ShapeError(
             f"{op}(): Index tensor must have the same number of dimensions as input tensor "
@@ -186,9 +186,9 @@ class ScatterAdd(Function):
         return out
 
     def backward(self, g):
-        a, _, src = self.inputs
+        src = self.inputs[2]
         gsrc = None
-        if src.requires_grad:
+        if self.needs_input_grad[2]:
             picked = GetItem.apply(g, key=self.idx, advanced=True)
             gsrc = IndexAddTo.apply(picked, key=self.src_key, shape=src.shape, advanced=False)
         return g, None, gsrc
@@ -216,7 +216,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select(): Index is supposed to be a vector of integers, got shape {idx.shape} and dtype {idx.dtype}")
-    d = _dim(dim, input.ndim, "index_select")
+    d = wrap_dim(dim, input.ndim, "index_select")
     if input.ndim == 0:
         return input.reshape(1)[idx.reshape(-1)].reshape(idx.shape)
     return getitem(input, (slice(None),) * d + (idx.reshape(-1),))
@@ -246,7 +246,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
-    d = _dim(dim, input.ndim, "take_along_dim")
+    d = wrap_dim(dim, input.ndim, "take_along_dim")
     shape_in, shape_ix = list(input.shape), list(indices.shape)
     shape_in[d] = shape_ix[d] = 1
     common = list(xp.broadcast_shapes(tuple(shape_in), tuple(shape_ix)))
@@ -274,7 +274,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     a = input._data
     if a.ndim == 0:
         return Tensor._make(xp.zeros((), dtype=B.int64))
-    d = _dim(dim, a.ndim, "argsort")
+    d = wrap_dim(dim, a.ndim, "argsort")
     if descending:
         a = -(a.astype(B.int64) if a.dtype.kind in "bu" else a)
     return Tensor._make(xp.argsort(a, axis=d, kind="stable").astype(B.int64))
@@ -290,9 +290,70 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """(values, indices) of the k largest (or smallest) entries along ``dim``."""
-    d = _dim(dim, max(input.ndim, 1), "topk")
+    d = wrap_dim(dim, max(input.ndim, 1), "topk")
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of size {n} (shape {tuple(input.shape)})")
     idx = argsort(input, d, descending=largest).narrow(d, 0, k) if input.ndim else argsort(input)
     return sort_result(gather(input, d, idx) if input.ndim else input, idx)
+
+
+# ---------------------------------------------------------------- embedding
+
+
+class Embedding(Function):
+    """out = W[idx] (词嵌入, a table lookup). Backward scatters g back to the rows of W, adding
+    repeats; the padding row receives no gradient."""
+
+    saves_inputs = False
+
+    def forward(self, w, idx, padding_idx, scale_grad_by_freq):
+        self.idx, self.pad, self.shape, self.freq = idx, padding_idx, w.shape, scale_grad_by_freq
+        return xp.take(w, idx, axis=0)
+
+    def backward(self, g):
+        idx = self.idx
+        keep = None
+        if self.pad is not None:
+            keep = (idx != self.pad)[..., None].astype(g.dtype)
+        if self.freq:
+            counts = xp.bincount(idx.reshape(-1), minlength=self.shape[0])
+            inv = (1.0 / counts[idx])[..., None].astype(g.dtype)
+            keep = inv if keep is None else keep * inv
+        if keep is not None:
+            g = g * Tensor._make(keep)
+        return IndexAddTo.apply(g, key=idx, shape=self.shape, advanced=True)
+
+
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input``.
+
+    ``padding_idx`` gets no gradient; ``max_norm`` renormalises, in place, the rows looked up
+    whose ``norm_type``-norm exceeds it (as torch does)."""
+    idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected an integer (Long or Int) index tensor, got {idx.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(f"embedding: index {bad} out of range for an embedding of {n} rows (index out of range in self)")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings {n}")
+        padding_idx %= n
+    if max_norm is not None:  # renormalise the rows looked up, in place (recorded by no graph, as torch)
+        rows = xp.unique(idx)
+        w = weight._data
+        norms = xp.linalg.norm(w[rows], ord=norm_type, axis=1) if norm_type != 2 else xp.sqrt((w[rows] ** 2).sum(1))
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] *= scale[:, None].astype(w.dtype)
+        weight._vc[0] += 1
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported (use sparse=False)")
+    return Embedding.apply(weight, idx=idx.astype(xp.int64, copy=False), padding_idx=padding_idx,
+                           scale_grad_by_freq=scale_grad_by_freq)

@@ -1,13 +1,14 @@
-"""Linear algebra (线性代数): batched matmul, einsum, outer and dot products."""
+"""Linear algebra (线性代数): batched matmul, the fused linear layer, einsum, outer and dot products."""
 
 from __future__ import annotations
 
 import string
 
 from ..autograd.function import Function, ShapeError
+from ..autograd.grad_mode import grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .elementwise import _check_cross, binary_operands, sum_to
+from .elementwise import binary_operands, check_same_dtype, sum_to
 from .shape import Permute
 
 
@@ -19,19 +20,20 @@ class MatMul(Function):
             return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + b.shape[-1:])
         return a @ b
 
-    check_versions = _check_cross  # ∂A = G Bᵀ needs B only, ∂B = Aᵀ G needs A only
+    reads = ((1,), (0,))  # ∂A = G Bᵀ needs B only, ∂B = Aᵀ G needs A only
 
     def backward(self, g):
         a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
         # A gradient is made in its input's memory layout: for a transposed (column-major) input,
         # such as W.T in x @ W.T, it is computed as (…)ᵀ, so that after the transpose's own backward
         # the leaf's gradient is row-major like the weight (torch's mm backward does the same);
         # otherwise the optimiser's updates would stride through memory.
         if a._data.ndim == 2 and b._data.ndim == 2:  # the MLP case, with direct applies (no re-checks)
             ga = gb = None
-            if a.requires_grad:
+            if need_a:
                 ga = _t(MatMul.apply(b, _t(g))) if _col_major(a._data) else MatMul.apply(g, _t(b))
-            if b.requires_grad:
+            if need_b:
                 gb = _t(MatMul.apply(_t(g), a)) if _col_major(b._data) else MatMul.apply(_t(a), g)
             return ga, gb
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -40,9 +42,9 @@ class MatMul(Function):
         if b.ndim == 1:  # vector · vector: g is 0-d
             g2 = g2.reshape(1, 1) if a.ndim == 1 else g2.unsqueeze(-1)
         ga = gb = None
-        if a.requires_grad:
-            ga = sum_to(g2 @ b2.mT, a2.shape).reshape(a.shape)
-        if b.requires_grad:
+        if need_a:  # the engine sums over broadcast batch axes (and the unit axis of a vector a)
+            ga = g2 @ b2.mT
+        if need_b:
             if b2.ndim == 2 and a2.ndim > 2:
                 k, n = a2.shape[-1], g2.shape[-1]
                 if b.ndim == 2 and _col_major(b._data):
@@ -50,7 +52,7 @@ class MatMul(Function):
                 else:
                     gb = a2.reshape(-1, k).mT @ g2.reshape(-1, n)
             else:
-                gb = sum_to(a2.mT @ g2, b2.shape)
+                gb = sum_to(a2.mT @ g2, b2.shape)  # (k, 1) of a vector b: sum first, then drop the unit axis
             gb = gb.reshape(b.shape)
         return ga, gb
 
@@ -65,6 +67,9 @@ def _t(x: Tensor) -> Tensor:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"matmul: expected both operands to have the same dtype, but got {input.dtype} and {other.dtype} "
+                           f"(shapes {tuple(input.shape)} and {tuple(other.shape)}); convert one with .to(dtype)")
     a, b = binary_operands(input, other)
     sa, sb = a._data.shape, b._data.shape
     if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # matrix @ matrix: nothing more to check
@@ -164,7 +169,7 @@ class Einsum(Function):
     def backward(self, g):
         grads = []
         for i, t in enumerate(self.inputs):
-            if not t.requires_grad:
+            if not self.needs_input_grad[i]:
                 grads.append(None)
                 continue
             sub = self.ins[i]
@@ -191,7 +196,7 @@ class Einsum(Function):
                         seen.add(c)
                         target += c
                 gi = einsum(",".join([uniq] + eye_subs) + "->" + target, gi, *eyes)
-            grads.append(sum_to(gi, t.shape))
+            grads.append(gi)
         return tuple(grads)
 
 
@@ -200,9 +205,74 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ins, out = _parse(equation, [o.shape for o in operands])
+    if len({o.dtype for o in operands}) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {', '.join(str(o.dtype) for o in operands)} in '{equation}'")
     dims = {}
     for sub, o in zip(ins, operands):
         for c, n in zip(sub, o.shape):
             if dims.setdefault(c, n) != n and n != 1 and dims[c] != 1:
                 raise ShapeError(f"einsum(): operands do not broadcast for subscript '{c}' ({dims[c]} vs {n}) in '{equation}'")
     return Einsum.apply(*operands, ins=ins, out=out)
+
+
+# ---------------------------------------------------------------- the linear layer (fused: one node per layer)
+
+
+class Linear(Function):
+    """y = x Wᵀ + b (全连接层/仿射变换, Zhao §2: z = W a + b in the row layout).
+
+    Backward: ∂x = G W, ∂W = Gᵀ X, ∂b = Σ_rows G, with the batch dimensions folded into rows."""
+
+    def forward(self, x, w, b=None):
+        if x.ndim > 2:
+            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        x, w = self.inputs[0], self.inputs[1]
+        need_x, need_w, need_b = (*self.needs_input_grad, False)[:3]
+        gx = gw = gb = None
+        if not grad_enabled():  # plain backward: the same formulas on arrays (no graph to record)
+            ga = g._data
+            if need_x:
+                gx = Tensor._make(ga @ w._data)
+            g2 = ga.reshape(-1, ga.shape[-1])
+            if need_w:
+                gw = Tensor._make(g2.T @ x._data.reshape(-1, w.shape[1]))
+            if need_b:
+                gb = Tensor._make(g2.sum(0))
+            return gx, gw, gb
+        if need_x:
+            gx = g @ w
+        g2 = g.reshape(-1, w.shape[0]) if g.ndim != 2 else g
+        if need_w:
+            gw = g2.mT @ (x.reshape(-1, w.shape[1]) if x.ndim != 2 else x)
+        if need_b:
+            gb = g2.sum(0)  # the engine sums it to a 0-d bias
+        return gx, gw, gb
+
+
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b, with ``weight`` of shape (out_features, in_features) like torch.
+
+    ``input`` is (*, in_features); the result is (*, out_features)."""
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        rows = "x".join(map(str, (input._data.size // max(input.shape[-1], 1), input.shape[-1]))) if input.ndim else "scalar"
+        raise ShapeError(
+            f"linear: mat1 and mat2 shapes cannot be multiplied ({rows} and {weight.shape[1]}x{weight.shape[0]}); "
+            f"input shape {tuple(input.shape)}, weight shape {tuple(weight.shape)} (in_features={weight.shape[1]})"
+        )
+    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match out_features={weight.shape[0]}")
+    check_same_dtype("linear", input, weight, bias)
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)

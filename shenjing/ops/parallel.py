@@ -44,17 +44,38 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def for_chunks(fn, n: int, work: int) -> None:
+def for_chunks(fn, n: int, work: int, block: int | None = None) -> None:
     """fn(lo, hi) over contiguous chunks of range(n), on up to get_num_threads() threads (the
-    caller runs the first chunk) when ``work`` (elements touched) is large enough."""
+    caller runs the first chunk) when ``work`` (elements touched) is large enough; with ``block``,
+    each thread's chunk is further cut into calls of at most ``block`` items (so that an operation of
+    several passes works on pieces that stay in cache).
+
+    A chunk that no worker has started by the time the caller is done with its own is run by the
+    caller (on a loaded machine a worker may wait a whole time slice to be scheduled)."""
+    if block is not None and block < n:
+        inner = fn
+
+        def fn(lo, hi):
+            for a in range(lo, hi, block):
+                inner(a, min(a + block, hi))
+
     t = min(_num[0], n, max(1, work // MIN_PARALLEL))
     if t <= 1:
         fn(0, n)
         return
     step = -(-n // t)
-    futures = [_executor(t - 1).submit(fn, lo, min(lo + step, n)) for lo in range(step, n, step)]
+    ex = _executor(t - 1)
+    jobs = [(lo, min(lo + step, n), ex.submit(fn, lo, min(lo + step, n))) for lo in range(step, n, step)]
+    error = None
     try:
         fn(0, step)
-    finally:
-        for f in futures:
+    except BaseException as e:  # still wait for the workers: they write into the caller's arrays
+        error = e
+    for lo, hi, f in jobs:
+        if f.cancel():  # not started: do it here
+            if error is None:
+                fn(lo, hi)
+        else:
             f.result()
+    if error is not None:
+        raise error

@@ -27,7 +27,7 @@ import math
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .conv import _ntuple
+from .conv import ntuple
 from .parallel import for_chunks
 from .workspace import give as _give
 from .workspace import take as _take
@@ -168,7 +168,7 @@ class MaxPool2d(Function):
                 if need_arg:
                     arg[lo:hi] = aa
 
-            for_chunks(part, N, x.size)
+            for_chunks(part, N, x.size, block=_block(x))
             if not xp.isnan(m).any():  # maximum propagates NaN: none in m, none in x
                 self.arg = arg
                 if box is not None:
@@ -197,6 +197,17 @@ class MaxPool2d(Function):
 
     def backward(self, g):
         return MaxPoolScatter.apply(g, arg=self.arg, geom=self.geom)
+
+
+#: the tiled max pooling and its backward run over pieces of the batch of at most this many bytes
+#: of input, which stay in cache through their several passes (pool-1 forward of the small CNN,
+#: one thread: 4.0 → 2.6 ms)
+POOL_BLOCK_BYTES = 1 << 21
+
+
+def _block(a) -> int:
+    """Samples of ``a`` (N, C, H, W) per piece of at most POOL_BLOCK_BYTES."""
+    return max(1, POOL_BLOCK_BYTES // max(1, a[:1].nbytes))
 
 
 def _running_max(views, need_arg: bool, out=None):
@@ -277,7 +288,7 @@ class MaxPoolScatter(Function):
                 for t in range(n):
                     views[t][lo:hi] = gc * (ac == t)
 
-            for_chunks(part, N, gx.size)
+            for_chunks(part, N, gx.size, block=_block(gx))
             return gx
         return geom.scatter((g * (arg == t) for t in range(n)), g.shape, g.dtype, channels_last(arg))
 
@@ -312,10 +323,10 @@ def _check_pool_input(op: str, input: Tensor, nd: int) -> None:
 
 
 def _pool_geom(op: str, x_shape, kernel_size, stride, padding, dilation, ceil_mode, nd: int) -> _Geom:
-    k = _ntuple(kernel_size, nd, "kernel_size")
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else _ntuple(stride, nd, "stride")
-    p = _ntuple(padding, nd, "padding")
-    d = _ntuple(dilation, nd, "dilation")
+    k = ntuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else ntuple(stride, nd, "stride")
+    p = ntuple(padding, nd, "padding")
+    d = ntuple(dilation, nd, "dilation")
     if any(v <= 0 for v in k + s + d):
         raise ValueError(f"{op}: kernel_size, stride and dilation must be greater than zero, got kernel_size={k}, stride={s}, dilation={d}")
     for kk, pp in zip(k, p):
@@ -469,7 +480,7 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
 
 
 def _adaptive_sizes(input: Tensor, output_size, nd: int) -> tuple:
-    out = _ntuple(output_size, nd, "output_size") if not isinstance(output_size, (list, tuple)) or None not in output_size \
+    out = ntuple(output_size, nd, "output_size") if not isinstance(output_size, (list, tuple)) or None not in output_size \
         else tuple(input.shape[-nd + i] if o is None else int(o) for i, o in enumerate(output_size))
     if any(o <= 0 for o in out):
         raise ValueError(f"adaptive pooling: output_size must be positive, got {out}")
@@ -504,7 +515,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     """1-D adaptive average pooling (一维自适应平均池化) over the last dim of (N, C, L) or (C, L)."""
     _check_pool_input("adaptive_avg_pool1d", input, 1)
-    (Lo,) = _ntuple(output_size, 1, "output_size")
+    (Lo,) = ntuple(output_size, 1, "output_size")
     L = input.shape[-1]
     if Lo == 1:
         return input.mean(-1, keepdim=True)
@@ -565,9 +576,9 @@ def _max_unpool(op, input, indices, kernel_size, stride, padding, output_size, n
     if tuple(idx.shape) != tuple(input.shape):
         raise ShapeError(f"{op}: Expected shape of indices to be same as that of the input tensor ({tuple(input.shape)}) "
                          f"but got indices tensor with shape {tuple(idx.shape)}")
-    k = _ntuple(kernel_size, nd, "kernel_size")
-    s = k if stride is None else _ntuple(stride, nd, "stride")
-    p = _ntuple(padding, nd, "padding")
+    k = ntuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None else ntuple(stride, nd, "stride")
+    p = ntuple(padding, nd, "padding")
     default = tuple((input.shape[-nd + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
     if output_size is None:
         out = default
@@ -669,7 +680,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
     in_sz = tuple(input.shape[2:])
     if size is not None:
-        out_sz = _ntuple(size, nd, "size")
+        out_sz = ntuple(size, nd, "size")
         scales = (None,) * nd
     else:
         sf = tuple(float(v) for v in scale_factor) if isinstance(scale_factor, (list, tuple)) else (float(scale_factor),) * nd

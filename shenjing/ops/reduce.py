@@ -6,10 +6,10 @@ from collections import namedtuple
 
 from .. import backend as B
 from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.tensor import Tensor, _dim
+from ..autograd.grad_mode import grad_enabled
+from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
-from .elementwise import Div, Exp, Mul, Sub, _const, broadcast_to, where
+from .elementwise import Div, Exp, Mul, NonZero, Sub, broadcast_to, const, where
 from .shape import Reshape
 
 minmax_result = namedtuple("minmax_result", ["values", "indices"])
@@ -21,7 +21,7 @@ def _dims(dim, ndim: int, op: str):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
-    axes = tuple(sorted({_dim(d, ndim, op) for d in dim}))
+    axes = tuple(sorted({wrap_dim(d, ndim, op) for d in dim}))
     if len(axes) != len(dim):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     return axes if ndim else ()  # a 0-d tensor accepts dim 0 / -1 and reduces nothing
@@ -59,7 +59,7 @@ class Mean(Function):
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
-        g = Div.apply(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), _const(self.n, g.dtype))
+        g = Div.apply(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), const(self.n, g.dtype))
         return broadcast_to(g, self.in_shape)
 
 
@@ -121,7 +121,7 @@ class _Extreme(Function):
 
     def backward(self, g):
         g = _unsqueeze_to(g, self.in_shape, self.axes, self.keepdim)
-        return g * _const(self.w, g.dtype)
+        return g * const(self.w, g.dtype)
 
 
 class _Amax(_Extreme):
@@ -169,7 +169,7 @@ def _minmax(input, dim, keepdim, other, largest: bool):
         if input.numel() == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         return (_Amax if largest else _Amin).apply(input, axes=tuple(range(input.ndim)), keepdim=False)
-    axis = _dim(dim, input.ndim, name)
+    axis = wrap_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return minmax_result(input, Tensor._make(xp.asarray(0, dtype=B.int64)))
     _check_nonempty(input, (axis,), name)
@@ -217,7 +217,7 @@ def _argext(input: Tensor, dim, keepdim, largest: bool) -> Tensor:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = xp.asarray(f(a), dtype=B.int64)
         return Tensor._make(r.reshape((1,) * a.ndim) if keepdim else r)
-    axis = _dim(dim, a.ndim, name)
+    axis = wrap_dim(dim, a.ndim, name)
     if a.ndim == 0:
         return Tensor._make(xp.asarray(0, dtype=B.int64))
     _check_nonempty(input, (axis,), name)
@@ -248,7 +248,7 @@ class Prod(Function):
             g = g.unsqueeze(axis)
         if not (a._data == 0).any():
             return g * self.output.reshape(g.shape) / a
-        if is_grad_enabled():  # create_graph: Π_{j≠i} x_j as a product over an (n, n) tensor with 1 on the diagonal
+        if grad_enabled():  # create_graph: Π_{j≠i} x_j as a product over an (n, n) tensor with 1 on the diagonal
             x = a.reshape(-1) if axis is None else a.movedim(axis, -1)
             n = x.shape[-1]
             rows = x.unsqueeze(-2).expand(*x.shape[:-1], n, n)
@@ -273,14 +273,15 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
         input = input.to(dtype)
     if dim is None:
         return Prod.apply(input, axis=None, keepdim=False)
-    axis = _dim(dim, input.ndim, "prod")
+    axis = wrap_dim(dim, input.ndim, "prod")
     if input.ndim == 0:
         return Prod.apply(input, axis=None, keepdim=False)
     return Prod.apply(input, axis=axis, keepdim=keepdim)
 
 
 class LogSumExp(Function):
-    """log Σ exp x, computed as m + log Σ exp(x − m) (Fang §5.3.2); gradient softmax(x)."""
+    """log Σ exp x, computed as m + log Σ exp(x − m) (Fang §5.3.2); gradient softmax(x).
+    One node: the composite needs the max shift to stay finite and would record five."""
 
     saves_output = True
 
@@ -306,7 +307,8 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
 
 class Softmax(Function):
-    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along ``dim``; backward y ⊙ (g − Σ g⊙y)."""
+    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along ``dim``; backward y ⊙ (g − Σ g⊙y).
+    One node: shifted by the max, so it never overflows, and its backward reuses y."""
 
     saves_inputs = False
     saves_output = True
@@ -323,7 +325,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """log softmax(x) = x − logsumexp(x); backward g − softmax · Σ g."""
+    """log softmax(x) = x − logsumexp(x); backward g − softmax · Σ g. One node, for the same reasons."""
 
     saves_inputs = False
     saves_output = True
@@ -338,10 +340,11 @@ class LogSoftmax(Function):
         return g - self.output.exp() * g.sum(dim=self.axis, keepdim=True)
 
 
-def _softmax_dim(input: Tensor, dim, op: str) -> int:
+def softmax_dim(input: Tensor, dim, op: str) -> int:
+    """The axis of softmax; ``dim=None`` picks PyTorch's legacy implicit choice."""
     if dim is None:
         dim = 0 if input.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
-    return _dim(dim, input.ndim, op)
+    return wrap_dim(dim, input.ndim, op)
 
 
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
@@ -349,7 +352,7 @@ def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
         input = input.to(dtype)
     elif input._data.dtype.kind not in "fc":
         input = input.to(B.get_default_dtype())
-    return Softmax.apply(input, axis=_softmax_dim(input, dim, "softmax"))
+    return Softmax.apply(input, axis=softmax_dim(input, dim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
@@ -357,11 +360,11 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
         input = input.to(dtype)
     elif input._data.dtype.kind not in "fc":
         input = input.to(B.get_default_dtype())
-    return LogSoftmax.apply(input, axis=_softmax_dim(input, dim, "log_softmax"))
+    return LogSoftmax.apply(input, axis=softmax_dim(input, dim, "log_softmax"))
 
 
 class Norm2(Function):
-    """‖x‖₂ over axes; gradient x/‖x‖ (0 where the norm is 0, as PyTorch)."""
+    """‖x‖₂ over axes; gradient x/‖x‖ (0 where the norm is 0, as PyTorch: the composite √Σx² gives NaN there)."""
 
     saves_output = True
 
@@ -390,8 +393,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         return input.abs().amax(dim=axes, keepdim=keepdim)
     if p == float("-inf"):
         return input.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 0:  # the count of non-zeros; differentiable with gradient 0, as PyTorch
-        return input.abs().sign().sum(dim=axes, keepdim=keepdim)
+    if p == 0:  # the count of non-zeros: its graph gives the input no gradient, as PyTorch's
+        return NonZero.apply(input).sum(dim=axes, keepdim=keepdim)
     if p == 1:
         return input.abs().sum(dim=axes, keepdim=keepdim)
     return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
@@ -411,7 +414,7 @@ class Cumsum(Function):
 def cumsum(input: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is None and input._data.dtype.kind in "bui":
         dtype = B.int64
-    return Cumsum.apply(input, axis=_dim(dim, input.ndim, "cumsum"), dtype=dtype)
+    return Cumsum.apply(input, axis=wrap_dim(dim, input.ndim, "cumsum"), dtype=dtype)
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor, _dim
+from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
 from .elementwise import binary_operands, broadcast_to, expand  # noqa: F401  (re-exported)
 
@@ -71,7 +71,7 @@ def view(input: Tensor, *shape, **kw) -> Tensor:
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if input.ndim == 0:
         return input.reshape(1)
-    s, e = _dim(start_dim, input.ndim, "flatten"), _dim(end_dim, input.ndim, "flatten")
+    s, e = wrap_dim(start_dim, input.ndim, "flatten"), wrap_dim(end_dim, input.ndim, "flatten")
     if s > e:
         raise ShapeError("flatten: start_dim cannot come after end_dim")
     shape = input.shape
@@ -79,7 +79,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
-    d = _dim(dim, input.ndim, "unflatten")
+    d = wrap_dim(dim, input.ndim, "unflatten")
     shape = input.shape
     return input.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
 
@@ -90,13 +90,13 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         axes = {i for i, s in enumerate(shape) if s == 1}
     else:
         dims = (dim,) if isinstance(dim, int) else dim
-        axes = {_dim(d, input.ndim, "squeeze") for d in dims}
+        axes = {wrap_dim(d, input.ndim, "squeeze") for d in dims}
         axes = {i for i in axes if input.ndim and shape[i] == 1}
     return input.reshape(tuple(s for i, s in enumerate(shape) if i not in axes))
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    d = _dim(dim, input.ndim + 1, "unsqueeze")
+    d = wrap_dim(dim, input.ndim + 1, "unsqueeze")
     shape = input.shape
     return input.reshape(shape[:d] + (1,) + shape[d:])
 
@@ -123,7 +123,7 @@ def permute(input: Tensor, *dims, **kw) -> Tensor:
     n = input.ndim
     if len(dims) != n:
         raise ShapeError(f"permute: number of dims ({len(dims)}) doesn't match the tensor's ndim ({n}), shape {tuple(input.shape)}")
-    dims = tuple(_dim(d, n, "permute") for d in dims)
+    dims = tuple(wrap_dim(d, n, "permute") for d in dims)
     if len(set(dims)) != n:
         raise ShapeError(f"permute: repeated dim in {list(dims)}")
     if dims == tuple(range(n)):
@@ -135,7 +135,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     n = input.ndim
     if n == 0:
         return input
-    d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
+    d0, d1 = wrap_dim(dim0, n, "transpose"), wrap_dim(dim1, n, "transpose")
     dims = list(range(n))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return permute(input, dims)
@@ -154,8 +154,8 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     n = input.ndim
-    src = [_dim(s, n, "movedim") for s in src]
-    dst = [_dim(d, n, "movedim") for d in dst]
+    src = [wrap_dim(s, n, "movedim") for s in src]
+    dst = [wrap_dim(d, n, "movedim") for d in dst]
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -209,7 +209,7 @@ class Flip(Function):
 
 def flip(input: Tensor, dims) -> Tensor:
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    axes = tuple(_dim(d, input.ndim, "flip") for d in dims)
+    axes = tuple(wrap_dim(d, input.ndim, "flip") for d in dims)
     return Flip.apply(input, axes=axes if input.ndim else ())
 
 
@@ -228,7 +228,7 @@ class Roll(Function):
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:
     if dims is not None:
-        dims = (_dim(dims, input.ndim, "roll"),) if isinstance(dims, int) else tuple(_dim(d, input.ndim, "roll") for d in dims)
+        dims = (wrap_dim(dims, input.ndim, "roll"),) if isinstance(dims, int) else tuple(wrap_dim(d, input.ndim, "roll") for d in dims)
         shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
         if len(shifts) != len(dims):
             raise ShapeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
@@ -251,12 +251,12 @@ class Cat(Function):
     def backward(self, g):
         out, start = [], 0
         sizes = iter(self.sizes)
-        for i, t in enumerate(self.inputs):
-            if self.skip and self.skip[i]:
-                out.append(Tensor._make(xp.zeros((0,), g.dtype)) if t.requires_grad else None)
+        for skip, need in zip(self.skip or [False] * len(self.inputs), self.needs_input_grad):
+            if skip:
+                out.append(Tensor._make(xp.zeros((0,), g.dtype)) if need else None)
                 continue
             n = next(sizes)
-            out.append(g.narrow(self.axis, start, n) if t.requires_grad else None)
+            out.append(g.narrow(self.axis, start, n) if need else None)
             start += n
         return tuple(out)
 
@@ -268,7 +268,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     # PyTorch skips legacy empty 1-D tensors of shape (0,)
     keep = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = keep[0]
-    d = _dim(dim, ref.ndim, "cat")
+    d = wrap_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(keep):
         if t.ndim != ref.ndim or any(s != r for j, (s, r) in enumerate(zip(t.shape, ref.shape)) if j != d):
             raise ShapeError(
@@ -290,7 +290,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise ShapeError(f"stack: expects each tensor to be equal size, but got {tuple(shape)} at entry 0 and {tuple(t.shape)} at entry {i}")
-    d = _dim(dim, len(shape) + 1, "stack")
+    d = wrap_dim(dim, len(shape) + 1, "stack")
     return cat([t.unsqueeze(d) for t in tensors], d)
 
 
@@ -304,7 +304,7 @@ def vstack(tensors) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    d = _dim(dim, input.ndim, "narrow")
+    d = wrap_dim(dim, input.ndim, "narrow")
     if start < 0:
         start += input.shape[d]
     if start < 0 or start + length > input.shape[d] or length < 0:
@@ -317,7 +317,7 @@ def split(tensor: Tensor, split_size_or_sections=None, dim: int = 0, *, split_si
     """Pieces of ``split_size`` along ``dim`` (the last one smaller), or of the listed sizes."""
     if split_size_or_sections is None:
         split_size_or_sections = split_size
-    d = _dim(dim, tensor.ndim, "split")
+    d = wrap_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
@@ -338,17 +338,17 @@ def split(tensor: Tensor, split_size_or_sections=None, dim: int = 0, *, split_si
 def chunk(input: Tensor, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be greater than 0, got {chunks}")
-    n = input.shape[_dim(dim, input.ndim, "chunk")]
+    n = input.shape[wrap_dim(dim, input.ndim, "chunk")]
     return split(input, max(-(-n // chunks), 1), dim)
 
 
 def unbind(input: Tensor, dim: int = 0):
-    d = _dim(dim, input.ndim, "unbind")
+    d = wrap_dim(dim, input.ndim, "unbind")
     return tuple(input.select(d, i) for i in range(input.shape[d]))
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
-    d = _dim(dim, input.ndim, "select")
+    d = wrap_dim(dim, input.ndim, "select")
     return input[(slice(None),) * d + (index,)]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..backend import xp
-from .optimizer import Optimizer, _grad, _new_step, _zeros_like
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["Adadelta"]
 
@@ -14,15 +14,8 @@ __all__ = ["Adadelta"]
 class Adadelta(Optimizer):
     r"""Zeiler's AdaDelta: the step size comes from the ratio of two running RMS values, so no
     learning rate is needed (``lr=1.0``, 无需学习率). Fang §6.8 derives it from a diagonal Newton
-    step (Δφ ≈ H⁻¹g with units matched); Algorithm 6::
-
-        v_t  = ρ v_{t−1} + (1 − ρ) g_t ⊙ g_t                (二阶动量)
-        Δφ_t = −√(s_{t−1} + ε) / √(v_t + ε) ⊙ g_t           (差值更新)
-        s_t  = ρ s_{t−1} + (1 − ρ) Δφ_t ⊙ Δφ_t              (累加更新)
-        φ_{t+1} = φ_t + lr · Δφ_t
-
-    This is PyTorch's algorithm (with ``weight_decay`` λ adding λφ to g, and ``lr`` scaling the step;
-    the notes' form is lr = 1). ε sits inside both roots, as in the notes and in PyTorch.
+    step (Δφ ≈ H⁻¹g with units matched); Algorithm 6 is PyTorch's algorithm with lr = 1, and ε sits
+    inside both roots in both. The update, written out: :func:`shenjing.optim.functional.adadelta`.
 
     Not to be confused with what Xu §1.9.5 calls "Adadelta" — an EMA of g² used with a
     learning rate, θ_t = θ_{t−1} − η g_t/√(ε + n_t) — which is :class:`RMSprop` with
@@ -43,30 +36,20 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (:func:`functional.adadelta`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            params, grads = self._with_grad(group)
+            square_avgs, acc_deltas, steps = [], [], []
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                state["step"]._data += 1
-                g = _grad(p, group["maximize"])
-                if wd != 0:
-                    g = g + wd * p._data
-                v, s = state["square_avg"]._data, state["acc_delta"]._data
-                v *= rho
-                v += (1 - rho) * g * g
-                std = xp.sqrt(v + eps)
-                delta = xp.sqrt(s + eps)
-                delta /= std
-                delta *= g
-                s *= rho
-                s += (1 - rho) * delta * delta
-                p._data -= lr * delta
-                p._vc[0] += 1
+                    state["step"] = F.new_step()
+                    state["square_avg"] = F.zero_buffer(p)
+                    state["acc_delta"] = F.zero_buffer(p)
+                square_avgs.append(state["square_avg"])
+                acc_deltas.append(state["acc_delta"])
+                steps.append(state["step"])
+            F.adadelta(params, grads, square_avgs, acc_deltas, steps, lr=group["lr"], rho=group["rho"], eps=group["eps"],
+                       weight_decay=group["weight_decay"], maximize=group["maximize"])
         return loss

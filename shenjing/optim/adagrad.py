@@ -7,24 +7,21 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import xp
-from .optimizer import Optimizer, _grad, _new_step
+from ..creation import as_tensor
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["Adagrad"]
 
 
 class Adagrad(Optimizer):
-    r"""AdaGrad: each coordinate's step is divided by the root of its accumulated squared gradients.
+    r"""AdaGrad (自适应学习率): each coordinate's step is divided by the root of its accumulated squared
+    gradients, n_t = n_{t−1} + g ⊙ g, θ_t = θ_{t−1} − η_t g / (√n_t + ε) with η_t = η / (1 + (t − 1)·lr_decay)
+    — PyTorch's algorithm by default. The update, written out: :func:`shenjing.optim.functional.adagrad`.
 
-    PyTorch's algorithm (the default)::
-
-        g ← g + λθ                          (weight_decay λ)
-        η_t = η / (1 + (t − 1)·lr_decay)
-        n_t = n_{t−1} + g ⊙ g              (n_0 = initial_accumulator_value)
-        θ_t = θ_{t−1} − η_t g / (√n_t + ε)
-
-    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η g_t / √(ε + n_t) (Xu eq.
-    1.49; Fang Algorithm 4 writes √(v_t + ε)). The accumulated n only grows, so the effective
-    learning rate keeps shrinking (自适应学习率; the drawback that RMSprop fixes).
+    ``eps_inside_sqrt=True`` gives the notes' θ_t = θ_{t−1} − η g_t / √(ε + n_t) (Xu eq. 1.49;
+    Fang Algorithm 4 writes √(v_t + ε)). n only grows, so the effective learning rate keeps
+    shrinking — the drawback that RMSprop fixes.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
@@ -51,28 +48,17 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         if len(state) == 0:
-            state["step"] = _new_step()
-            state["sum"] = Tensor._make(xp.full_like(p._data, group["initial_accumulator_value"]))
+            state["step"] = F.new_step()
+            state["sum"] = as_tensor(xp.full_like(p.array, group["initial_accumulator_value"]))
         return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (:func:`functional.adagrad`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, lr_decay, wd, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
-            inside = group.get("eps_inside_sqrt", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self._init_state(p, group)
-                state["step"]._data += 1
-                step = float(state["step"]._data)
-                g = _grad(p, group["maximize"])
-                if wd != 0:
-                    g = g + wd * p._data
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"]._data
-                s += g * g
-                std = xp.sqrt(s + eps) if inside else xp.sqrt(s) + eps
-                p._data -= clr * (g / std)
-                p._vc[0] += 1
+            params, grads = self._with_grad(group)
+            states = [self._init_state(p, group) for p in params]
+            F.adagrad(params, grads, [st["sum"] for st in states], [st["step"] for st in states], lr=group["lr"],
+                      weight_decay=group["weight_decay"], lr_decay=group["lr_decay"], eps=group["eps"], maximize=group["maximize"],
+                      eps_inside_sqrt=group.get("eps_inside_sqrt", False))
         return loss

@@ -8,27 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..backend import xp
-from .optimizer import Optimizer, _grad, _new_step, _zeros_like
-from .rmsprop import _lerp_
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
 
 
 class Adam(Optimizer):
-    r"""Adam: momentum (动量, first moment) combined with an adaptive learning rate (自适应学习率,
-    second moment), both bias-corrected. PyTorch's algorithm (the default)::
+    r"""Adam (自适应矩估计): momentum (动量, first moment) combined with an adaptive learning rate
+    (自适应学习率, second moment), both bias-corrected; PyTorch's algorithm by default,
+    θ_t = θ_{t−1} − η m̂_t / (√v̂_t + ε). The update, written out: :func:`shenjing.optim.functional.adam`.
 
-        g ← g + λθ                               (weight_decay λ; AdamW instead θ ← θ(1 − ηλ))
-        m_t = β₁ m_{t−1} + (1 − β₁) g            (一阶动量)
-        v_t = β₂ v_{t−1} + (1 − β₂) g ⊙ g        (二阶动量)
-        m̂_t = m_t / (1 − β₁ᵗ),   v̂_t = v_t / (1 − β₂ᵗ)
-        amsgrad:  v_max = max(v_max, v_t), used in place of v_t
-        θ_t = θ_{t−1} − η m̂_t / (√v̂_t + ε)
-
-    ``eps_inside_sqrt=True`` gives the notes' form θ_t = θ_{t−1} − η m̂_t / √(ε + n̂_t) (Xu
-    eq. 1.58, Fang Algorithm 7 step 6). Xu names the decay rates μ, ν in eqs 1.54–1.55 and
-    β₁, β₂ in the bias corrections; they are the same numbers, ``betas=(μ, ν)``.
+    ``eps_inside_sqrt=True`` gives the notes' θ_t = θ_{t−1} − η m̂_t / √(ε + n̂_t) (Xu §1.9.7
+    eq. 1.58, Fang Algorithm 7 step 6). Xu's decay rates μ, ν (eqs 1.54–1.55) are ``betas=(μ, ν)``.
 
     Args:
         lr: η.
@@ -60,48 +52,28 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (:func:`functional.adam`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            amsgrad, decoupled = group["amsgrad"], group["decoupled_weight_decay"]
-            inside = group.get("eps_inside_sqrt", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            params, grads = self._with_grad(group)
+            amsgrad = group["amsgrad"]
+            exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = [], [], [], []
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
+                    state["step"] = F.new_step()
+                    state["exp_avg"] = F.zero_buffer(p)
+                    state["exp_avg_sq"] = F.zero_buffer(p)
                     if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                state["step"]._data += 1
-                step = float(state["step"]._data)
-                g = _grad(p, group["maximize"])
-                data = p._data
-                if wd != 0:
-                    if decoupled:
-                        data *= 1 - lr * wd
-                    else:
-                        g = g + wd * data
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                _lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * g * g
-                bc1 = 1 - beta1**step
-                bc2 = 1 - beta2**step
-                step_size = lr / bc1
-                if amsgrad:
-                    vmax = state["max_exp_avg_sq"]._data
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
-                if inside:
-                    denom = xp.sqrt(v / bc2 + eps)
-                else:
-                    denom = xp.sqrt(v) / bc2**0.5
-                    denom += eps
-                data -= step_size * (m / denom)
-                p._vc[0] += 1
+                        state["max_exp_avg_sq"] = F.zero_buffer(p)
+                exp_avgs.append(state["exp_avg"])
+                exp_avg_sqs.append(state["exp_avg_sq"])
+                max_exp_avg_sqs.append(state["max_exp_avg_sq"] if amsgrad else None)
+                steps.append(state["step"])
+            beta1, beta2 = group["betas"]
+            F.adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad=amsgrad, beta1=beta1, beta2=beta2,
+                   lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"],
+                   decoupled_weight_decay=group["decoupled_weight_decay"], eps_inside_sqrt=group.get("eps_inside_sqrt", False))
         return loss
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..autograd.tensor import Tensor
-from ..backend import xp
-from .optimizer import Optimizer, _grad
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["NesterovLookahead"]
 
@@ -19,17 +19,9 @@ class NesterovLookahead(Optimizer):
     r"""Nesterov momentum as the notes write it: the gradient is taken at the look-ahead point.
 
     "先沿原动量方向移动, 再沿该处负梯度移动" — first move along the momentum, then take the gradient
-    there. ``ema=False`` (Xu eqs 1.44–1.46, momentum μ, learning rate η)::
-
-        g_t = ∇R(θ_{t−1} − η μ m_{t−1})
-        m_t = μ m_{t−1} + g_t
-        θ_t = θ_{t−1} − η m_t
-
-    ``ema=True`` (Fang Algorithm 2, exponential-moving-average momentum ρ, learning rate α)::
-
-        g_t = ∇L(φ_t − α m_{t−1})
-        m_t = ρ m_{t−1} + (1 − ρ) g_t
-        φ_{t+1} = φ_t − α m_t
+    there: g_t = ∇R(θ_{t−1} − η μ m_{t−1}), m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t (Xu eqs
+    1.44–1.46); ``ema=True`` is Fang Algorithm 2, with m_t = ρ m_{t−1} + (1 − ρ) g_t and the look-ahead
+    point φ_t − α m_{t−1}. The update, written out: :func:`shenjing.optim.functional.nesterov_lookahead`.
 
     Both start from m_0 = 0. The gradient at the look-ahead point needs a second evaluation, so
     ``step`` requires a ``closure`` that zeroes the gradients, computes the loss, calls
@@ -56,38 +48,27 @@ class NesterovLookahead(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": momentum, "ema": ema})
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Evaluate ``closure`` at θ − ημm (or θ − αm), then update; returns that loss."""
+        """Evaluate ``closure`` at θ − ημm (or θ − αm), then update; returns that loss.
+
+        :func:`functional.lookahead`, then :func:`functional.restore` and :func:`functional.nesterov_lookahead`."""
         if closure is None:
             raise RuntimeError("NesterovLookahead.step needs a closure: the gradient is evaluated at the look-ahead point")
         saved: list[tuple[Tensor, Any]] = []
-        for group in self.param_groups:
-            lr, mu, ema = group["lr"], group["momentum"], group["ema"]
-            shift = lr if ema else lr * mu
-            for p in group["params"]:
-                buf = self.state[p].get("momentum_buffer")
-                if buf is not None and shift != 0:
-                    saved.append((p, p._data.copy()))
-                    p._data -= shift * buf._data
-                    p._vc[0] += 1
         try:
+            for group in self.param_groups:
+                params = group["params"]
+                saved += F.lookahead(params, [self.state[p].get("momentum_buffer") for p in params],
+                                     lr=group["lr"], momentum=group["momentum"], ema=group["ema"])
             loss = self._eval_closure(closure)
         finally:
-            for p, data in saved:
-                p._data[...] = data
-                p._vc[0] += 1
+            F.restore(saved)
         for group in self.param_groups:
-            lr, mu, ema = group["lr"], group["momentum"], group["ema"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad(p, False)
+            params, grads = self._with_grad(group)
+            buffers = []
+            for p in params:
                 state = self.state[p]
-                buf_t = state.get("momentum_buffer")
-                if buf_t is None:
-                    buf_t = state["momentum_buffer"] = Tensor._make(xp.zeros_like(p._data))
-                buf = buf_t._data
-                buf *= mu
-                buf += (1 - mu) * g if ema else g
-                p._data -= lr * buf
-                p._vc[0] += 1
+                if state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = F.zero_buffer(p)  # m₀ = 0
+                buffers.append(state["momentum_buffer"])
+            F.nesterov_lookahead(params, grads, buffers, lr=group["lr"], momentum=group["momentum"], ema=group["ema"])
         return loss

@@ -5,22 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..backend import xp
-from .optimizer import Optimizer, _grad
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["NormalizedGradient"]
 
 
 class NormalizedGradient(Optimizer):
-    r"""Element-wise normalised gradient descent (梯度归一化), Fang Algorithm 3::
-
-        v_t = g_t ⊙ g_t
-        φ_{t+1} = φ_t − α g_t / √(v_t + ε)
-
-    Each coordinate moves by about α·sign(g) whatever the gradient's size: large-gradient
-    directions take relatively smaller steps and small-gradient ones larger, and ε keeps the
-    division finite at g = 0. It is RMSprop with no memory (α_RMSprop = 0) in the notes' √(v + ε)
-    form. PyTorch has no such optimiser.
+    r"""Element-wise normalised gradient descent (梯度归一化), Fang Algorithm 3:
+    φ_{t+1} = φ_t − α g_t / √(g_t ⊙ g_t + ε), a step of about α·sign(g) per coordinate whatever the
+    gradient's size. PyTorch has no such optimiser. The update: :func:`shenjing.optim.functional.normalized_gradient`.
 
     Args:
         lr: α.
@@ -38,15 +32,10 @@ class NormalizedGradient(Optimizer):
         super().__init__(params, {"lr": lr, "eps": eps, "weight_decay": weight_decay, "maximize": maximize})
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (:func:`functional.normalized_gradient`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad(p, group["maximize"])
-                if wd != 0:
-                    g = g + wd * p._data
-                p._data -= lr * (g / xp.sqrt(g * g + eps))
-                p._vc[0] += 1
+            params, grads = self._with_grad(group)
+            F.normalized_gradient(params, grads, lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"],
+                                  maximize=group["maximize"])
         return loss

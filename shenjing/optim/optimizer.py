@@ -6,8 +6,10 @@ parameter tensor), ``zero_grad`` clears gradients, ``step(closure)`` applies one
 ``state_dict``/``load_state_dict`` use PyTorch's layout (state keyed by integer parameter ids, groups
 with ``params`` lists of ids) so that a resumed run continues identically.
 
-Updates run on the backend arrays in place (no graph is recorded) and bump each parameter's version
-counter, as an in-place operation under ``no_grad`` would.
+The update math lives in :mod:`shenjing.optim.functional` (one function per algorithm, over lists of
+parameters and their state); the classes validate hyper-parameters, keep ``param_groups``/``state`` and
+call it. Updates write the backend arrays in place (no graph is recorded) through ``p.inplace()``,
+which bumps each parameter's version counter as an in-place operation under ``no_grad`` would.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 
 __all__ = ["Optimizer", "required"]
 
@@ -45,8 +48,9 @@ class Optimizer:
             hyper-parameters that override ``defaults``.
         defaults: the default hyper-parameters of every group.
 
-    Subclasses implement ``step(closure=None)``; inside it ``self._eval_closure(closure)`` re-evaluates
-    the loss (with grad enabled) and ``group["params"]``/``self.state[p]`` give the tensors and buffers.
+    Subclasses implement ``step(closure=None)``: ``self._eval_closure(closure)`` re-evaluates the loss
+    (with grad enabled), ``self._with_grad(group)`` gives the parameters to update and their gradients,
+    ``self.state[p]`` their buffers, and a function of :mod:`shenjing.optim.functional` updates them.
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
@@ -119,12 +123,18 @@ class Optimizer:
                     continue
                 if set_to_none:
                     p.grad = None
-                elif g.grad_fn is None and g._data.flags.writeable:
+                elif g.grad_fn is None and g.array.flags.writeable:
                     g.requires_grad = False
-                    g._data.fill(0)
-                    g._vc[0] += 1
+                    with g.inplace() as a:
+                        a.fill(0)
                 else:
-                    p.grad = Tensor._make(xp.zeros_like(g._data))
+                    p.grad = as_tensor(xp.zeros_like(g.array))
+
+    @staticmethod
+    def _with_grad(group: dict[str, Any]) -> tuple[list[Tensor], list[Tensor]]:
+        """The group's parameters that have a gradient, and their gradients (the functional update's inputs)."""
+        params = [p for p in group["params"] if p.grad is not None]
+        return params, [p.grad for p in params]
 
     @staticmethod
     def _eval_closure(closure: Callable[[], Any] | None) -> Any:
@@ -214,17 +224,17 @@ class Optimizer:
         return s + "\n)"
 
 
-# ---------------------------------------------------------------------- helpers for subclasses
+# ---------------------------------------------------------------------- state_dict helpers
 def _snapshot(v: Any) -> Any:
     if isinstance(v, Tensor):
-        return Tensor._make(v._data.copy())
+        return as_tensor(v.array.copy())
     return copy.deepcopy(v)
 
 
 def _cast(p: Tensor, name: str, v: Any) -> Any:
     """A state value as a fresh shenjing Tensor (floating ones in ``p``'s dtype, except ``step``)."""
     if isinstance(v, Tensor):
-        arr = v._data
+        arr = v.array
     elif isinstance(v, xp.ndarray) or hasattr(v, "__array__"):
         if hasattr(v, "detach"):  # a torch tensor
             v = v.detach().cpu()
@@ -232,31 +242,7 @@ def _cast(p: Tensor, name: str, v: Any) -> Any:
     else:
         return copy.deepcopy(v)
     if name != "step" and arr.dtype.kind == "f":
-        arr = arr.astype(p._data.dtype, copy=True)
+        arr = arr.astype(p.dtype, copy=True)
     else:
         arr = arr.copy()
-    return Tensor._make(arr)
-
-
-def _zeros_like(p: Tensor) -> Tensor:
-    return Tensor._make(xp.zeros_like(p._data))
-
-
-def _new_step() -> Tensor:
-    """A step counter as PyTorch keeps it: a 0-d float32 tensor."""
-    return Tensor._make(xp.zeros((), dtype=xp.float32))
-
-
-def _bump_step(state: dict[str, Any]) -> float:
-    s = state["step"]
-    s._data += 1
-    return float(s._data)
-
-
-def _grad(p: Tensor, maximize: bool) -> Any:
-    """The gradient array (negated for ``maximize``); never modified in place by the optimisers."""
-    g = p.grad._data
-    if g.dtype != p._data.dtype:
-        g = g.astype(p._data.dtype)
-    return -g if maximize else g
-
+    return as_tensor(arr)

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..autograd.tensor import Tensor
 from ..backend import get_default_dtype, xp
+from ..creation import as_tensor
 
 __all__ = ["weights", "l2_norm_sq", "l1_norm", "ridge", "lasso", "elastic_net", "elastic_net_rho"]
 
@@ -56,7 +57,7 @@ def _total(terms: Iterable[Tensor]) -> Tensor:
     for t in terms:
         total = t if total is None else total + t
     if total is None:
-        return Tensor._make(xp.zeros((), dtype=get_default_dtype()))
+        return as_tensor(xp.zeros((), dtype=get_default_dtype()))
     return total
 
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from ..backend import xp
-from .optimizer import Optimizer, _grad, _new_step, _zeros_like
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["RMSprop"]
 
 
 class RMSprop(Optimizer):
-    r"""RMSprop: divide the gradient by the root of an exponential moving average of its square.
+    r"""RMSprop (均方根传播): divide the gradient by the root of an exponential moving average of its
+    square, v_t = α v_{t−1} + (1 − α) g ⊙ g, θ_t = θ_{t−1} − η g / (√v_t + ε) — PyTorch's algorithm by
+    default (with ``centered`` and ``momentum``). The update, written out: :func:`shenjing.optim.functional.rmsprop`.
 
-    PyTorch's algorithm (the default)::
-
-        g ← g + λθ                            (weight_decay λ)
-        v_t = α v_{t−1} + (1 − α) g ⊙ g       (α = ``alpha``, the decay rate ρ of the notes)
-        centered:  ḡ_t = α ḡ_{t−1} + (1 − α) g,   v̂ = v_t − ḡ_t²   else  v̂ = v_t
-        d = g / (√v̂ + ε)
-        with momentum μ:  b_t = μ b_{t−1} + d,   θ_t = θ_{t−1} − η b_t   else  θ_t = θ_{t−1} − η d
-
-    ``eps_inside_sqrt=True`` gives the notes' form d = g / √(v̂ + ε): Fang Algorithm 5
+    ``eps_inside_sqrt=True`` gives the notes' form g / √(v + ε): Fang Algorithm 5
     (φ_{t+1} = φ_t − α/√(v_t + ε) ⊙ g_t) and Xu eqs 1.51–1.52.
 
     On the notes' names: what Xu §1.9.5 calls "Adadelta" (n_t = ν n_{t−1} + (1 − ν) g_t²,
@@ -61,53 +54,28 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient (:func:`functional.rmsprop`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            mu, centered = group["momentum"], group["centered"]
-            inside = group.get("eps_inside_sqrt", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            params, grads = self._with_grad(group)
+            momentum, centered = group["momentum"], group["centered"]
+            square_avgs, grad_avgs, buffers, steps = [], [], [], []
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
-                    state["step"] = _new_step()
-                    state["square_avg"] = _zeros_like(p)
-                    if mu > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
+                    state["step"] = F.new_step()
+                    state["square_avg"] = F.zero_buffer(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = F.zero_buffer(p)
                     if centered:
-                        state["grad_avg"] = _zeros_like(p)
-                state["step"]._data += 1
-                g = _grad(p, group["maximize"])
-                if wd != 0:
-                    g = g + wd * p._data
-                v = state["square_avg"]._data
-                v *= alpha
-                v += (1 - alpha) * g * g
-                if centered:
-                    ga = state["grad_avg"]._data
-                    _lerp_(ga, g, 1 - alpha)
-                    var = v - ga * ga
-                    avg = xp.sqrt(var + eps) if inside else xp.sqrt(var) + eps
-                else:
-                    avg = xp.sqrt(v + eps) if inside else xp.sqrt(v) + eps
-                if mu > 0:
-                    buf_t = state.get("momentum_buffer")
-                    if buf_t is None:
-                        buf_t = state["momentum_buffer"] = Tensor._make(xp.zeros_like(p._data))
-                    buf = buf_t._data
-                    buf *= mu
-                    buf += g / avg
-                    p._data -= lr * buf
-                else:
-                    p._data -= lr * (g / avg)
-                p._vc[0] += 1
+                        state["grad_avg"] = F.zero_buffer(p)
+                if momentum > 0 and state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = F.zero_buffer(p)
+                square_avgs.append(state["square_avg"])
+                grad_avgs.append(state["grad_avg"] if centered else None)
+                buffers.append(state["momentum_buffer"] if momentum > 0 else None)
+                steps.append(state["step"])
+            F.rmsprop(params, grads, square_avgs, grad_avgs, buffers, steps, lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                      weight_decay=group["weight_decay"], momentum=momentum, centered=centered, maximize=group["maximize"],
+                      eps_inside_sqrt=group.get("eps_inside_sqrt", False))
         return loss
-
-
-def _lerp_(a: Any, b: Any, w: float) -> None:
-    """a ← a + w (b − a) in place, rounded as torch.lerp_ (which switches form at w = 0.5)."""
-    if w < 0.5:
-        a += w * (b - a)
-    else:
-        a[...] = b - (b - a) * (1 - w)

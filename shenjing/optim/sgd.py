@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..autograd.tensor import Tensor
-from .optimizer import Optimizer, _grad
+from . import functional as F
+from .optimizer import Optimizer
 
 __all__ = ["SGD", "GD"]
 
@@ -17,26 +17,14 @@ __all__ = ["SGD", "GD"]
 class SGD(Optimizer):
     r"""Stochastic gradient descent (随机梯度下降) with optional momentum (动量), exactly PyTorch's algorithm.
 
-    Per parameter θ with gradient g (``maximize`` uses −g)::
+    θ ← θ − η g without momentum (Xu eq. 1.40; Fang §6.2); with momentum μ the step follows the
+    buffer m ← μ m + (1 − τ) g. The update, written out: :func:`shenjing.optim.functional.sgd`.
 
-        g ← g + λθ                           (weight_decay λ, L2 penalty folded into the gradient)
-        m ← g                                 on the first step (momentum_init="grad", PyTorch's)
-        m ← μ m + (1 − τ) g                   afterwards   (momentum μ, dampening τ)
-        d ← g + μ m   if nesterov else  m
-        θ ← θ − η d
-
-    Without momentum this is plain GD/SGD, θ_t = θ_{t−1} − η g_t (Xu eq. 1.40; Fang §6.2).
-
-    The notes' forms:
-
-    * ``dampening=0``: m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t — Xu eqs 1.41–1.43.
-    * ``dampening=momentum=ρ``: the exponential moving average m_t = ρ m_{t−1} + (1 − ρ) g_t of
-      Fang Algorithm 1 (动量 = 历史梯度的指数衰减移动平均). PyTorch starts the buffer at the first
-      gradient (m_1 = g_1, i.e. the notes' recursion with m_0 = g_1); ``momentum_init="zeros"``
-      starts from m_0 = 0 as the notes write it, so m_1 = (1 − ρ) g_1 (the two coincide when
-      dampening = 0).
-    * ``nesterov=True`` is PyTorch's (Sutskever's) reformulation that needs no extra gradient; the
-      notes' look-ahead gradient ∇R(θ − ημm) (Xu eq. 1.44) is :class:`NesterovLookahead`.
+    The notes' forms are options: ``dampening=0`` is m_t = μ m_{t−1} + g_t (Xu eqs 1.41–1.43);
+    ``dampening=momentum=ρ`` is the EMA momentum of Fang Algorithm 1 (动量 = 历史梯度的指数衰减移动平均),
+    and ``momentum_init="zeros"`` starts it from the notes' m₀ = 0 rather than PyTorch's m₁ = g₁.
+    ``nesterov=True`` is PyTorch's reformulation; the notes' look-ahead gradient ∇R(θ − ημm)
+    (Xu eq. 1.44) is :class:`NesterovLookahead`.
 
     Args:
         params: parameters or parameter groups.
@@ -67,35 +55,18 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss if given."""
+        """One update of every parameter that has a gradient (:func:`functional.sgd`); returns ``closure()``'s loss if given."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, mu, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-            nesterov, maximize = group["nesterov"], group["maximize"]
-            zeros_init = group.get("momentum_init", "grad") == "zeros"
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = _grad(p, maximize)
-                data = p._data
-                if wd != 0:
-                    g = g + wd * data
-                if mu != 0:
-                    state = self.state[p]
-                    buf_t = state.get("momentum_buffer")
-                    if buf_t is None:
-                        buf = g * (1 - damp) if zeros_init else g.copy()
-                        state["momentum_buffer"] = Tensor._make(buf)
-                    else:
-                        buf = buf_t._data
-                        buf *= mu
-                        if damp == 0:
-                            buf += g
-                        else:
-                            buf += (1 - damp) * g
-                    g = g + mu * buf if nesterov else buf
-                data -= lr * g
-                p._vc[0] += 1
+            params, grads = self._with_grad(group)
+            momentum = group["momentum"]
+            buffers = [self.state[p].get("momentum_buffer") for p in params] if momentum != 0 else [None] * len(params)
+            F.sgd(params, grads, buffers, lr=group["lr"], momentum=momentum, dampening=group["dampening"],
+                  weight_decay=group["weight_decay"], nesterov=group["nesterov"], maximize=group["maximize"],
+                  momentum_init=group.get("momentum_init", "grad"))
+            if momentum != 0:
+                for p, buf in zip(params, buffers):
+                    self.state[p]["momentum_buffer"] = buf
         return loss
 
 

@@ -1,9 +1,11 @@
 """Training (训练): the fit loop, callbacks, checkpoints, metrics."""
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointMismatchError, load_checkpoint, save_checkpoint
+from .full_batch import full_batch
 from .metrics import accuracy, confusion_matrix, mae, mse, r2, top_k_accuracy
 from .trainer import (
     Callback,
+    DivergenceError,
     EarlyStopping,
     GradientClipping,
     LRSchedulerCallback,

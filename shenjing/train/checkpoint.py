@@ -2,20 +2,24 @@
 
 Written with ``shenjing.save`` (no pickle): tensors in safetensors, the rest as JSON in its
 metadata, with a CRC-32 of the data. The file goes to a temporary name beside the old one and is
-renamed over it, so a crash leaves the previous checkpoint whole; a damaged file is refused.
+renamed over it, so a crash leaves the previous checkpoint whole. The file's checksums cover the
+tensors and the metadata (the epoch, the history, the run's options): a damaged file is refused
+with an :class:`~shenjing.files.InvalidFileError`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..nn.serialization import _atomic_write, load, save
+from ..files import InvalidFileError
+from ..nn.serialization import load, save
+
+__all__ = ["CheckpointMismatchError", "load_checkpoint", "save_checkpoint"]
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename (all or nothing)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda f: f.write(data))
+class CheckpointMismatchError(ValueError):
+    """A checkpoint that does not fit what it is loaded into: another model or optimiser, or a
+    run started with other options."""
 
 
 def save_checkpoint(path: str | Path, state: dict) -> None:
@@ -25,11 +29,12 @@ def save_checkpoint(path: str | Path, state: dict) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Load and verify a checkpoint; a truncated or damaged file raises ValueError naming it."""
+    """Load and verify a checkpoint; a truncated or damaged file raises InvalidFileError (a
+    ValueError) naming it, a missing one FileNotFoundError."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     obj = load(path)
     if not isinstance(obj, dict) or obj.get("shenjing_checkpoint") != 1:
-        raise ValueError(f"{path} is not a shenjing checkpoint (written by Trainer.save / save_checkpoint)")
+        raise InvalidFileError(f"{path} is not a shenjing checkpoint (written by Trainer.save / save_checkpoint)")
     return obj["state"]

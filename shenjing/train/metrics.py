@@ -7,7 +7,7 @@ from ..backend import xp
 
 
 def _arr(x):
-    return x._data if isinstance(x, Tensor) else xp.asarray(x)
+    return x.array if isinstance(x, Tensor) else xp.asarray(x)
 
 
 def accuracy(output, target) -> float:

@@ -8,7 +8,8 @@ Datasets (``--dataset``), from :mod:`shenjing.data.toy`, one target token per po
   ``digits`` + 1 digits of a + b (``reverse_digits=true`` writes numbers least significant first);
   the target is aligned with the last positions of the model's output.
 
-Options by ``--opt key=value``: length, vocab, digits, reverse_digits, test_size (default 10000);
+Options by ``--opt key=value``: length and vocab (sort, reverse, copy), digits and reverse_digits
+(addition), test_size (default 10000);
 ``--subset`` sets the number of training sequences (default 50000), ``--val-size`` the validation
 sequences (at most 5000). Train, validation and test sets come from independent seeds.
 
@@ -25,9 +26,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from .registry import Task, parse_options, register_dataset, register_model
+from .task import Task, parse_options
 
-__all__ = ["SequenceCrossEntropyLoss", "sequence_accuracy", "token_accuracy", "sequence_task"]
+__all__ = ["TASKS", "TASK_OPTIONS", "SequenceCrossEntropyLoss", "sequence_accuracy", "token_accuracy", "sequence_task", "transformer_model"]
+
+TASKS = ("sort", "reverse", "copy", "addition")
+TASK_OPTIONS = {  # the --opt keys each task reads
+    "sort": ("length", "vocab", "test_size", "train_size"),
+    "reverse": ("length", "vocab", "test_size", "train_size"),
+    "copy": ("length", "vocab", "test_size", "train_size"),
+    "addition": ("digits", "reverse_digits", "test_size", "train_size"),
+}
 
 
 def _align(out, y):
@@ -40,11 +49,7 @@ def _align(out, y):
 
 
 def _arrays(output, target):
-    from ..autograd.tensor import Tensor
-
-    out = output._data if isinstance(output, Tensor) else xp.asarray(output)
-    y = target._data if isinstance(target, Tensor) else xp.asarray(target)
-    return _align(out, y)
+    return _align(xp.asarray(output), xp.asarray(target))
 
 
 def sequence_accuracy(output, target) -> float:
@@ -77,9 +82,9 @@ def sequence_task(name: str, cfg: dict, root=None) -> Task:
     opts = parse_options(cfg.get("opt"))
     seed = int(cfg.get("seed", 0))
     n_train = int(cfg.get("subset") or opts.get("train_size", 50000))
-    n_val = min(int(cfg.get("val_size", 5000) or 0), 5000)
+    n_val = min(5000 if cfg.get("val_size") is None else int(cfg["val_size"]), 5000)
     n_test = int(opts.get("test_size", 10000))
-    bs = int(cfg.get("batch_size", 128))
+    bs = int(cfg.get("batch_size") or 128)
     if name == "addition":
         digits = int(opts.get("digits", 3))
         rev = bool(opts.get("reverse_digits", False))
@@ -110,11 +115,6 @@ def sequence_task(name: str, cfg: dict, root=None) -> Task:
                 metrics=(sequence_accuracy, token_accuracy))
 
 
-for _name in ("sort", "reverse", "copy", "addition"):
-    register_dataset(_name)(lambda cfg, root=None, _n=_name: sequence_task(_n, cfg, root))
-
-
-@register_model("transformer")
 def transformer_model(input_shape: tuple, num_classes: int, d_model: int = 64, nhead: int = 4, num_layers: int = 2,
                       dim_feedforward: int | None = None, dropout: float = 0.0, positional: str = "sinusoidal",
                       norm_first: bool = True, activation: str = "relu", vocab_size: int | None = None,

@@ -13,8 +13,8 @@ Models (``--model``; options by ``--opt key=value``, unknown options ignored):
 
 Dataset ``segmentation``: :func:`shenjing.data.toy.segmentation` images (1, 32, 32) with 3 classes
 (background, circle, rectangle); ``--subset`` training images (default 2048), min(``--val-size``,
-512) validation and 512 test images from independent seeds; loss: per-pixel cross-entropy; metrics:
-pixel accuracy and mean IoU (交并比).
+512) validation images (default 512; ``shenjing train`` refuses more) and 512 test images from
+independent seeds; loss: per-pixel cross-entropy; metrics: pixel accuracy and mean IoU (交并比).
 """
 
 from __future__ import annotations
@@ -22,13 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from .registry import Task, register_dataset, register_model
-
-
-def _ints(v: Any) -> tuple[int, ...]:
-    from ..nn.architectures import _ints as f
-
-    return f(v)
+from .task import Task, int_tuple
 
 
 def _hw(input_shape: tuple) -> tuple[int, int, int]:
@@ -37,19 +31,17 @@ def _hw(input_shape: tuple) -> tuple[int, int, int]:
     return tuple(int(s) for s in input_shape)
 
 
-@register_model("cnn")
 def cnn_model(input_shape: tuple, num_classes: int, channels: Any = (32, 64), convs: Any = 2, fc: int = 0,
               dropout: float = 0.25, batch_norm: bool = True, **_: Any):
     """[Conv-BN-ReLU]×convs → max-pool per width in ``channels``, then dropout → Linear (SmallCNN)."""
     from ..nn.architectures import SmallCNN
 
     c, h, w = _hw(input_shape)
-    n_conv = _ints(convs)
-    return SmallCNN(num_classes, c, (h, w), channels=_ints(channels), convs_per_stage=n_conv[0] if len(n_conv) == 1 else n_conv, fc=int(fc),
+    n_conv = int_tuple(convs)
+    return SmallCNN(num_classes, c, (h, w), channels=int_tuple(channels), convs_per_stage=n_conv[0] if len(n_conv) == 1 else n_conv, fc=int(fc),
                     dropout=float(dropout), batch_norm=bool(batch_norm))
 
 
-@register_model("lenet")
 def lenet_model(input_shape: tuple, num_classes: int, activation: str = "tanh", pool: str = "avg",
                 padding: int | None = None, **_: Any):
     """LeNet-5; padding 2 on 28×28 inputs (the classic 32×32 layout), else 0 unless given."""
@@ -60,29 +52,26 @@ def lenet_model(input_shape: tuple, num_classes: int, activation: str = "tanh", 
     return LeNet5(num_classes, c, (h, w), padding=padding, activation=activation, pool=pool)
 
 
-@register_model("resnet")
 def resnet_model(input_shape: tuple, num_classes: int, depth: int = 14, width: int = 16, blocks: Any = None,
                  scale: float | None = None, **_: Any):
     """A pre-activation ResNet of depth 6n + 2 (or explicit ``blocks`` per stage)."""
     from ..nn.architectures import ResNet
 
     c, _h, _w = _hw(input_shape)
-    return ResNet(num_classes, c, width=int(width), blocks=None if blocks is None else _ints(blocks), depth=int(depth),
+    return ResNet(num_classes, c, width=int(width), blocks=None if blocks is None else int_tuple(blocks), depth=int(depth),
                   scale=None if scale is None else float(scale))
 
 
-@register_model("densenet")
 def densenet_model(input_shape: tuple, num_classes: int, growth: int = 12, blocks: Any = (4, 4, 4),
                    bottleneck: bool = False, compression: float = 0.5, **_: Any):
     """A small DenseNet (dense blocks with concatenation, transition layers)."""
     from ..nn.architectures import DenseNet
 
     c, _h, _w = _hw(input_shape)
-    return DenseNet(num_classes, c, growth=int(growth), blocks=_ints(blocks), bottleneck=bool(bottleneck),
+    return DenseNet(num_classes, c, growth=int(growth), blocks=int_tuple(blocks), bottleneck=bool(bottleneck),
                     compression=float(compression))
 
 
-@register_model("unet")
 def unet_model(input_shape: tuple, num_classes: int, depth: int = 3, width: int = 16, up: str = "transpose",
                batch_norm: bool = True, **_: Any):
     """A U-Net with per-pixel logits (N, classes, H, W)."""
@@ -96,11 +85,7 @@ def unet_model(input_shape: tuple, num_classes: int, depth: int = 3, width: int 
 
 
 def _arrays(output, target):
-    from ..autograd.tensor import Tensor
-
-    out = output._data if isinstance(output, Tensor) else xp.asarray(output)
-    y = target._data if isinstance(target, Tensor) else xp.asarray(target)
-    return out, y
+    return xp.asarray(output), xp.asarray(target)
 
 
 def pixel_accuracy(output, target) -> float:
@@ -137,7 +122,6 @@ def mean_iou(output, target) -> float:
 SEGMENTATION_CLASSES = ["background", "circle", "rectangle"]
 
 
-@register_dataset("segmentation")
 def segmentation_task(cfg: dict, root=None, size: int = 32) -> Task:
     """The U-Net toy (Fang §8.3 segmentation): shapes on noisy backgrounds, per-pixel masks."""
     from ..data import DataLoader, TensorDataset
@@ -146,8 +130,8 @@ def segmentation_task(cfg: dict, root=None, size: int = 32) -> Task:
 
     seed = int(cfg.get("seed", 0))
     n_train = int(cfg.get("subset") or 2048)
-    n_val = min(int(cfg.get("val_size", 512) or 0), 512)
-    bs = int(cfg.get("batch_size", 32))
+    n_val = min(512 if cfg.get("val_size") is None else int(cfg["val_size"]), 512)
+    bs = int(cfg.get("batch_size") or 32)
     x, y = segmentation(n_train, size, n_classes=3, seed=1000 + seed)
     xt, yt = segmentation(512, size, n_classes=3, seed=3000 + seed)
     gen = Generator().manual_seed(seed)

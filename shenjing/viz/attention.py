@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..backend import xp
-from .plots import _plt, save_figure
+from .plots import pyplot, save_figure
 
 __all__ = ["attention_figure", "plot_attention", "sequence_attention_figure"]
 
 
 def _array(weights):
-    a = weights.detach()._data if hasattr(weights, "detach") else weights
+    a = weights.detach() if hasattr(weights, "detach") else weights
     return xp.asarray(a, dtype=xp.float64)
 
 
@@ -39,7 +39,7 @@ def attention_figure(weights, tokens: Sequence, query_tokens: Sequence | None = 
         raise ValueError(f"plot_attention: {len(queries)} query and {len(keys)} key labels for weights of shape {(L, S)}")
     if annotate is None:
         annotate = L <= 12 and S <= 12
-    plt = _plt()
+    plt = pyplot()
     cols = cols or (2 if H == 4 else min(H, 4))
     rows = -(-H // cols)
     cell = 0.45 if annotate else 0.3

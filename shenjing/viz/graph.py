@@ -81,8 +81,34 @@ def _shape(t: Tensor) -> str:
 
 
 def _value(t: Tensor) -> str:
-    v = t._data.reshape(()).item()
+    v = t.item()
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _functions(tensor: Tensor) -> tuple[list, dict[int, Tensor]]:
+    """The Functions that produced ``tensor``, depth-first from its ``grad_fn`` (each once), and for
+    each (by id) a tensor it produced."""
+    out_shape: dict[int, Tensor] = {}
+    order: list = []
+    seen: set[int] = set()
+    if tensor.grad_fn is None:
+        return order, out_shape
+    out_shape[id(tensor.grad_fn)] = tensor
+    stack = [tensor.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if fn.freed:
+            raise RuntimeError(_FREED)
+        order.append(fn)
+        for t in fn.inputs:
+            if t.grad_fn is not None:
+                out_shape.setdefault(id(t.grad_fn), t)
+                if id(t.grad_fn) not in seen:
+                    stack.append(t.grad_fn)
+    return order, out_shape
 
 
 def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) -> Graph:
@@ -117,27 +143,7 @@ def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) ->
         g.nodes.append(Node(nid, kind, label))
         return nid
 
-    out_shape: dict[int, Tensor] = {}  # function -> a tensor it produced
-    order: list = []
-    seen: set[int] = set()
-    if tensor.grad_fn is not None:
-        out_shape[id(tensor.grad_fn)] = tensor
-        stack = [tensor.grad_fn]
-        while stack:  # depth-first, each Function once
-            fn = stack.pop()
-            if id(fn) in seen:
-                continue
-            seen.add(id(fn))
-            inputs = fn.__dict__.get("inputs")
-            if inputs is None:
-                raise RuntimeError(_FREED)
-            order.append(fn)
-            for t in inputs:
-                if t.grad_fn is not None:
-                    out_shape.setdefault(id(t.grad_fn), t)
-                    if id(t.grad_fn) not in seen:
-                        stack.append(t.grad_fn)
-
+    order, out_shape = _functions(tensor)
     for fn in reversed(order):  # producers before consumers, roughly
         nid = f"f{len(ids)}"
         ids[id(fn)] = nid

@@ -7,7 +7,8 @@ from pathlib import Path
 from ..backend import xp
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files, no window): ``plt = pyplot()``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,18 +21,18 @@ def save_figure(fig, path: str | Path) -> Path:
     """Save atomically (temporary file + rename) and close the figure."""
     import io
 
-    from ..train.checkpoint import atomic_write_bytes
+    from ..files import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format=Path(path).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
-    _plt().close(fig)
+    pyplot().close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 
 
 def plot_curves(history: list[dict], path: str | Path, title: str = "Learning curves") -> Path:
     """Loss (left) and each logged metric (accuracy, ...; right) per epoch for training and validation."""
-    plt = _plt()
+    plt = pyplot()
     epochs = [row["epoch"] for row in history]
     # every logged metric (train_X / val_X other than the loss): accuracy, sequence_accuracy, mean_iou, ...
     metric_keys = list(dict.fromkeys(k.split("_", 1)[1] for r in history for k in r
@@ -63,7 +64,7 @@ def plot_curves(history: list[dict], path: str | Path, title: str = "Learning cu
 
 def plot_confusion(matrix, classes, path: str | Path, title: str = "Confusion matrix") -> Path:
     """Row-normalised confusion matrix with counts; rows are true classes."""
-    plt = _plt()
+    plt = pyplot()
     m = xp.asarray(matrix)
     frac = m / xp.maximum(m.sum(axis=1, keepdims=True), 1)
     n = len(classes)

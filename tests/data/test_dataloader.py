@@ -137,8 +137,8 @@ def test_fast_path_does_not_call_getitem(monkeypatch):
 
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("drop_last", [False, True])
-def test_fast_path_equals_per_sample_collation(shuffle, drop_last):
-    X = np.random.default_rng(0).standard_normal((37, 3, 4)).astype(np.float32)
+def test_fast_path_equals_per_sample_collation(shuffle, drop_last, rng):
+    X = rng.standard_normal((37, 3, 4)).astype(np.float32)
     y = np.arange(37)
     ds = TensorDataset(X, y)
     for data in (ds, Subset(ds, list(range(5, 30))), random_split(ds, [0.7, 0.3], seed=2)[0]):

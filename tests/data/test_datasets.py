@@ -95,13 +95,28 @@ def test_real_search_dirs_end_in_debian_directory(monkeypatch):
     assert dirs[0][0] == Path.home() / ".cache" / "shenjing" / "fashion-mnist"
 
 
-def test_incomplete_directory_is_skipped(env, monkeypatch):
+def test_incomplete_directory_is_refused_not_mixed(env, monkeypatch):
+    """A dataset is read from one folder: the first that holds any of its files. A folder missing
+    one file is refused with a message naming the folder and the file — never completed from
+    another location (a training set from one place, a test set from another)."""
     d = env / "data" / "fashion-mnist"
-    write_split(d, "train", 7)
-    (d / "train-labels-idx1-ubyte.gz").unlink()
-    write_split(env / "home" / ".cache" / "shenjing" / "fashion-mnist", "train", 6)
+    write_all(d, n_train=7, n_test=3)
+    (d / "t10k-labels-idx1-ubyte.gz").unlink()
+    write_all(env / "home" / ".cache" / "shenjing" / "fashion-mnist", n_train=6, n_test=2)
     monkeypatch.setenv("SHENJING_DATA", str(env / "data"))
-    assert len(FashionMNIST()) == 6
+    assert len(FashionMNIST()) == 7  # the training files are there
+    with pytest.raises(D.IncompleteDatasetError, match="t10k-labels-idx1-ubyte") as e:
+        FashionMNIST(train=False)
+    assert str(d) in str(e.value) and "one folder" in str(e.value)
+    assert isinstance(e.value, FileNotFoundError)
+    (d / "train-labels-idx1-ubyte.gz").unlink()  # images without labels: refused too
+    with pytest.raises(D.IncompleteDatasetError, match="train-labels-idx1-ubyte"):
+        FashionMNIST()
+    assert D.dataset_status()["fashion-mnist"] == {"train": None, "test": None}
+    for f in d.iterdir():  # a folder with none of the files is passed over
+        f.unlink()
+    assert len(FashionMNIST()) == 6 and len(FashionMNIST(train=False)) == 2
+    assert D.dataset_dir("fashion-mnist")[0] == env / "home" / ".cache" / "shenjing" / "fashion-mnist"
 
 
 def test_root_is_searched_alone(env, monkeypatch):

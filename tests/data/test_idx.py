@@ -31,8 +31,7 @@ def put(tmp_path, name, data, gz=False):
 @pytest.mark.parametrize("dtype", list(CODES))
 @pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 1, 3, 2)])
 @pytest.mark.parametrize("gz", [False, True])
-def test_round_trip(tmp_path, dtype, shape, gz):
-    rng = np.random.default_rng(0)
+def test_round_trip(tmp_path, dtype, shape, gz, rng):
     a = (rng.standard_normal(shape) * 50).astype(dtype)
     p = put(tmp_path, "x-idx.gz" if gz else "x-idx", make_idx(a), gz)
     b = read_idx(p)
@@ -124,3 +123,13 @@ def test_corrupt_gzip(tmp_path):
 
 def test_gz_name_without_gzip_content(tmp_path):
     _err(put(tmp_path, "fake.gz", b"hello world"), "not gzip")
+
+
+def test_idx_errors_are_invalid_file_errors(tmp_path):
+    from shenjing.files import InvalidFileError
+
+    p = tmp_path / "bad-idx1-ubyte"
+    p.write_bytes(b"\x01\x02\x08\x01")
+    with pytest.raises(InvalidFileError, match="bad magic"):
+        read_idx(p)
+    assert issubclass(IDXError, InvalidFileError) and issubclass(IDXError, ValueError)

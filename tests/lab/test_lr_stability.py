@@ -1,10 +1,11 @@
-"""Spot checks of lr-stability (issue 7): divergence starts exactly past η = 2/λ on ½λθ², and the
-power-iteration λ_max of a network's Hessian equals the top eigenvalue of the full Hessian."""
+"""Spot checks of lr-stability: divergence starts exactly past η = 2/λ on ½λθ², the
+power-iteration λ_max of a network's Hessian equals the top eigenvalue of the full Hessian, GD restarted
+near the minimum diverges past η = 2/λ_max, and the checks follow the measured edge."""
 
 import numpy as np
 import pytest
 
-from shenjing.lab.experiments.lr_stability import quadratic_growth, quadratic_threshold, tanh_net_hessians
+from shenjing.lab.experiments.lr_stability import quadratic_growth, quadratic_threshold, restart_near_minimum, tanh_net_hessians
 
 
 @pytest.mark.parametrize("lam", [0.3, 1.0, 4.0, 25.0])
@@ -25,3 +26,24 @@ def test_power_iteration_lambda_max_equals_full_hessian():
     net = tanh_net_hessians(hidden=4, steps=300, seed=1)
     assert net["power_converged"]
     assert net["lambda_power"] == pytest.approx(float(net["eigvals"][-1]), rel=1e-6)
+
+
+def test_restarts_are_stable_below_the_edge_and_unstable_above():
+    net = tanh_net_hessians(hidden=8, steps=1500, seed=1)  # quick mode's network, at its minimum
+    runs = restart_near_minimum(net, [0.5, 1.5], 300, np.random.default_rng(0))
+    assert [r["unstable"] for r in runs["rows"]] == [False, True]
+    assert runs["rows"][0]["max_loss_over_start"] <= 1.0 + 1e-9
+    # along the top eigenvector the distance shrinks below the edge (by |1 − 2c| per step near θ*), grows above
+    p = runs["projections"]
+    assert p[0.5][-1] < 1e-2 * p[0.5][0] and p[1.5][20] > 10 * p[1.5][0]
+
+
+def test_checks_follow_the_measured_edge(tmp_path):
+    from shenjing.lab.core import Context, judge
+    from shenjing.lab.experiments.lr_stability import EXPERIMENT, measure
+
+    m = measure(Context(tmp_path, True, 0))
+    verdict, results, _ = judge(EXPERIMENT, m.measured, True)
+    assert verdict, [r for r in results if not r["holds"]]
+    m.measured["network"]["largest_stable_c"] = 0.8  # an edge found too early fails
+    assert not judge(EXPERIMENT, m.measured, True)[0]

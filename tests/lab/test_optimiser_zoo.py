@@ -14,8 +14,8 @@ def test_notes_formulas_equal_their_options():
     assert rows[2]["max_diff_standard_vs_shifted_notes_theta_minus_eta_mu_m"] <= 1e-12
     # and where the notes' form is a different algorithm, the trajectories do differ
     by_source = {r["source"]: r for r in rows}
-    assert by_source["000 eqs. 1.50–1.52"]["max_diff_notes_vs_standard"] > 1e-3  # "Adadelta" is not Zeiler's
-    assert by_source["000 §1.9.6"]["max_diff_notes_vs_standard"] > 1e-3  # ν = 0.5 is not α = 0.99
+    assert by_source["Xu eqs. 1.50–1.52"]["max_diff_notes_vs_standard"] > 1e-3  # "Adadelta" is not Zeiler's
+    assert by_source["Xu §1.9.6"]["max_diff_notes_vs_standard"] > 1e-3  # ν = 0.5 is not α = 0.99
 
 
 def test_every_optimiser_descends_on_beale():
@@ -27,3 +27,24 @@ def test_every_optimiser_descends_on_beale():
     for k in ZOO:
         end = beale(sj.tensor(hist[k][-1], dtype=sj.float64)).item()
         assert end < f0, k
+
+
+def test_reduction_factor_and_checks_on_the_measured_keys():
+    from shenjing.lab.experiments.optimiser_zoo import EXPERIMENT, reduction_factor
+
+    assert reduction_factor(10.0, 2.0) == 5.0 and reduction_factor(10.0, float("inf")) == 0.0
+    assert reduction_factor(1.0, 0.0) > 1e299  # converged exactly: no division by zero
+    keys = {c.key for c in EXPERIMENT.checks}
+    assert "notes_formula_vs_shenjing_option_max_diff" in keys and "loss_reduction_factor_min_over_tasks" in keys
+
+
+def test_notes_formula_diffs_are_keyed_by_form_and_source():
+    from shenjing.lab.core import Check
+
+    rows = compare_forms(rosenbrock, FUNCTIONS["Rosenbrock"][1], steps=10)
+    diffs = {f"{r['form']} ({r['source']})": r["max_diff_notes_vs_shenjing_option"] for r in rows}
+    assert len(diffs) == len(rows)  # every form its own key
+    check = Check("d", "<=", 1e-10, "diff")
+    assert check.holds({"d": diffs})
+    diffs["broken"] = 1e-3
+    assert not check.holds({"d": diffs})

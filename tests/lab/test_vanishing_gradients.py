@@ -3,7 +3,6 @@ from shenjing.lab.experiments.vanishing_gradients import decay_factor, layer_gra
 
 
 def test_sigmoid_gradients_vanish_and_residual_restores_them():
-    sj.manual_seed(0)
     x = sj.randn(64, 16, dtype=sj.float64)
     y = sj.tanh(x[:, :1])
     plain = layer_gradient_norms("plain sigmoid", 10, 32, x, y)
@@ -12,3 +11,11 @@ def test_sigmoid_gradients_vanish_and_residual_restores_them():
     assert decay_factor(plain) < 0.35  # σ' ≤ 1/4 in every factor of the chain rule
     assert plain[0] / plain[-1] < 1e-4
     assert decay_factor(res) > 0.7 and 0.6 < decay_factor(relu) < 1.5
+
+
+def test_depth_factor_is_the_exponential_fit():
+    from shenjing.lab.experiments.vanishing_gradients import depth_factor
+
+    depths = [2, 4, 8]
+    assert abs(depth_factor(depths, [0.5 ** (d - 1) for d in depths]) - 0.5) < 1e-12
+    assert decay_factor([1.0, 2.0, 4.0]) == 0.5  # ‖g_1‖/‖g_3‖ = 1/4 over two layers: 1/2 per layer

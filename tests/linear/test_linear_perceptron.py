@@ -70,7 +70,7 @@ def test_perceptron_label_checks():
 def test_adaline_tends_to_least_squares(rng):
     X = rng.standard_normal((100, 3))
     y = X @ np.array([0.5, -1.0, 2.0]) + 0.7 + 0.1 * rng.standard_normal(100)
-    r = L.adaline(X, y, lr=0.01, epochs=300, rng=np.random.default_rng(0), decay=0.05)
+    r = L.adaline(X, y, lr=0.01, epochs=300, rng=rng, decay=0.05)
     coef, b = L.ols(X, y, fit_intercept=True)
     np.testing.assert_allclose(r.weights, coef, atol=2e-3)
     assert abs(r.bias - b) < 2e-3

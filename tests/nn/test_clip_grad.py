@@ -59,7 +59,8 @@ def test_single_tensor_missing_grads_and_float32(rng):
 
 def test_nonfinite(rng):
     sp, tp = _pair(rng)
-    sp[0].grad._data[0, 0] = np.inf
+    with sp[0].grad.inplace() as g:
+        g[0, 0] = np.inf
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_(sp, 1.0, error_if_nonfinite=True)
     assert math.isinf(float(clip_grad_norm_(sp, 1.0)))

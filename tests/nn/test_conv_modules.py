@@ -108,7 +108,6 @@ def test_maxpool_return_indices_and_unpool_modules(rng):
                                              (nn.Conv1d, (3, 5, 7), 21), (nn.ConvTranspose2d, (4, 6, 2), 6 * 4)])
 def test_default_init_is_torch_kaiming_uniform(cls, args, fan_in):
     """kaiming_uniform_(a=√5): bound √(6/((1 + 5)·fan_in)) = 1/√fan_in; bias U(±1/√fan_in)."""
-    sj.manual_seed(0)
     m = cls(*args)
     bound = 1 / math.sqrt(fan_in)
     w, b = m.weight.numpy(force=True), m.bias.numpy(force=True)

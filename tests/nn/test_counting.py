@@ -113,8 +113,7 @@ def test_zero_output_weight_merges_pieces():
     assert count_linear_pieces_1d(net, -1, 1, n=10_000) == 2
 
 
-def test_random_shallow_nets_never_exceed_d_plus_1():
-    rng = np.random.default_rng(0)
+def test_random_shallow_nets_never_exceed_d_plus_1(rng):
     for d in (2, 5, 9):
         for _ in range(5):
             net = shallow(rng.standard_normal(d), rng.standard_normal(d), rng.standard_normal(d))
@@ -152,13 +151,12 @@ def test_deep_net_exceeds_shallow_bound():
         assert count_linear_pieces_1d(net, 0.0, 1.0, n=40_000) == 2 ** k
 
 
-def test_2d_regions_three_lines_and_zaslavsky():
+def test_2d_regions_three_lines_and_zaslavsky(rng):
     # the lines x = 0, y = 0 and x + y = ½ in general position: 7 regions
     net = shallow([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.0, 0.0, -0.5], v=[1.0, 1.0, 1.0], d_in=2)
     count, ids = count_linear_regions_2d(net, (-1, 1), (-1, 1), n=300, return_map=True)
     assert count == 7 == zaslavsky_bound(3, 2)
     assert ids.shape == (300, 300) and len(np.unique(ids)) == 7
-    rng = np.random.default_rng(1)
     for d in (3, 6):
         net = shallow(rng.standard_normal((d, 2)), rng.standard_normal(d), rng.standard_normal(d), d_in=2)
         assert count_linear_regions_2d(net, (-3, 3), (-3, 3), n=200) <= zaslavsky_bound(d, 2)

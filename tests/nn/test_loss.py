@@ -261,7 +261,7 @@ def test_cross_entropy_second_derivative_vs_torch(kw, rng):
         res.append(tuple(g) + tuple(hv))
     for a, b in zip(*res):
         if b is None:
-            assert a is None or not np.any(a.detach().numpy())
+            assert a is None, "torch has no gradient, shenjing has one"
         else:
             assert_same(a, b)
 
@@ -461,7 +461,7 @@ def test_second_derivatives_vs_torch(name, rng):
         res.append((loss, g, h))
     for s, t in zip(res[0][1] + res[0][2], res[1][1] + res[1][2]):
         if t is None:
-            assert s is None or not np.any(s.detach().numpy())
+            assert s is None, "torch has no gradient, shenjing has one"
         else:
             assert_same(s, t, rtol=1e-9, atol=1e-10)
 
@@ -492,8 +492,8 @@ GRADCHECK = {
 
 
 @pytest.mark.parametrize("name", sorted(GRADCHECK))
-def test_gradcheck(name):
-    r = np.random.default_rng(3)
+def test_gradcheck(name, rng):
+    r = rng
     x = sj.tensor(r.uniform(0.2, 0.8, (4, 3)) * r.choice([-1, 1], (4, 3)) + r.choice([-1.5, 1.5], (4, 3)),
                   requires_grad=True)
     y = sj.tensor(r.standard_normal((4, 3)), requires_grad=True)
@@ -501,8 +501,8 @@ def test_gradcheck(name):
     assert gradcheck(GRADCHECK[name], (x, y, s))
 
 
-def test_gradgradcheck_cross_entropy():
-    r = np.random.default_rng(4)
+def test_gradgradcheck_cross_entropy(rng):
+    r = rng
     x = sj.tensor(r.standard_normal((3, 4)), requires_grad=True)
     q = sj.tensor(r.dirichlet(np.ones(4), 3), requires_grad=True)
     assert sj.autograd.gradgradcheck(lambda a: F.cross_entropy(a, sj.tensor([1, 0, 3]), label_smoothing=0.2), (x,))

@@ -174,3 +174,59 @@ def test_repr_equals_torch():
     t = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
     assert repr(s) == repr(t)
     assert repr(build(sj)) == repr(build(torch)).replace("torch.float32", "shenjing.float32")
+
+
+def test_parameter_shares_memory_like_torch():
+    t, tt = sj.ones(3), torch.ones(3)
+    p, tp = nn.Parameter(t), torch.nn.Parameter(tt)
+    assert tp.data_ptr() == tt.data_ptr()  # torch wraps, it does not copy
+    assert np.shares_memory(p.detach().numpy(), t.numpy()) and p.requires_grad and not t.requires_grad
+    with p.inplace() as a:
+        a[0] = 5.0
+    assert t.tolist() == [5.0, 1.0, 1.0]
+    arr = np.zeros((2, 2))
+    assert np.shares_memory(nn.Parameter(arr).detach().numpy(), arr)  # an array is wrapped as well
+    e, te = nn.Parameter(), torch.nn.Parameter()
+    assert tuple(e.shape) == tuple(te.shape) == (0,) and e.dtype == sj.float32 and e.requires_grad
+    assert not nn.Parameter(sj.zeros(2), requires_grad=False).requires_grad
+    assert isinstance(nn.Parameter(p), nn.Parameter) and np.shares_memory(nn.Parameter(p).detach().numpy(), t.numpy())
+
+
+def test_parameter_and_module_copies(pair):
+    import copy
+    import pickle
+
+    s, _ = pair
+    w = s.heads[0].weight
+    w.grad = sj.ones(*w.shape, dtype=sj.float64)
+    c = copy.deepcopy(w)
+    assert type(c) is nn.Parameter and c.requires_grad and not np.shares_memory(c.detach().numpy(), w.detach().numpy())
+    np.testing.assert_array_equal(c.detach().numpy(), w.detach().numpy())
+    assert c.grad is not None and not np.shares_memory(c.grad.numpy(), w.grad.numpy())
+    np.testing.assert_array_equal(c.grad.numpy(), w.grad.numpy())
+    u = pickle.loads(pickle.dumps(w))
+    assert type(u) is nn.Parameter and u.requires_grad and u.dtype == sj.float64
+    np.testing.assert_array_equal(u.detach().numpy(), w.detach().numpy())
+    seq = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))  # picklable: no local classes
+    for orig, m in ((s, copy.deepcopy(s)), (seq, copy.deepcopy(seq)), (seq, pickle.loads(pickle.dumps(seq)))):
+        assert [k for k, _ in m.named_parameters()] == [k for k, _ in orig.named_parameters()]
+        assert all(type(p) is nn.Parameter and p.requires_grad for p in m.parameters())
+        assert list(m.state_dict()) == list(orig.state_dict())
+        for (k, a), b in zip(m.state_dict().items(), orig.state_dict().values()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+            assert not np.shares_memory(a.numpy(), b.numpy())
+    shared = nn.Linear(2, 2)
+    twice = copy.deepcopy(nn.Sequential(shared, shared))
+    assert twice[0].weight is twice[1].weight  # sharing survives the copy, as in torch
+
+
+def test_to_keeps_parameters_and_loading_moves_the_version():
+    lin = nn.Linear(3, 2)
+    w = lin.weight
+    lin(sj.ones(1, 3)).sum().backward()
+    lin.double()
+    assert lin.weight is w and w.dtype == sj.float64 and w.grad.dtype == sj.float64  # torch: p.data = p.data.to(dtype)
+    y = (w * w).sum()
+    lin.load_state_dict({k: v.numpy() * 2 for k, v in lin.state_dict().items()})
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.backward()  # the weight was overwritten after the forward pass

@@ -17,7 +17,6 @@ from shenjing.nn import serialization
 
 
 def torch_model():
-    torch.manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
     m.train()
     with torch.no_grad():
@@ -30,10 +29,8 @@ def sj_model():
     return nn.mlp([5, 8, 3], batch_norm=True).eval()
 
 
-X = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
-
-
 def outputs_equal(s, t):
+    X = np.random.standard_normal((6, 5)).astype(np.float32)  # seeded per test (conftest)
     with torch.no_grad():
         yt = t(torch.tensor(X))
     assert_same(s(sj.tensor(X)), yt, rtol=1e-5, atol=1e-6)
@@ -190,3 +187,33 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path, monkeypatch, e
     nn.save_state_dict({"a": sj.zeros(3)}, path)  # a successful write replaces it
     assert nn.load_state_dict(path)["a"].tolist() == [0.0, 0.0, 0.0]
     assert sorted(os.listdir(tmp_path)) == [path.name]
+
+
+@pytest.mark.parametrize("ext", [".npz", ".safetensors"])
+def test_checksum_covers_the_metadata(tmp_path, ext):
+    """A changed number in a nested object's structure (valid JSON, same tensors) is refused."""
+    from shenjing.files import InvalidFileError
+
+    path = tmp_path / f"obj{ext}"
+    sj.save({"epoch": 17, "weights": sj.ones(3)}, path)
+    data = path.read_bytes()
+    assert data.count(b"17") >= 1
+    if ext == ".npz":  # the metadata is a stored member: rewrite it with the changed number
+        with np.load(path) as z:
+            members = {k: z[k] for k in z.files}
+        meta = members["__shenjing_meta__"].tobytes().replace(b"17", b"18")
+        members["__shenjing_meta__"] = np.frombuffer(meta, np.uint8)
+        np.savez(path, **members)
+    else:
+        path.write_bytes(data.replace(b"17", b"18", 1))
+    with pytest.raises(InvalidFileError, match="checksum mismatch in the metadata"):
+        sj.load(path)
+    assert issubclass(InvalidFileError, ValueError)
+
+
+def test_files_without_the_metadata_checksum_still_load(tmp_path):
+    """Files of other tools and of earlier versions (array CRC only) load without the check."""
+    path = tmp_path / "old.safetensors"
+    arrays = {"a": np.arange(3, dtype=np.float32)}
+    safetensors.numpy.save_file(arrays, str(path), metadata={"shenjing.keys": '["a"]', "shenjing.crc32": serialization._crc(arrays)})
+    assert sj.load(path)["a"].tolist() == [0.0, 1.0, 2.0]

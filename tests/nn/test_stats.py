@@ -9,7 +9,6 @@ from shenjing.nn.utils import LayerStats, tensor_stats
 
 
 def make_model():
-    sj.manual_seed(0)
     return nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 1)).double()
 
 

@@ -112,7 +112,6 @@ def test_encoder_layer_eval_against_torch_fast_path(rng):
 
 @pytest.mark.parametrize("norm", [False, True])
 def test_encoder_stack(rng, norm):
-    torch.manual_seed(0)
     tl = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True, norm_first=norm)
     t = torch.nn.TransformerEncoder(tl, 3, norm=torch.nn.LayerNorm(16) if norm else None,
                                     enable_nested_tensor=False).double()
@@ -145,7 +144,6 @@ def test_state_dict_keys_match_torch_and_round_trip():
 
 
 def test_stored_attention_weights(rng):
-    torch.manual_seed(1)
     tl = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True).double()
     s = load_from_torch(nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True).double(), tl)
     x = rng.standard_normal((2, 5, 16))

@@ -86,11 +86,12 @@ def test_dropout_p_zero(rng, kw):
               rand(rng, 2, 4, 8), rand(rng, 2, 4, 6), mask)
 
 
-def test_causal_equals_its_mask(rng):
-    q, k, v = (sj.tensor(rand(rng, 2, 5, 4)) for _ in range(3))
-    a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    b = F.scaled_dot_product_attention(q, k, v, attn_mask=causal_mask(5))
-    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+@pytest.mark.parametrize("L,S", [(5, 5), (4, 6)])
+def test_causal_mask_is_torch_is_causal(rng, L, S):
+    """attn_mask=causal_mask(L, S) gives PyTorch's is_causal=True (values and gradients)."""
+    np.testing.assert_array_equal(causal_mask(L, S).numpy(), np.tril(np.ones((L, S), bool)))
+    check(lambda lib, q, k, v: sdpa(lib, q, k, v, attn_mask=causal_mask(L, S)) if lib is sj else sdpa(lib, q, k, v, is_causal=True),
+          rand(rng, 2, L, 4), rand(rng, 2, S, 4), rand(rng, 2, S, 4))
 
 
 def test_gqa(rng):
@@ -170,7 +171,6 @@ def test_dropout_gradient(rng):
     """With dropout the backward uses the same mask as the forward: compare with the explicit formula."""
     arrs = [rand(rng, 2, 4, 8) for _ in range(3)]
     q, k, v = (sj.tensor(a, requires_grad=True) for a in arrs)
-    sj.manual_seed(5)
     out, w = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, return_weights=True)
     out.sum().backward()
     _, p = F.scaled_dot_product_attention(q, k, v, return_weights=True)

@@ -108,11 +108,11 @@ def test_conv2d_padding_modes_match_torch_modules(mode, padding, rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
 
 
-def test_conv2d_functional_padding_mode_equals_pad_then_conv(rng):
-    x, w = sj.tensor(rand(rng, 1, 2, 5, 5)), sj.tensor(rand(rng, 3, 2, 3, 3))
-    a = F.conv2d(x, w, padding=1, padding_mode="reflect")
-    b = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), w)
-    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_conv2d_functional_padding_mode_equals_torch_pad_then_conv(mode, rng):
+    """F.conv2d(padding_mode=...) against torch's F.pad then F.conv2d (values and gradients)."""
+    check(lambda m, x, w: F.conv2d(x, w, padding=1, padding_mode=mode) if m is sj else TF.conv2d(TF.pad(x, (1, 1, 1, 1), mode=mode), w),
+          rand(rng, 1, 2, 5, 5), rand(rng, 3, 2, 3, 3))
 
 
 def test_conv2d_float32_and_noncontiguous(rng):

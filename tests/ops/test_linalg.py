@@ -131,3 +131,14 @@ def test_matmul_errors(rng):
         sj.tensor(2.0) @ sj.tensor(rand(rng, 2))
     with pytest.raises((ValueError, RuntimeError)):
         torch.tensor(2.0) @ torch.tensor(rand(rng, 2))
+
+
+@pytest.mark.parametrize("op", ["matmul", "mm", "bmm", "dot", "einsum"])
+def test_mixed_float_dtypes_are_refused_like_pytorch(op):
+    """float32 @ float64 is an error in PyTorch, not a silent promotion to float64."""
+    shapes = {"matmul": ((2, 3), (3, 4)), "mm": ((2, 3), (3, 4)), "bmm": ((2, 2, 3), (2, 3, 4)), "dot": ((3,), (3,)),
+              "einsum": ((2, 3), (3, 4))}[op]
+    for lib in (sj, torch):
+        a, b = lib.ones(*shapes[0], dtype=lib.float32), lib.ones(*shapes[1], dtype=lib.float64)
+        with pytest.raises(RuntimeError):
+            lib.einsum("ij,jk->ik", a, b) if op == "einsum" else getattr(lib, op)(a, b)

@@ -35,20 +35,20 @@ def _id(case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
-def test_matches_torch(case):
+def test_matches_torch(case, seed):
     name, kw = case
-    ours, l1 = run(sj, name, kw)
-    ref, l2 = run(torch, name, kw)
+    ours, l1 = run(sj, name, kw, seed)
+    ref, l2 = run(torch, name, kw, seed)
     assert_params_close(ours, ref, what=_id(case))
     np.testing.assert_allclose(l1, l2, rtol=0, atol=1e-10)
     assert l1[-1] < l1[0]
 
 
 @pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"])
-def test_maximize(name):
+def test_maximize(name, seed):
     kw = {"maximize": True} if name == "Adadelta" else {"lr": 0.01, "maximize": True}
-    ours, _ = run(sj, name, kw, sign=-1.0)
-    ref, _ = run(torch, name, kw, sign=-1.0)
+    ours, _ = run(sj, name, kw, seed, sign=-1.0)
+    ref, _ = run(torch, name, kw, seed, sign=-1.0)
     assert_params_close(ours, ref)
 
 
@@ -62,10 +62,10 @@ GROUPS = [
 
 
 @pytest.mark.parametrize("case", GROUPS, ids=lambda c: c[0])
-def test_param_groups(case):
+def test_param_groups(case, seed):
     name, kw, groups = case
-    ours, _ = run(sj, name, kw, groups=groups)
-    ref, _ = run(torch, name, kw, groups=groups)
+    ours, _ = run(sj, name, kw, seed, groups=groups)
+    ref, _ = run(torch, name, kw, seed, groups=groups)
     assert_params_close(ours, ref)
 
 

@@ -14,11 +14,11 @@ from shenjing import optim
 STEPS = 50
 
 
-def reference(update, steps=STEPS, lookahead=None):
+def reference(update, seed, steps=STEPS, lookahead=None):
     """Run ``update(t, params, grads, state)`` (in place on NumPy arrays) for ``steps`` steps.
 
     ``lookahead(params, state)`` gives the point where the gradient is evaluated (Nesterov)."""
-    params, X, Y = data()
+    params, X, Y = data(seed)
     params = [p.copy() for p in params]
     state = {}
     for t in range(1, steps + 1):
@@ -27,7 +27,7 @@ def reference(update, steps=STEPS, lookahead=None):
     return params
 
 
-def test_momentum_xu():
+def test_momentum_xu(seed):
     """m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t (eqs 1.41–1.43) is SGD(momentum=μ)."""
     eta, mu = 0.05, 0.9
 
@@ -36,12 +36,12 @@ def test_momentum_xu():
             st[i] = mu * st.get(i, 0) + g
             p -= eta * st[i]
 
-    ours, _ = run(sj, "SGD", {"lr": eta, "momentum": mu})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "SGD", {"lr": eta, "momentum": mu}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
 @pytest.mark.parametrize("init", ["zeros", "grad"])
-def test_ema_momentum_fang_alg1(init):
+def test_ema_momentum_fang_alg1(init, seed):
     """m_t = ρ m_{t−1} + (1 − ρ) g_t, φ_{t+1} = φ_t − α m_t, from m_0 = 0 (the notes) or, PyTorch's
     buffer start, m_1 = g_1."""
     alpha, rho = 0.3, 0.8
@@ -54,12 +54,12 @@ def test_ema_momentum_fang_alg1(init):
                 st[i] = rho * st.get(i, 0) + (1 - rho) * g
             p -= alpha * st[i]
 
-    ours, _ = run(sj, "SGD", {"lr": alpha, "momentum": rho, "dampening": rho, "momentum_init": init})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "SGD", {"lr": alpha, "momentum": rho, "dampening": rho, "momentum_init": init}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
 @pytest.mark.parametrize("ema", [False, True])
-def test_nesterov_lookahead(ema):
+def test_nesterov_lookahead(ema, seed):
     """Xu eq. 1.44: g_t = ∇R(θ_{t−1} − ημ m_{t−1}), m_t = μ m_{t−1} + g_t, θ_t = θ_{t−1} − η m_t;
     Fang Alg. 2: g_t = ∇L(φ_t − α m_{t−1}), m_t = ρ m_{t−1} + (1 − ρ) g_t, φ_{t+1} = φ_t − α m_t."""
     eta, mu = (0.3, 0.8) if ema else (0.05, 0.9)
@@ -73,8 +73,8 @@ def test_nesterov_lookahead(ema):
             st[i] = mu * st.get(i, 0) + ((1 - mu) * g if ema else g)
             p -= eta * st[i]
 
-    ours, losses = run(sj, "NesterovLookahead", {"lr": eta, "momentum": mu, "ema": ema}, closure=True)
-    assert_params_close(ours, reference(update, lookahead=lookahead))
+    ours, losses = run(sj, "NesterovLookahead", {"lr": eta, "momentum": mu, "ema": ema}, seed, closure=True)
+    assert_params_close(ours, reference(update, seed, lookahead=lookahead))
     assert losses[-1] < losses[0]
 
 
@@ -100,7 +100,7 @@ def test_nesterov_lookahead_needs_closure_and_restores_params():
     np.testing.assert_allclose(w.detach().numpy(), np.array([0.8, -1.6]) - 0.1 * m)
 
 
-def test_normalized_gradient_alg3():
+def test_normalized_gradient_alg3(seed):
     """v_t = g ⊙ g, φ_{t+1} = φ_t − α g/√(v_t + ε)."""
     alpha, eps = 0.01, 1e-6
 
@@ -108,12 +108,12 @@ def test_normalized_gradient_alg3():
         for p, g in zip(ps, gs):
             p -= alpha * g / np.sqrt(g * g + eps)
 
-    ours, losses = run(sj, "NormalizedGradient", {"lr": alpha, "eps": eps})
-    assert_params_close(ours, reference(update))
+    ours, losses = run(sj, "NormalizedGradient", {"lr": alpha, "eps": eps}, seed)
+    assert_params_close(ours, reference(update, seed))
     assert losses[-1] < losses[0]
 
 
-def test_adagrad_eps_inside_sqrt():
+def test_adagrad_eps_inside_sqrt(seed):
     """n_t = n_{t−1} + g², θ_t = θ_{t−1} − η g/√(ε + n_t) (Xu eq. 1.49, Fang Alg. 4)."""
     eta, eps = 0.1, 1e-3
 
@@ -122,12 +122,12 @@ def test_adagrad_eps_inside_sqrt():
             st[i] = st.get(i, 0) + g * g
             p -= eta * g / np.sqrt(eps + st[i])
 
-    ours, _ = run(sj, "Adagrad", {"lr": eta, "eps": eps, "eps_inside_sqrt": True})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "Adagrad", {"lr": eta, "eps": eps, "eps_inside_sqrt": True}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
 @pytest.mark.parametrize("nu", [0.9, 0.5])
-def test_rmsprop_eps_inside_sqrt(nu):
+def test_rmsprop_eps_inside_sqrt(nu, seed):
     """n_t = ν n_{t−1} + (1 − ν) g², θ_t = θ_{t−1} − η g/√(ε + n_t): Fang Alg. 5 and Xu's
     "Adadelta" (eqs 1.50–1.52); ν = 0.5 is Xu's "RMSProp"."""
     eta, eps = 0.01, 1e-4
@@ -137,11 +137,11 @@ def test_rmsprop_eps_inside_sqrt(nu):
             st[i] = nu * st.get(i, 0) + (1 - nu) * g * g
             p -= eta * g / np.sqrt(eps + st[i])
 
-    ours, _ = run(sj, "RMSprop", {"lr": eta, "alpha": nu, "eps": eps, "eps_inside_sqrt": True})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "RMSprop", {"lr": eta, "alpha": nu, "eps": eps, "eps_inside_sqrt": True}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
-def test_rmsprop_centered_momentum_eps_inside_sqrt():
+def test_rmsprop_centered_momentum_eps_inside_sqrt(seed):
     eta, a, eps, mu = 0.005, 0.9, 1e-3, 0.5
 
     def update(t, ps, gs, st):
@@ -154,11 +154,11 @@ def test_rmsprop_centered_momentum_eps_inside_sqrt():
             p -= eta * b
 
     kw = {"lr": eta, "alpha": a, "eps": eps, "centered": True, "momentum": mu, "eps_inside_sqrt": True}
-    ours, _ = run(sj, "RMSprop", kw)
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "RMSprop", kw, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
-def test_adadelta_alg6():
+def test_adadelta_alg6(seed):
     """v_t = ρv + (1−ρ)g², Δφ = −√(s_{t−1}+ε)/√(v_t+ε) g, s_t = ρs + (1−ρ)Δφ², φ ← φ + Δφ."""
     rho, eps = 0.9, 1e-6
 
@@ -171,12 +171,12 @@ def test_adadelta_alg6():
             st[i] = (v, s)
             p += d
 
-    ours, _ = run(sj, "Adadelta", {"rho": rho, "eps": eps})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "Adadelta", {"rho": rho, "eps": eps}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_adam_eps_inside_sqrt(amsgrad):
+def test_adam_eps_inside_sqrt(amsgrad, seed):
     """m_t = μm + (1−μ)g, n_t = νn + (1−ν)g², m̂ = m/(1−β₁ᵗ), n̂ = n/(1−β₂ᵗ), θ ← θ − η m̂/√(ε + n̂)
     (Xu eqs 1.53–1.58, Fang Alg. 7)."""
     eta, b1, b2, eps = 0.01, 0.9, 0.99, 1e-4
@@ -190,14 +190,14 @@ def test_adam_eps_inside_sqrt(amsgrad):
             st[i] = (m, n, nmax)
             p -= eta * (m / (1 - b1**t)) / np.sqrt(eps + (nmax if amsgrad else n) / (1 - b2**t))
 
-    ours, _ = run(sj, "Adam", {"lr": eta, "betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, "eps_inside_sqrt": True})
-    assert_params_close(ours, reference(update))
+    ours, _ = run(sj, "Adam", {"lr": eta, "betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, "eps_inside_sqrt": True}, seed)
+    assert_params_close(ours, reference(update, seed))
 
 
-def test_eps_inside_sqrt_differs_from_default():
+def test_eps_inside_sqrt_differs_from_default(seed):
     kw = {"lr": 0.01, "eps": 1e-2}
-    a, _ = run(sj, "Adam", kw, steps=5)
-    b, _ = run(sj, "Adam", {**kw, "eps_inside_sqrt": True}, steps=5)
+    a, _ = run(sj, "Adam", kw, seed, steps=5)
+    b, _ = run(sj, "Adam", {**kw, "eps_inside_sqrt": True}, seed, steps=5)
     assert max(np.abs(x - y).max() for x, y in zip(a, b)) > 1e-6
 
 

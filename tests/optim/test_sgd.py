@@ -21,57 +21,58 @@ CASES = [
 
 
 @pytest.mark.parametrize("kw", CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
-def test_sgd_matches_torch(kw):
-    ours, l1 = run(sj, "SGD", kw)
-    ref, l2 = run(torch, "SGD", kw)
+def test_sgd_matches_torch(kw, seed):
+    ours, l1 = run(sj, "SGD", kw, seed)
+    ref, l2 = run(torch, "SGD", kw, seed)
     assert_params_close(ours, ref, what=str(kw))
     np.testing.assert_allclose(l1, l2, rtol=0, atol=1e-10)
     assert l1[-1] < l1[0]
 
 
 @pytest.mark.parametrize("kw", [{"lr": 0.1}, {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}])
-def test_sgd_maximize(kw):
+def test_sgd_maximize(kw, seed):
     kw = {**kw, "maximize": True}
-    ours, _ = run(sj, "SGD", kw, sign=-1.0)
-    ref, _ = run(torch, "SGD", kw, sign=-1.0)
+    ours, _ = run(sj, "SGD", kw, seed, sign=-1.0)
+    ref, _ = run(torch, "SGD", kw, seed, sign=-1.0)
     assert_params_close(ours, ref)
     # ascending −L is descending L
-    plain, _ = run(sj, "SGD", {k: v for k, v in kw.items() if k != "maximize"})
+    plain, _ = run(sj, "SGD", {k: v for k, v in kw.items() if k != "maximize"}, seed)
     assert_params_close(ours, plain, atol=1e-12)
 
 
-def test_sgd_param_groups():
+def test_sgd_param_groups(seed):
     groups = [{"params": [0, 1], "lr": 0.2, "momentum": 0.5}, {"params": [2, 3], "weight_decay": 0.1}]
     kw = {"lr": 0.05, "momentum": 0.9}
-    ours, _ = run(sj, "SGD", kw, groups=groups)
-    ref, _ = run(torch, "SGD", kw, groups=groups)
+    ours, _ = run(sj, "SGD", kw, seed, groups=groups)
+    ref, _ = run(torch, "SGD", kw, seed, groups=groups)
     assert_params_close(ours, ref)
 
 
-def test_gd_is_sgd():
+def test_gd_is_full_batch_sgd(seed):
+    """GD (梯度下降 on the full batch, Xu eq. 1.40): the steps of torch.optim.SGD with the same settings."""
     kw = {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}
-    a, _ = run(sj, "GD", kw)
-    b, _ = run(sj, "SGD", kw)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
+    ours, l1 = run(sj, "GD", kw, seed)
+    ref, l2 = run(torch, "SGD", kw, seed)
+    assert_params_close(ours, ref)
+    np.testing.assert_allclose(l1, l2, rtol=0, atol=1e-10)
     assert issubclass(optim.GD, optim.SGD) and "全批量" in optim.GD.__doc__
 
 
-def test_sgd_closure_returns_loss():
-    ours, losses = run(sj, "SGD", {"lr": 0.1}, closure=True)
-    ref, _ = run(torch, "SGD", {"lr": 0.1}, closure=True)
+def test_sgd_closure_returns_loss(seed):
+    ours, losses = run(sj, "SGD", {"lr": 0.1}, seed, closure=True)
+    ref, _ = run(torch, "SGD", {"lr": 0.1}, seed, closure=True)
     assert_params_close(ours, ref)
     assert losses[-1] < losses[0]
 
 
 def test_sgd_float32_in_place_and_version():
     w = sj.nn.Parameter(sj.ones(3))
-    data = w._data
+    data = w.array
     opt = optim.SGD([w], lr=0.5, momentum=0.9)
     w.grad = sj.tensor([1.0, 2.0, 3.0])
     v = w._version
     opt.step()
-    assert w._data is data and w.dtype == sj.float32 and w._version > v
+    assert w.array is data and w.dtype == sj.float32 and w._version > v
     np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.0, -0.5])
     assert opt.state[w]["momentum_buffer"].dtype == sj.float32
     w.grad = None

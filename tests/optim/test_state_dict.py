@@ -35,36 +35,36 @@ def _train(opt, params, X, Y, steps):
         opt.step(closure)
 
 
-def _setup(name, kw, arrays=None):
-    arrays = arrays if arrays is not None else data()[0]
+def _setup(name, kw, seed, arrays=None):
+    arrays = arrays if arrays is not None else data(seed)[0]
     params = make_params(sj, arrays)
     groups = [{**g, "params": [params[i] for i in g["params"]]} for g in GROUPS]
     return params, getattr(optim, name)(groups, **kw)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + ",".join(map(str, c[1].values())))
-def test_round_trip_resumes_identically(case, tmp_path):
+def test_round_trip_resumes_identically(case, tmp_path, seed):
     name, kw = case
-    _, X, Y = data()
+    _, X, Y = data(seed)
     X, Y = sj.tensor(X), sj.tensor(Y)
-    params, opt = _setup(name, kw)
+    params, opt = _setup(name, kw, seed)
     _train(opt, params, X, Y, 20)
     straight = [to_np(p) for p in params]
 
-    params, opt = _setup(name, kw)
+    params, opt = _setup(name, kw, seed)
     _train(opt, params, X, Y, 10)
     saved = _through_file(opt.state_dict(), tmp_path)
     midway = [to_np(p) for p in params]
     _train(opt, params, X, Y, 1)  # later steps do not change the saved snapshot
-    params, fresh = _setup(name, kw, arrays=midway)
+    params, fresh = _setup(name, kw, seed, arrays=midway)
     fresh.load_state_dict(saved)
     _train(fresh, params, X, Y, 10)
     for a, b in zip(straight, (to_np(p) for p in params)):
         np.testing.assert_array_equal(a, b)
 
 
-def test_layout_matches_torch():
-    arrays, X, Y = data()
+def test_layout_matches_torch(seed):
+    arrays, X, Y = data(seed)
     layouts = []
     for lib, mod in ((torch, torch.optim), (sj, optim)):
         params = make_params(lib, arrays)
@@ -82,10 +82,10 @@ def test_layout_matches_torch():
 @pytest.mark.parametrize("case", [("Adam", {"lr": 0.01, "amsgrad": True}), ("SGD", {"lr": 0.05, "momentum": 0.9}),
                                   ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}), ("Adagrad", {"lr": 0.1}),
                                   ("Adadelta", {})], ids=lambda c: c[0])
-def test_load_torch_state_dict(case):
+def test_load_torch_state_dict(case, seed):
     """A torch.optim state_dict loads into the shenjing optimiser, which then continues as torch does."""
     name, kw = case
-    arrays, X, Y = data()
+    arrays, X, Y = data(seed)
     tp = make_params(torch, arrays)
     topt = getattr(torch.optim, name)(tp, **kw)
     Xt, Yt = torch.tensor(X), torch.tensor(Y)

@@ -4,8 +4,7 @@ import torch
 from shenjing.train import accuracy, confusion_matrix, mae, mse, r2, top_k_accuracy
 
 
-def test_classification_metrics():
-    rng = np.random.default_rng()
+def test_classification_metrics(rng):
     out, y = rng.standard_normal((50, 4)), rng.integers(0, 4, 50)
     assert accuracy(out, y) == (out.argmax(1) == y).mean()
     top2 = torch.topk(torch.tensor(out), 2).indices.numpy()
@@ -15,8 +14,7 @@ def test_classification_metrics():
     assert cm[y[0], out[0].argmax()] >= 1
 
 
-def test_regression_metrics():
-    rng = np.random.default_rng()
+def test_regression_metrics(rng):
     p, t = rng.standard_normal(30), rng.standard_normal(30)
     assert np.isclose(mse(p, t), ((p - t) ** 2).mean())
     assert np.isclose(mae(p, t), np.abs(p - t).mean())

@@ -1,5 +1,6 @@
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,17 @@ import pytest
 import shenjing as sj
 from shenjing import nn, optim
 from shenjing.data import DataLoader, TensorDataset
-from shenjing.train import Callback, EarlyStopping, LRSchedulerCallback, NonFiniteError, Trainer, load_checkpoint
+from shenjing.files import InvalidFileError
+from shenjing.train import (
+    Callback,
+    CheckpointMismatchError,
+    DivergenceError,
+    EarlyStopping,
+    LRSchedulerCallback,
+    NonFiniteError,
+    Trainer,
+    load_checkpoint,
+)
 
 RUN = Path(__file__).with_name("_run.py")
 
@@ -22,13 +33,13 @@ def _data(n=120, seed=0):
     return x, y, g
 
 
-def _trainer(tmp_path=None, callbacks=(), seed=0, lr=0.1):
+def _trainer(tmp_path=None, callbacks=(), seed=0, lr=0.1, **kwargs):
     sj.manual_seed(seed)
     x, y, g = _data()
     loader = DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True, generator=g)
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
     opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    t = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=callbacks, out_dir=tmp_path, progress=False, generators=[g])
+    t = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=callbacks, out_dir=tmp_path, progress=False, generators=[g], **kwargs)
     return t, loader
 
 
@@ -114,7 +125,8 @@ def test_nan_stops_naming_the_layer(tmp_path):
 
 def test_early_stopping_restores_best_weights():
     es = EarlyStopping("train_loss", patience=1)
-    t, loader = _trainer(callbacks=[es], lr=5.0)  # a learning rate too large: the loss goes up
+    # a learning rate too large: the loss goes up (past 10⁴ × its start: the divergence guard is off here)
+    t, loader = _trainer(callbacks=[es], lr=5.0, max_loss_growth=None)
     t.fit(loader, epochs=10)
     assert es.stopped_epoch is not None
     for k, v in t.model.state_dict().items():
@@ -148,3 +160,86 @@ def test_lr_scheduler_callback_rejects_unknown_interval():
     t, _ = _trainer()
     with pytest.raises(ValueError, match="interval"):
         LRSchedulerCallback(optim.lr_scheduler.StepLR(t.optimizer, 1), interval="batch")
+
+
+# ---------------------------------------------------------------------- reliability of the loop and its files
+
+
+def test_loss_growth_stops_before_the_update_and_keeps_the_checkpoint(tmp_path):
+    t, loader = _trainer(tmp_path)
+    t.fit(loader, epochs=1)
+    ckpt = tmp_path / "checkpoint.safetensors"
+    before = ckpt.read_bytes()
+    assert t.loss_reference > 0 and load_checkpoint(ckpt)["loss_reference"] == t.loss_reference  # kept across resumes
+    t.optimizer.param_groups[0]["lr"] = 1e4  # the loss explodes within a few steps
+    with pytest.raises(DivergenceError, match=r"at epoch 2, global step (\d+) is more than 10000 × the first step's loss") as e:
+        t.fit(loader, epochs=3)
+    assert not isinstance(e.value, NonFiniteError) and ckpt.read_bytes() == before and t.epoch == 1
+    failing = int(re.search(r"global step (\d+)", str(e.value)).group(1))
+    assert t.global_step == failing - 1  # stopped before that step's update
+
+
+def test_loss_growth_bound_is_configurable_and_checked():
+    t, loader = _trainer(lr=5.0, max_loss_growth=1e12)
+    t.fit(loader, epochs=1)  # the same run as test_early_stopping's: past 10⁴ × its start, below 10¹²
+    for bad in (-1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="max_loss_growth"):
+            _trainer(max_loss_growth=bad)
+
+
+def test_save_writes_the_checkpoint_before_the_history(tmp_path, monkeypatch):
+    from shenjing.train import trainer as trainer_module
+
+    order = []
+    real_ckpt, real_bytes = trainer_module.save_checkpoint, trainer_module.atomic_write_bytes
+    monkeypatch.setattr(trainer_module, "save_checkpoint", lambda p, s: (order.append(Path(p).name), real_ckpt(p, s)))
+    monkeypatch.setattr(trainer_module, "atomic_write_bytes", lambda p, d: (order.append(Path(p).name), real_bytes(p, d)))
+    t, loader = _trainer(tmp_path)
+    t.fit(loader, epochs=1)
+    assert order == ["checkpoint.safetensors", "checkpoint.json", "history.csv", "history.json"]
+
+
+def test_resume_rewrites_history_from_the_checkpoint_and_removes_leftovers(tmp_path):
+    t, loader = _trainer(tmp_path)
+    t.fit(loader, epochs=2)
+    good = json.loads((tmp_path / "history.json").read_text())
+    (tmp_path / "history.json").write_text(json.dumps(good + [{"epoch": 3, "train_loss": 0.0}]))  # a history ahead of it
+    (tmp_path / "history.csv").write_text("epoch\n1\n")  # and one behind
+    (tmp_path / "checkpoint.json").unlink()
+    leftovers = [tmp_path / ".checkpoint.safetensors.abcd1234.tmp", tmp_path / ".history.json.x.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"half a file")
+    (tmp_path / ".notes.txt.x.tmp").write_bytes(b"not ours")
+    t2, loader2 = _trainer(tmp_path)
+    t2.fit(loader2, epochs=2, resume=True)  # nothing left to train: only the files are put right
+    assert json.loads((tmp_path / "history.json").read_text()) == good
+    assert len((tmp_path / "history.csv").read_text().strip().splitlines()) == 3
+    assert json.loads((tmp_path / "checkpoint.json").read_text())["epoch"] == 2
+    assert not any(p.exists() for p in leftovers) and (tmp_path / ".notes.txt.x.tmp").exists()
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    t, loader = _trainer(tmp_path)
+    t.fit(loader, epochs=1)
+    before = (tmp_path / "history.json").read_bytes()
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+    other = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1, momentum=0.9), out_dir=tmp_path, progress=False)
+    with pytest.raises(CheckpointMismatchError, match="does not fit this model.*size mismatch"):
+        other.fit(loader, epochs=2, resume=True)
+    assert (tmp_path / "history.json").read_bytes() == before and other.epoch == 0
+
+
+def test_checkpoint_integrity_covers_the_metadata(tmp_path):
+    """One flipped digit of the stored epoch (still valid JSON) is refused, not resumed from."""
+    t, loader = _trainer(tmp_path, config={"lr": 0.1})
+    t.fit(loader, epochs=1)
+    ckpt = tmp_path / "checkpoint.safetensors"
+    assert load_checkpoint(ckpt)["config"] == {"lr": 0.1}
+    data = ckpt.read_bytes()
+    at = data.index(b'[\\"epoch\\", 1]') + len(b'[\\"epoch\\", ')
+    ckpt.write_bytes(data[:at] + b"2" + data[at + 1:])
+    with pytest.raises(InvalidFileError, match="checksum mismatch in the metadata"):
+        load_checkpoint(ckpt)
+    t2, loader2 = _trainer(tmp_path)
+    with pytest.raises(InvalidFileError):
+        t2.fit(loader2, epochs=3, resume=True)

@@ -8,8 +8,8 @@ import shenjing as sj
 from shenjing.viz.attention import attention_figure, plot_attention, sequence_attention_figure
 
 
-def test_plot_attention_writes_a_png(tmp_path):
-    w = np.random.default_rng(0).dirichlet(np.ones(5), size=(2, 4))  # (H, L, S), rows sum to 1
+def test_plot_attention_writes_a_png(tmp_path, rng):
+    w = rng.dirichlet(np.ones(5), size=(2, 4))  # (H, L, S), rows sum to 1
     path = plot_attention(w, list("abcde"), tmp_path / "a.png", query_tokens=list("wxyz"))
     assert path.stat().st_size > 1000
     fig = attention_figure(w[0], list("abcde"), list("wxyz"))
@@ -19,7 +19,6 @@ def test_plot_attention_writes_a_png(tmp_path):
 
 
 def test_sequence_attention_figure():
-    sj.manual_seed(0)
     m = sj.nn.SequenceTransformer(10, 10, d_model=16, nhead=2, num_layers=2, max_len=16)
     x, y = sj.randint(0, 10, (6,)), sj.randint(0, 10, (6,))
     fig = sequence_attention_figure(m, x, y, [str(d) for d in range(10)], name="sort")

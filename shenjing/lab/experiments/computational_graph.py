@@ -10,7 +10,21 @@ L = 3·(label + b·data) that slip loses the factor 3, so the notes' code gives 
 from __future__ import annotations
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
+
+EXPERIMENT = Experiment(
+    id="computational-graph",
+    title="Computational graph and backpropagation with node objects",
+    title_zh="计算图与反向传播",
+    source="Wang 五.III",
+    claim="For out = 3(a + b·c), backpropagation through the graph gives dL/db = 3·data, and shenjing's autograd "
+          "agrees with the node objects of the notes once MulNode.backward multiplies by the upstream gradient.",
+    checks=(
+        Check("max_abs_error_autograd_vs_3data", "<", 1e-12, "max |autograd's dL/db − 3·data|"),
+        Check("max_abs_error_nodes_vs_autograd", "<", 1e-12, "max |node objects' dL/db − autograd's|"),
+        Check("as_printed_ratio_minus_3", "<", 1e-9, "|median(autograd / printed MulNode) − 3|"),
+    ),
+)
 
 
 class MulNode:
@@ -59,54 +73,47 @@ class MyNetwork:
         return d_a, d_b, d_c
 
 
-@experiment(
-    id="computational-graph",
-    title="Computational graph and backpropagation with node objects",
-    title_zh="计算图与反向传播",
-    source="Wang 五.III",
-    claim="For out = 3(a + b·c), backpropagation through the graph gives dL/db = 3·data, and shenjing's autograd "
-          "agrees with the node objects of the notes once MulNode.backward multiplies by the upstream gradient.",
-)
-def run(ctx) -> dict:
+def db_three_ways(data, label, b0: float) -> tuple:
+    """dL/db for L = 3·(label + b·data) at b = b0, per sample: by shenjing's backward(), by the node objects
+    with the corrected MulNode, and by the node objects as printed (three arrays)."""
     import shenjing as sj
-    from shenjing.viz.graph import build_graph, draw_matplotlib, to_dot
 
-    n = 20 if ctx.quick else 200
-    data = ctx.rng.uniform(-2, 2, n)
-    label = ctx.rng.uniform(-2, 2, n)
-    b0 = 0.7
     auto, nodes, printed = [], [], []
     for x, y in zip(data, label):
         a = sj.tensor(y, dtype=sj.float64, requires_grad=True)
         b = sj.tensor(b0, dtype=sj.float64, requires_grad=True)
         c = sj.tensor(x, dtype=sj.float64, requires_grad=True)
-        out = 3 * (a + b * c)
-        out.backward()
+        (3 * (a + b * c)).backward()
         auto.append(b.grad.item())
-        net = MyNetwork()
-        net.forward(y, b0, x)
-        nodes.append(net.backward(1.0)[1])
-        net = MyNetwork(MulNodeAsPrinted)
-        net.forward(y, b0, x)
-        printed.append(net.backward(1.0)[1])
-    auto, nodes, printed = map(xp.asarray, (auto, nodes, printed))
-    err_auto = float(xp.abs(auto - 3 * data).max())
-    err_nodes = float(xp.abs(nodes - auto).max())
+        for mul, out in ((MulNode, nodes), (MulNodeAsPrinted, printed)):
+            net = MyNetwork(mul)
+            net.forward(y, b0, x)
+            out.append(net.backward(1.0)[1])
+    return xp.asarray(auto), xp.asarray(nodes), xp.asarray(printed)
+
+
+def measure(ctx) -> Measurement:
+    n = 20 if ctx.quick else 200
+    data = ctx.rng.uniform(-2, 2, n)
+    label = ctx.rng.uniform(-2, 2, n)
+    b0 = 0.7
+    auto, nodes, printed = db_three_ways(data, label, b0)
     ratio = float(xp.median(auto / printed))
+    measured = {"samples": n, "max_abs_error_autograd_vs_3data": float(xp.abs(auto - 3 * data).max()),
+                "max_abs_error_nodes_vs_autograd": float(xp.abs(nodes - auto).max()),
+                "median_ratio_autograd_to_as_printed": ratio, "as_printed_ratio_minus_3": abs(ratio - 3.0)}
+    method = (f"backward() on L = out = 3(a + b·c) with a = label, c = data (each uniform on [−2, 2], {n} samples) and "
+              f"b = {b0}, in float64, compared with the chain rule's 3·data and with the notes' node objects (MulNode "
+              "corrected to multiply by d_next, and as printed).")
+    return Measurement(measured, method, data={"data": data, "auto": auto, "nodes": nodes, "printed": printed, "b0": b0})
 
-    # the graph of one sample, as shenjing records it
-    a = sj.tensor(1.0, requires_grad=True)
-    b = sj.tensor(b0, requires_grad=True)
-    c = sj.tensor(2.0, requires_grad=True)
-    out = 3 * (a + b * c)
-    dot = to_dot(out, params={"a": a, "b": b, "c": c}, title="out = 3(a + b·c)")
-    (ctx.out_dir / "graph.dot").write_text(dot)
-    draw_matplotlib(build_graph(out, params={"a": a, "b": b, "c": c}), ctx.out_dir / "graph.png",
-                    title="Computational graph of out = 3(a + b·c) (Wang)")
-    ctx.figures.append("graph.png")
 
-    import matplotlib.pyplot as plt
+def figures(ctx, m: Measurement) -> None:
+    graph_figure(ctx, m.data["b0"])
+    from shenjing.viz.plots import pyplot
 
+    plt = pyplot()
+    data, auto, nodes, printed = (m.data[k] for k in ("data", "auto", "nodes", "printed"))
     fig, ax = plt.subplots(figsize=(6, 4))
     order = xp.argsort(data)
     ax.plot(data[order], 3 * data[order], "k-", lw=3, alpha=0.3, label="3·data (chain rule)")
@@ -118,12 +125,17 @@ def run(ctx) -> dict:
     ax.legend(fontsize=8)
     ctx.savefig(fig, "dl-db.png")
 
-    verdict = err_auto < 1e-12 and err_nodes < 1e-12 and abs(ratio - 3.0) < 1e-9
-    return {
-        "measured": {"samples": n, "max_abs_error_autograd_vs_3data": err_auto,
-                     "max_abs_error_nodes_vs_autograd": err_nodes, "median_ratio_autograd_to_as_printed": ratio},
-        "verdict": verdict,
-        "method": "backward() on out = 3(a + b·c) per sample in float64, compared with 3·data and with the notes' node "
-                  "objects; claim holds if both errors < 1e-12. The notes' printed MulNode is off by the ratio shown "
-                  "(expected exactly 3).",
-    }
+
+def graph_figure(ctx, b0: float) -> None:
+    """The graph of one sample as shenjing records it: graph.dot (Graphviz) and graph.png."""
+    import shenjing as sj
+    from shenjing.viz.graph import build_graph, draw_matplotlib, to_dot
+
+    a = sj.tensor(1.0, requires_grad=True)
+    b = sj.tensor(b0, requires_grad=True)
+    c = sj.tensor(2.0, requires_grad=True)
+    out = 3 * (a + b * c)
+    (ctx.out_dir / "graph.dot").write_text(to_dot(out, params={"a": a, "b": b, "c": c}, title="out = 3(a + b·c)"))
+    draw_matplotlib(build_graph(out, params={"a": a, "b": b, "c": c}), ctx.out_dir / "graph.png",
+                    title="Computational graph of out = 3(a + b·c) (Wang)")
+    ctx.figures.append("graph.png")

@@ -22,15 +22,31 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
 
 COS = 0.95
 
+EXPERIMENT = Experiment(
+    id="condensation",
+    title="Condensation: small initialisation makes a two-layer net's neurons align",
+    title_zh="凝聚现象",
+    source="beyond the notes (Luo, Xu et al. 2021)",
+    claim="Trained from a small initialisation, the input-weight directions (w_i, b_i)/‖(w_i, b_i)‖ of a two-layer tanh "
+          "network condense onto a few orientations (most pairs nearly parallel), whereas from the standard "
+          "initialisation they stay spread out.",
+    checks=(
+        Check("small_init.parallel_fraction_after", ">=", 0.8, "after training from the small init, the fraction of pairs with |cos| > 0.95"),
+        Check("standard_init.parallel_fraction_after", "<=", 0.4, "from the standard init"),
+        Check("clusters_after_standard_minus_small", ">", 0, "the standard init's orientation clusters minus the small init's"),
+        Check("small_init.loss_last_over_first", "<", 0.1, "the small init's final loss / its first"),
+    ),
+)
 
-def directions(net):
+
+def directions(net) -> xp.ndarray:
     """(m, 2) input-weight vectors (w_i, b_i) of the hidden layer."""
     lin = net[0]
-    return xp.concatenate([lin.weight._data, lin.bias._data[:, None]], axis=1).astype(xp.float64)
+    return xp.concatenate([lin.weight.array, lin.bias.array[:, None]], axis=1).astype(xp.float64)
 
 
 def parallel_fraction(u, cos: float = COS) -> float:
@@ -59,40 +75,34 @@ def count_clusters(u, window_deg: float = math.degrees(math.acos(COS))) -> int:
     return clusters
 
 
-def train(init_std, width: int, epochs: int, x, y, lr: float = 1e-3):
-    """Train the two-layer tanh net; return (u before, u after, loss before, loss after, net)."""
+def train(init_std, width: int, epochs: int, x, y, lr: float = 1e-3) -> tuple:
+    """Train the two-layer tanh net with full-batch Adam on the MSE (``init_std`` None: nn.Linear's default
+    init, else every parameter ~ N(0, init_std²)); return (u before, u after, losses, net)."""
     import shenjing.nn.functional as F
     from shenjing import nn, optim
     from shenjing.nn import init
+    from shenjing.train import full_batch
 
     net = nn.mlp([1, width, 1], activation="tanh").double()
     if init_std is not None:
         for p in net.parameters():
             init.normal_(p, 0.0, init_std)
     u0 = directions(net)
-    opt = optim.Adam(net.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = F.mse_loss(net(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = full_batch(lambda: F.mse_loss(net(x), y), optim.Adam(net.parameters(), lr=lr), epochs)
     return u0, directions(net), losses, net
 
 
-@experiment(
-    id="condensation",
-    title="Condensation: small initialisation makes a two-layer net's neurons align",
-    title_zh="凝聚现象",
-    source="beyond the notes (Luo, Xu et al. 2021)",
-    claim="Trained from a small initialisation, the input-weight directions (w_i, b_i)/‖(w_i, b_i)‖ of a two-layer tanh "
-          "network condense onto a few orientations (most pairs nearly parallel), whereas from the standard "
-          "initialisation they stay spread out.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
+def direction_stats(u0, u1, losses) -> dict:
+    """Parallel fraction and orientation clusters before and after training, and the loss."""
+    return {"parallel_fraction_before": parallel_fraction(u0), "parallel_fraction_after": parallel_fraction(u1),
+            "clusters_before": count_clusters(u0), "clusters_after": count_clusters(u1),
+            "loss_first": losses[0], "loss_last": losses[-1], "loss_last_over_first": losses[-1] / losses[0]}
 
+
+INITS = (("standard", None), ("small (σ = 1e-3)", 1e-3))
+
+
+def measure(ctx) -> Measurement:
     import shenjing as sj
     from shenjing.data import toy
 
@@ -100,15 +110,28 @@ def run(ctx) -> dict:
     x, y = toy.sine(40, low=-1.0, high=1.0, freq=math.pi / 2)
     x, y = x.double(), y.double()
     res = {}
-    for name, std in (("standard", None), ("small (σ = 1e-3)", 1e-3)):
+    for name, std in INITS:
         sj.manual_seed(ctx.seed)
         res[name] = train(std, width, epochs, x, y)
-    stats = {}
-    for name, (u0, u1, losses, _) in res.items():
-        stats[name] = {"parallel_fraction_before": parallel_fraction(u0), "parallel_fraction_after": parallel_fraction(u1),
-                       "clusters_before": count_clusters(u0), "clusters_after": count_clusters(u1),
-                       "loss_first": losses[0], "loss_last": losses[-1]}
+    stats = {name: direction_stats(u0, u1, losses) for name, (u0, u1, losses, _) in res.items()}
+    small, std = stats["small (σ = 1e-3)"], stats["standard"]
+    measured = {"width": width, "epochs": epochs, "random_directions_expected_fraction": 2 * math.acos(COS) / math.pi,
+                "standard_init": std, "small_init": small,
+                "clusters_after_standard_minus_small": std["clusters_after"] - small["clusters_after"]}
+    method = (f"Two-layer tanh net 1-{width}-1 (float64) trained with full-batch Adam (lr 1e-3, {epochs} steps) on the MSE "
+              "of 40 points of toy.sine on [−1, 1], once from nn.Linear's default init and once with every parameter "
+              "~ N(0, 1e-6), from the same seed. Each hidden neuron's direction is u_i = (w_i, b_i); a pair counts as "
+              f"(anti-)parallel if |cos(u_i, u_j)| > {COS} (uniformly random directions give 2·arccos(0.95)/π ≈ 20%), and "
+              "orientation clusters are counted greedily over the angles mod 180° with an 18° window.")
+    return Measurement(measured, method, data={"res": res, "stats": stats, "x": x, "y": y})
 
+
+def figures(ctx, m: Measurement) -> None:
+    import shenjing as sj
+    from shenjing.viz.plots import pyplot
+
+    plt = pyplot()
+    res, stats, x, y = m.data["res"], m.data["stats"], m.data["x"], m.data["y"]
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     for ax, (name, (u0, u1, _, _)) in zip(axes[:2], res.items()):
         for u, lab, mk, col in ((u0, "before training", "x", "0.55"), (u1, "after training", "o", "tab:red")):
@@ -123,30 +146,14 @@ def run(ctx) -> dict:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8, loc="lower left")
     ax = axes[2]
-    xs = x._data[:, 0]
-    ax.plot(xs, y._data[:, 0], "ko", ms=4, label="data (toy.sine)")
+    ax.plot(x.numpy()[:, 0], y.numpy()[:, 0], "ko", ms=4, label="data (toy.sine)")
     with sj.no_grad():
         grid = sj.linspace(-1, 1, 200, dtype=sj.float64).reshape(-1, 1)
         for name, (_, _, losses, net) in res.items():
-            ax.plot(grid._data[:, 0], net(grid)._data[:, 0], lw=1.6, label=f"{name} init (MSE {losses[-1]:.2g})")
-    ax.set(xlabel="x", ylabel="y", title=f"Fits after {epochs} Adam epochs, width {width}")
+            ax.plot(grid.numpy()[:, 0], net(grid).numpy()[:, 0], lw=1.6, label=f"{name} init (MSE {losses[-1]:.2g})")
+    ax.set(xlabel="x", ylabel="y", title=f"Fits after {m.measured['epochs']} Adam epochs, width {m.measured['width']}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.suptitle("Condensation: input-weight directions of a two-layer tanh network before and after training")
     fig.tight_layout()
     ctx.savefig(fig, "condensation.png")
-
-    small, std = stats["small (σ = 1e-3)"], stats["standard"]
-    verdict = (small["parallel_fraction_after"] >= 0.8 and std["parallel_fraction_after"] <= 0.4
-               and small["clusters_after"] < std["clusters_after"]
-               and small["loss_last"] < 0.1 * small["loss_first"])
-    return {
-        "measured": {"width": width, "epochs": epochs, "random_directions_expected_fraction": 2 * math.acos(COS) / math.pi,
-                     **{f"{k}_init": v for k, v in (("standard", std), ("small", small))}},
-        "verdict": bool(verdict),
-        "method": "Two-layer tanh net (float64) trained with Adam (lr 1e-3) on 40 points of toy.sine on [−1, 1], once from "
-                  "nn.Linear's default init and once with every parameter ~ N(0, 1e-6). Claim holds if, after training, "
-                  "at least 80% of neuron pairs have |cos(u_i, u_j)| > 0.95 with the small init and at most 40% with "
-                  "the standard init (uniformly random directions give 2·arccos(0.95)/π ≈ 20%), the small init has fewer "
-                  "orientation clusters (18° window), and its loss fell at least 10-fold (the condensed net does fit).",
-    }

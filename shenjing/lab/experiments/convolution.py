@@ -19,7 +19,8 @@ the output shape of conv2d and max_pool2d for a grid of (n, k, s, p, d) against 
 three linear conv/pool stacks (plain 3×3, with pooling and a stride-2 conv, dilated 1, 2, 4, …), the
 receptive field and centre of the centre unit of every layer from receptive_field against the support
 (nonzero rows/columns) of that unit's input gradient ∂y/∂x, and the tool's output sizes against the
-measured feature-map shapes. Threshold: every comparison exact (0 mismatches).
+measured feature-map shapes. Every comparison must be exact (0 mismatches); on the step image,
+reflect and replicate padding must add no border response while zero and circular padding do.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from __future__ import annotations
 from itertools import product
 
 from ...backend import xp
-from ..core import experiment
+from ...viz.plots import pyplot
+from ..core import Check, Experiment, Measurement
 
 WANG_X = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
 WANG_W = [[0, 1], [2, 3]]
@@ -38,7 +40,46 @@ VERTICAL_EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
 NG_OUTPUT = [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
 STEP_IMAGE = [[10, 10, 10, 0, 0, 0]] * 6
 STEP_OUTPUT = [[0, 30, 30, 0]] * 4
+#: the vertical-edge response of the step image with 'same' padding that adds no edge of its own
+STEP_EDGE_ONLY = [[0, 0, 30, 30, 0, 0]] * 6
 MODES = ("zeros", "reflect", "replicate", "circular")
+#: (sizes, kernels, strides, pads, dilations) of the output-size sweep
+SWEEP_QUICK = (range(5, 11), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2, 3))
+SWEEP_FULL = (range(3, 17), (1, 2, 3, 4, 5, 7), (1, 2, 3, 4), (0, 1, 2, 3), (1, 2, 3, 4))
+RF_CHANNELS, RF_INPUT = 2, 96
+RF_SHOWN = "convs + pool + stride 2"
+
+EXPERIMENT = Experiment(
+    id="convolution",
+    title="Convolution: the worked examples, padding, stride, dilation and receptive fields",
+    title_zh="卷积:例题、填充、步距、空洞与感受野",
+    source="Wang 七.1; Zhao §5; Fang ch. 7",
+    claim="[[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]]; the vertical-edge filter on Ng's 6×6 image "
+          "gives [[−5,−4,0,8],[−10,−2,2,3],[0,−2,−4,−7],[−3,−2,−3,−16]] and on the 10|0 step image rows [0,30,30,0]; "
+          "zero/reflect/replicate/circular padding follow their definitions; the output size is "
+          "⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1; and the receptive field grows as r_l = r_{l−1} + d(k − 1)·j_{l−1}.",
+    checks=(
+        Check("exact_matches", "true", what="F.conv2d reproduces each of the three worked examples exactly"),
+        Check("padding_equals_definition", "true", what="F.pad equals the index definition in every mode"),
+        Check("conv_padding_mode_equals_pad_then_valid_conv", "true",
+              what="in every mode conv2d(padding_mode=m) equals a valid convolution of the definition-padded image"),
+        Check("output_size_mismatch_count", "==", 0,
+              "the number of configurations whose measured output size differs from the formula or from conv_output_size"),
+        Check("receptive_field_mismatch_count.extent", "==", 0,
+              "the number of layers whose r_l from receptive_field differs from the extent of the gradient's support"),
+        Check("receptive_field_mismatch_count.centre", "==", 0,
+              "the number of layers whose field centre c_l + i·j_l differs from the centre of the gradient's support"),
+        Check("receptive_field_mismatch_count.output_size", "==", 0,
+              "the number of layers whose output size from receptive_field differs from the measured feature map"),
+        Check("receptive_field_mismatch_count.support_touches_border", "==", 0,
+              "the number of layers whose gradient support reaches the input's border (a field cut off by the border)"),
+        Check("step_image_deviation_from_edge_only.reflect", "==", 0.0,
+              "with reflect padding, max |response − [0, 0, 30, 30, 0, 0]| of the edge filter on the step image"),
+        Check("step_image_deviation_from_edge_only.replicate", "==", 0.0, "with replicate padding, the same deviation"),
+        Check("step_image_deviation_from_edge_only.zeros", ">", 0.0, "with zero padding, the same deviation"),
+        Check("step_image_deviation_from_edge_only.circular", ">", 0.0, "with circular padding, the same deviation"),
+    ),
+)
 
 
 def conv(x, w, **kw) -> xp.ndarray:
@@ -80,7 +121,8 @@ def output_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
 
 
 def shape_sweep(sizes, kernels, strides, pads, dilations) -> list[dict]:
-    """Output shapes of F.conv2d and F.max_pool2d on (1, 1, n, n + 3) inputs for every valid (n, k, s, p, d)."""
+    """Output shapes of F.conv2d and F.max_pool2d on (1, 1, n, n + 3) inputs for every valid (n, k, s, p, d),
+    with the formula's and nn.utils.conv_output_size's."""
     import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing.nn.utils import conv_output_size
@@ -91,13 +133,11 @@ def shape_sweep(sizes, kernels, strides, pads, dilations) -> list[dict]:
         if n + 2 * p - d * (k - 1) - 1 < 0:
             continue
         x = sj.zeros(1, 1, H, W, dtype=sj.float64)
-        y = F.conv2d(x, sj.ones(1, 1, k, k, dtype=sj.float64), stride=s, padding=p, dilation=d)
-        rows.append({"op": "conv2d", "n": n, "k": k, "s": s, "p": p, "d": d, "measured": tuple(y.shape[2:]),
-                     "formula": (output_size(H, k, s, p, d), output_size(W, k, s, p, d)),
-                     "tool": (conv_output_size(H, k, s, p, d), conv_output_size(W, k, s, p, d))})
+        outputs = {"conv2d": F.conv2d(x, sj.ones(1, 1, k, k, dtype=sj.float64), stride=s, padding=p, dilation=d)}
         if 2 * p <= k:  # pooling pads at most half the window (as in PyTorch)
-            y = F.max_pool2d(x, k, stride=s, padding=p, dilation=d)
-            rows.append({"op": "max_pool2d", "n": n, "k": k, "s": s, "p": p, "d": d, "measured": tuple(y.shape[2:]),
+            outputs["max_pool2d"] = F.max_pool2d(x, k, stride=s, padding=p, dilation=d)
+        for op, y in outputs.items():
+            rows.append({"op": op, "n": n, "k": k, "s": s, "p": p, "d": d, "measured": tuple(y.shape[2:]),
                          "formula": (output_size(H, k, s, p, d), output_size(W, k, s, p, d)),
                          "tool": (conv_output_size(H, k, s, p, d), conv_output_size(W, k, s, p, d))})
     return rows
@@ -136,6 +176,106 @@ def gradient_support(net, size: int, channels: int, generator) -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------------------------------ measurements
+
+
+def worked_examples(size: int) -> dict:
+    """The three worked examples, and the edge filters on a ``size``×``size`` image of a bright rectangle."""
+    y_wang, y_ng, y_step = conv(WANG_X, WANG_W), conv(NG_IMAGE, VERTICAL_EDGE), conv(STEP_IMAGE, VERTICAL_EDGE)
+    big = xp.zeros((size, size))
+    big[size // 4: 3 * size // 4, size // 3: 5 * size // 6] = 10.0
+    big_v, big_h = conv(big, VERTICAL_EDGE), conv(big, xp.asarray(VERTICAL_EDGE).T)
+    return {"wang": y_wang, "ng": y_ng, "step": y_step, "big": big, "big_v": big_v, "big_h": big_h,
+            "exact": {"wang_example": y_wang.tolist() == WANG_Y, "ng_vertical_edge": y_ng.tolist() == NG_OUTPUT,
+                      "step_image": y_step.tolist() == STEP_OUTPUT}}
+
+
+def padding_modes(p: int = 2) -> dict:
+    """F.pad of a 4×4 image by ``p`` in each mode, and the edge filter on the step image with padding 1
+    in each mode, each against the index definition."""
+    import shenjing as sj
+    import shenjing.nn.functional as F
+
+    base = xp.arange(1.0, 17.0).reshape(4, 4)
+    padded, pad_ok, resp, conv_ok = {}, {}, {}, {}
+    for m in MODES:
+        padded[m] = F.pad(sj.tensor(base[None, None]), (p, p, p, p), mode="constant" if m == "zeros" else m).numpy()[0, 0]
+        pad_ok[m] = bool(xp.array_equal(padded[m], pad_by_definition(base, p, m)))
+        resp[m] = conv(STEP_IMAGE, VERTICAL_EDGE, padding=1, padding_mode=m)
+        conv_ok[m] = bool(xp.array_equal(resp[m], conv(pad_by_definition(STEP_IMAGE, 1, m), VERTICAL_EDGE)))
+    return {"base": base, "p": p, "padded": padded, "pad_ok": pad_ok, "responses": resp, "conv_ok": conv_ok}
+
+
+def compare_receptive_fields(theory: dict, emp: dict) -> tuple[dict, dict, list]:
+    """Per stack, one row per layer of receptive_field()'s numbers next to the gradient's; the number
+    of layers where they disagree, per quantity; and the (stack, layer) pairs with any disagreement."""
+    rows: dict = {}
+    counts = {"extent": 0, "centre": 0, "output_size": 0, "support_touches_border": 0}
+    mismatches = []
+    for k in theory:
+        rows[k] = []
+        for t, e in zip(theory[k], emp[k]):
+            centre = (t.start[0] + e["unit"][0] * t.jump[0], t.start[1] + e["unit"][1] * t.jump[1])
+            row = {"layer": t.name, "rf_formula": t.rf, "rf_measured": e["extent"], "jump": t.jump,
+                   "centre_formula": centre, "centre_measured": (float(e["centre"][0]), float(e["centre"][1])),
+                   "out_size_formula": t.out_size, "out_size_measured": e["shape"], "inside_input": not e["touches_border"]}
+            rows[k].append(row)
+            bad = {"extent": tuple(t.rf) != e["extent"], "centre": centre != row["centre_measured"],
+                   "output_size": tuple(t.out_size) != e["shape"], "support_touches_border": e["touches_border"]}
+            for q, b in bad.items():
+                counts[q] += int(b)
+            if any(bad.values()):
+                mismatches.append((k, t.name))
+    return rows, counts, mismatches
+
+
+def receptive_fields(ctx) -> dict:
+    """receptive_field() of the three stacks against the input gradients of their centre units."""
+    import shenjing as sj
+    from shenjing.nn.utils import receptive_field
+
+    sj.manual_seed(ctx.seed)
+    stacks = {k: v.double() for k, v in rf_stacks(RF_CHANNELS).items()}
+    theory = {k: receptive_field(net, input_size=RF_INPUT) for k, net in stacks.items()}
+    emp = {k: gradient_support(net, RF_INPUT, RF_CHANNELS, ctx.generator) for k, net in stacks.items()}
+    rows, counts, mismatches = compare_receptive_fields(theory, emp)
+    return {"theory": theory, "emp": emp, "rows": rows, "counts": counts, "mismatches": mismatches}
+
+
+def measure(ctx) -> Measurement:
+    ex = worked_examples(40 if ctx.quick else 64)
+    pad = padding_modes()
+    sweep = shape_sweep(*(SWEEP_QUICK if ctx.quick else SWEEP_FULL))
+    size_mismatch = [r for r in sweep if not (r["measured"] == r["formula"] == r["tool"])]
+    rf = receptive_fields(ctx)
+    resp = pad["responses"]
+    deviation = {m: float(xp.abs(resp[m] - xp.asarray(STEP_EDGE_ONLY)).max()) for m in MODES}
+    measured = {
+        "wang_output": ex["wang"], "ng_vertical_edge_output": ex["ng"], "step_image_output": ex["step"], "exact_matches": ex["exact"],
+        # the edge of the rectangle: columns with a nonzero vertical-edge response, out of the output width
+        "large_image_edge_columns": {"nonzero_columns": int((xp.abs(ex["big_v"]).sum(0) > 0).sum()), "output_width": ex["big_v"].shape[1]},
+        "padding_equals_definition": pad["pad_ok"], "conv_padding_mode_equals_pad_then_valid_conv": pad["conv_ok"],
+        "step_image_border_response": {m: {"left_column": resp[m][:, 0].tolist(), "right_column": resp[m][:, -1].tolist(),
+                                           "top_row": resp[m][0].tolist()} for m in MODES},
+        "step_image_deviation_from_edge_only": deviation,
+        "step_image_no_spurious_border_edge": {m: deviation[m] == 0 for m in MODES},
+        "output_size_configs_checked": len(sweep), "output_size_mismatch_count": len(size_mismatch),
+        "output_size_mismatches": size_mismatch[:10],
+        "receptive_field": rf["rows"], "receptive_field_mismatch_count": rf["counts"], "receptive_field_mismatches": rf["mismatches"],
+    }
+    method = ("F.conv2d (float64) on the three worked examples, compared with the notes' matrices for exact equality. "
+              "F.pad in each mode on a 4×4 image (p = 2) against the index definitions (reflect t ↦ −t or 2(n−1) − t, "
+              "replicate clamp, circular t mod n, zeros 0), and F.conv2d(padding=1, padding_mode=m) of the edge filter on "
+              "the step image against a valid convolution of the definition-padded image. Output shapes of F.conv2d and "
+              f"F.max_pool2d on (1, 1, n, n + 3) inputs for {len(sweep)} (op, n, k, s, p, d) configurations against "
+              "⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 and nn.utils.conv_output_size. For three linear conv/pool stacks "
+              f"({RF_CHANNELS} channels, random weights, {RF_INPUT}×{RF_INPUT} input, average pooling so that every window pixel gets "
+              "gradient) nn.utils.receptive_field's r_l, centre c_l + i·j_l and output size per layer against the extent "
+              "and centre of the nonzero rows/columns of ∂y/∂x of the centre unit y of that layer, and the measured "
+              "feature-map shape.")
+    return Measurement(measured, method, data={"examples": ex, "padding": pad, "sweep": sweep, "rf": rf})
+
+
 # ------------------------------------------------------------------------------------------ figures
 
 
@@ -163,7 +303,7 @@ def heat(ax, a, title: str, cmap: str = "Blues", box=None, fmt: str = "{:g}", vm
 
 
 def draw_worked_examples(ctx, y001, y_ng) -> None:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.6), gridspec_kw={"width_ratios": [1.6, 1, 1.25]})
     heat(axes[0, 0], WANG_X, "input x (Wang, section 7.1)", box=(0, 0, 2, 2))
@@ -181,7 +321,7 @@ def draw_worked_examples(ctx, y001, y_ng) -> None:
 
 
 def draw_edge_detection(ctx, y_step, big, big_v, big_h) -> None:
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.6))
     heat(axes[0, 0], STEP_IMAGE, "step image: 10 | 0 (Zhao §5)", cmap="Greys_r", box=(0, 1, 3, 3))
@@ -206,7 +346,8 @@ def draw_edge_detection(ctx, y_step, big, big_v, big_h) -> None:
 
 def draw_padding(ctx, padded: dict, responses: dict, base, p: int) -> None:
     import matplotlib.patches as mpatches
-    import matplotlib.pyplot as plt
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(2, 4, figsize=(18, 10.4))
     names = {"zeros": "zero", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
@@ -228,7 +369,8 @@ def draw_padding(ctx, padded: dict, responses: dict, base, p: int) -> None:
 
 def draw_stride_dilation(ctx, sweep: list[dict]) -> None:
     import matplotlib.patches as mpatches
-    import matplotlib.pyplot as plt
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 4, figsize=(19, 5), gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
     n = 7
@@ -270,7 +412,8 @@ def draw_stride_dilation(ctx, sweep: list[dict]) -> None:
 def draw_receptive_field(ctx, theory: dict, measured: dict, show: str, g, rf_row, unit, size: int) -> None:
     import matplotlib.colors as mcolors
     import matplotlib.patches as mpatches
-    import matplotlib.pyplot as plt
+
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.6), gridspec_kw={"width_ratios": [1.2, 1]})
     ax = axes[0]
@@ -301,105 +444,11 @@ def draw_receptive_field(ctx, theory: dict, measured: dict, show: str, g, rf_row
     ctx.savefig(fig, "receptive-field.png")
 
 
-@experiment(
-    id="convolution",
-    title="Convolution: the worked examples, padding, stride, dilation and receptive fields",
-    title_zh="卷积:例题、填充、步距、空洞与感受野",
-    source="Wang 七.1; Zhao §5; Fang ch. 7",
-    claim="[[1,2,3],[4,5,6],[7,8,9]] ⋆ [[0,1],[2,3]] = [[25,31],[43,49]]; the vertical-edge filter on Ng's 6×6 image "
-          "gives [[−5,−4,0,8],[−10,−2,2,3],[0,−2,−4,−7],[−3,−2,−3,−16]] and on the 10|0 step image rows [0,30,30,0]; "
-          "zero/reflect/replicate/circular padding follow their definitions; the output size is "
-          "⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1; and the receptive field grows as r_l = r_{l−1} + d(k − 1)·j_{l−1}.",
-)
-def run(ctx) -> dict:
-    import shenjing as sj
-
-    # 1. the worked examples
-    y001 = conv(WANG_X, WANG_W)
-    y_ng = conv(NG_IMAGE, VERTICAL_EDGE)
-    y_step = conv(STEP_IMAGE, VERTICAL_EDGE)
-    exact = {"wang_example": y001.tolist() == WANG_Y, "ng_vertical_edge": y_ng.tolist() == NG_OUTPUT,
-             "step_image": y_step.tolist() == STEP_OUTPUT}
-    size = 40 if ctx.quick else 64
-    big = xp.zeros((size, size))
-    big[size // 4: 3 * size // 4, size // 3: 5 * size // 6] = 10.0
-    big_v, big_h = conv(big, VERTICAL_EDGE), conv(big, xp.asarray(VERTICAL_EDGE).T)
-    # the edge of the rectangle: columns with a nonzero vertical-edge response, out of the output width
-    edge_cols = int((xp.abs(big_v).sum(0) > 0).sum())
-    draw_worked_examples(ctx, y001, y_ng)
-    draw_edge_detection(ctx, y_step, big, big_v, big_h)
-
-    # 2. padding modes
-    import shenjing.nn.functional as F
-
-    base = xp.arange(1.0, 17.0).reshape(4, 4)
-    p = 2
-    padded, pad_ok, resp, conv_ok = {}, {}, {}, {}
-    for m in MODES:
-        got = F.pad(sj.tensor(base[None, None]), (p, p, p, p), mode="constant" if m == "zeros" else m).numpy()[0, 0]
-        padded[m] = got
-        pad_ok[m] = bool(xp.array_equal(got, pad_by_definition(base, p, m)))
-        resp[m] = conv(STEP_IMAGE, VERTICAL_EDGE, padding=1, padding_mode=m)
-        conv_ok[m] = bool(xp.array_equal(resp[m], conv(pad_by_definition(STEP_IMAGE, 1, m), VERTICAL_EDGE)))
-    border = {m: {"left_column": resp[m][:, 0].tolist(), "right_column": resp[m][:, -1].tolist(), "top_row": resp[m][0].tolist()}
-              for m in MODES}
-    no_spurious = {m: bool(xp.array_equal(resp[m], xp.tile([0, 0, 30, 30, 0, 0], (6, 1)))) for m in MODES}
-    draw_padding(ctx, padded, resp, base, p)
-
-    # 3. output sizes under stride, padding, dilation
-    if ctx.quick:
-        sweep = shape_sweep(range(5, 11), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (1, 2, 3))
-    else:
-        sweep = shape_sweep(range(3, 17), (1, 2, 3, 4, 5, 7), (1, 2, 3, 4), (0, 1, 2, 3), (1, 2, 3, 4))
-    size_mismatch = [r for r in sweep if not (r["measured"] == r["formula"] == r["tool"])]
-    draw_stride_dilation(ctx, sweep)
-
-    # 4. receptive-field growth: the calculator vs the support of the input gradient
-    from shenjing.nn.utils import receptive_field
-
-    channels, rf_in = 2, 96
-    sj.manual_seed(ctx.seed)
-    stacks = {k: v.double() for k, v in rf_stacks(channels).items()}
-    theory = {k: receptive_field(net, input_size=rf_in) for k, net in stacks.items()}
-    emp = {k: gradient_support(net, rf_in, channels, ctx.generator) for k, net in stacks.items()}
-    rf_rows, rf_mismatch = {}, []
-    for k in stacks:
-        rf_rows[k] = []
-        for t, e in zip(theory[k], emp[k]):
-            centre = (t.start[0] + e["unit"][0] * t.jump[0], t.start[1] + e["unit"][1] * t.jump[1])
-            row = {"layer": t.name, "rf_formula": t.rf, "rf_measured": e["extent"], "jump": t.jump,
-                   "centre_formula": centre, "centre_measured": (float(e["centre"][0]), float(e["centre"][1])),
-                   "out_size_formula": t.out_size, "out_size_measured": e["shape"], "inside_input": not e["touches_border"]}
-            rf_rows[k].append(row)
-            if not (tuple(t.rf) == e["extent"] and centre == row["centre_measured"] and tuple(t.out_size) == e["shape"]
-                    and row["inside_input"]):
-                rf_mismatch.append((k, t.name))
-    show = "convs + pool + stride 2"
-    draw_receptive_field(ctx, theory, emp, show, emp[show][-1]["grad"], theory[show][-1], emp[show][-1]["unit"], rf_in)
-
-    verdict = (all(exact.values()) and all(pad_ok.values()) and all(conv_ok.values()) and not size_mismatch and not rf_mismatch
-               and no_spurious["reflect"] and no_spurious["replicate"] and not no_spurious["zeros"] and not no_spurious["circular"])
-    return {
-        "measured": {
-            "wang_output": y001, "ng_vertical_edge_output": y_ng, "step_image_output": y_step, "exact_matches": exact,
-            "large_image_edge_columns": {"nonzero_columns": edge_cols, "output_width": big_v.shape[1]},
-            "padding_equals_definition": pad_ok, "conv_padding_mode_equals_pad_then_valid_conv": conv_ok,
-            "step_image_border_response": border, "step_image_no_spurious_border_edge": no_spurious,
-            "output_size_configs_checked": len(sweep), "output_size_mismatches": size_mismatch[:10],
-            "receptive_field": rf_rows,
-            "receptive_field_mismatches": rf_mismatch,
-        },
-        "verdict": bool(verdict),
-        "method": "F.conv2d (float64) on the three worked examples, compared with the notes' matrices for exact equality. "
-                  "F.pad in each mode on a 4×4 image (p = 2) against the index definitions (reflect t ↦ −t or 2(n−1) − t, "
-                  "replicate clamp, circular t mod n, zeros 0), and F.conv2d(padding=1, padding_mode=m) of the edge filter on "
-                  "the step image against a valid convolution of the definition-padded image. Output shapes of F.conv2d and "
-                  f"F.max_pool2d on (1, 1, n, n + 3) inputs for {len(sweep)} (op, n, k, s, p, d) configurations against "
-                  "⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1 and nn.utils.conv_output_size. For three linear conv/pool stacks "
-                  f"(2 channels, random weights, {rf_in}×{rf_in} input, average pooling so that every window pixel gets "
-                  "gradient) nn.utils.receptive_field's r_l, centre c_l + i·j_l and output size per layer against the extent "
-                  "and centre of the nonzero rows/columns of ∂y/∂x of the centre unit y of that layer, and the measured "
-                  "feature-map shape. Claim holds if every comparison is exact (0 mismatches), the measured field lies "
-                  "inside the input, and reflect/replicate padding give no border response on the step image while "
-                  "zero/circular padding do.",
-    }
+def figures(ctx, m: Measurement) -> None:
+    ex, pad, rf = m.data["examples"], m.data["padding"], m.data["rf"]
+    draw_worked_examples(ctx, ex["wang"], ex["ng"])
+    draw_edge_detection(ctx, ex["step"], ex["big"], ex["big_v"], ex["big_h"])
+    draw_padding(ctx, pad["padded"], pad["responses"], pad["base"], pad["p"])
+    draw_stride_dilation(ctx, m.data["sweep"])
+    emp, theory = rf["emp"][RF_SHOWN], rf["theory"][RF_SHOWN]
+    draw_receptive_field(ctx, rf["theory"], rf["emp"], RF_SHOWN, emp[-1]["grad"], theory[-1], emp[-1]["unit"], RF_INPUT)

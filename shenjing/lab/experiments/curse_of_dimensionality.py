@@ -24,12 +24,29 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
 
 E1 = math.e - 1.0
+DIMS = list(range(1, 11))
+NET_DIMS = [1, 10, 100]
+
+EXPERIMENT = Experiment(
+    id="curse-of-dimensionality",
+    title="Curse of dimensionality: grid quadrature vs Monte Carlo, and the two-layer net as Monte Carlo",
+    title_zh="维数灾难与蒙特卡洛",
+    source="Xu §1.11",
+    claim="The trapezoid rule on a grid of n cells in d dimensions has error ~ n^(−2/d), while Monte Carlo with n samples "
+          "has error ~ n^(−1/2) for every d = 1…10; the fluctuation of the 1/m-scaled two-layer net shrinks like "
+          "m^(−1/2) whatever the input dimension.",
+    checks=(
+        Check("trapezoid_exponent_relative_deviation", "<=", 0.2, "for every d = 1…10, |trapezoid exponent + 2/d| / (2/d)"),
+        Check("monte_carlo_exponent_deviation", "<=", 0.1, "|Monte Carlo exponent + 1/2|"),
+        Check("two_layer_net_exponent_deviation", "<=", 0.1, "for input dims 1, 10, 100, |the two-layer net's exponent + 1/2|"),
+    ),
+)
 
 
-def f_values_on_grid(k: int, d: int):
+def f_values_on_grid(k: int, d: int) -> xp.ndarray:
     """f(x) = Π e^{x_k}/(e − 1) at every point of the grid {0, 1/k, …, 1}^d, as a d-dimensional array."""
     t = xp.linspace(0.0, 1.0, k + 1)
     g = xp.exp(t) / E1
@@ -57,6 +74,7 @@ def monte_carlo(n: int, d: int, rng) -> float:
 
 
 def fit_slope(n, err) -> float:
+    """The least-squares slope of log err against log n: the exponent p of err ~ n^p."""
     return float(xp.polyfit(xp.log(xp.asarray(n, float)), xp.log(xp.asarray(err, float)), 1)[0])
 
 
@@ -73,75 +91,85 @@ def two_layer_fluctuation(d: int, widths, repeats: int, generator, n_points: int
             w = sj.randn(m, d, generator=generator, dtype=sj.float64) / math.sqrt(d)
             b = sj.randn(m, generator=generator, dtype=sj.float64)
             a = 1.0 + sj.randn(m, generator=generator, dtype=sj.float64)
-            vals.append((sj.tanh(x @ w.T + b) @ a / m)._data)
+            vals.append((sj.tanh(x @ w.T + b) @ a / m).numpy())
         vals = xp.stack(vals)  # (repeats, n_points)
         out.append(float(vals.std(axis=0, ddof=1).mean()))
     return out
 
 
-@experiment(
-    id="curse-of-dimensionality",
-    title="Curse of dimensionality: grid quadrature vs Monte Carlo, and the two-layer net as Monte Carlo",
-    title_zh="维数灾难与蒙特卡洛",
-    source="Xu §1.11",
-    claim="The trapezoid rule on a grid of n cells in d dimensions has error ~ n^(−2/d), while Monte Carlo with n samples "
-          "has error ~ n^(−1/2) for every d = 1…10; the fluctuation of the 1/m-scaled two-layer net shrinks like "
-          "m^(−1/2) whatever the input dimension.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
+def quadrature_errors(d: int, budget: float, mc_ns, repeats: int, rng) -> tuple[list, list]:
+    """[(n = k^d cells, |trapezoid − 1|)] for every k whose grid of (k + 1)^d points fits the budget, and
+    [(n samples, RMS Monte Carlo error over ``repeats`` draws)]."""
+    ks = [k for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024) if (k + 1) ** d <= budget]
+    trap = [(k ** d, abs(trapezoid_nd(f_values_on_grid(k, d)) - 1.0)) for k in ks]
+    mc = [(n, float(xp.sqrt(xp.mean([(monte_carlo(n, d, rng) - 1.0) ** 2 for _ in range(repeats)])))) for n in mc_ns]
+    return trap, mc
 
-    dims = list(range(1, 11))
+
+def measure(ctx) -> Measurement:
     budget = 1.1e6 if ctx.quick else 1.0e7  # grid points (k + 1)^d evaluated
     mc_ns = [10, 30, 100, 300, 1000, 3000, 10000] + ([] if ctx.quick else [30000, 100000])
     repeats = 40 if ctx.quick else 200
     trap, mc = {}, {}
-    for d in dims:
-        ks = [k for k in (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024) if (k + 1) ** d <= budget]
-        trap[d] = [(k ** d, abs(trapezoid_nd(f_values_on_grid(k, d)) - 1.0)) for k in ks]
-        mc[d] = [(n, float(xp.sqrt(xp.mean([(monte_carlo(n, d, ctx.rng) - 1.0) ** 2 for _ in range(repeats)]))))
-                 for n in mc_ns]
-    trap_slope = {d: fit_slope(*zip(*trap[d])) for d in dims}
-    mc_slope = {d: fit_slope(*zip(*mc[d])) for d in dims}
-    trap_ok = {d: abs(trap_slope[d] + 2 / d) <= 0.2 * (2 / d) for d in dims}
-    mc_ok = {d: abs(mc_slope[d] + 0.5) <= 0.1 for d in dims}
-
+    for d in DIMS:
+        trap[d], mc[d] = quadrature_errors(d, budget, mc_ns, repeats, ctx.rng)
+    trap_slope = {d: fit_slope(*zip(*trap[d])) for d in DIMS}
+    mc_slope = {d: fit_slope(*zip(*mc[d])) for d in DIMS}
     widths = [4, 16, 64, 256, 1024] + ([] if ctx.quick else [4096])
-    net_dims = [1, 10, 100]
-    net = {d: two_layer_fluctuation(d, widths, 30 if ctx.quick else 100, ctx.generator) for d in net_dims}
-    net_slope = {d: fit_slope(widths, net[d]) for d in net_dims}
-    net_ok = {d: abs(net_slope[d] + 0.5) <= 0.1 for d in net_dims}
+    net_repeats = 30 if ctx.quick else 100
+    net = {d: two_layer_fluctuation(d, widths, net_repeats, ctx.generator) for d in NET_DIMS}
+    net_slope = {d: fit_slope(widths, net[d]) for d in NET_DIMS}
+    measured = {
+        "trapezoid_exponent": trap_slope, "trapezoid_theory": {d: -2 / d for d in DIMS},
+        "trapezoid_exponent_relative_deviation": {d: abs(trap_slope[d] + 2 / d) / (2 / d) for d in DIMS},
+        "monte_carlo_exponent": mc_slope, "monte_carlo_exponent_deviation": {d: abs(mc_slope[d] + 0.5) for d in DIMS},
+        "two_layer_net_exponent": net_slope, "two_layer_net_exponent_deviation": {d: abs(net_slope[d] + 0.5) for d in NET_DIMS},
+        "trapezoid_points_used": {d: [n for n, _ in trap[d]] for d in DIMS},
+        "error_at_largest_grid": {d: trap[d][-1] for d in DIMS},
+        "monte_carlo_rms_error_at_n_10000": {d: dict(mc[d])[10000] for d in DIMS},
+        "grid_evaluation_budget": budget,
+    }
+    method = ("Integrand Π e^{x_k}/(e−1) on [0,1]^d (integral 1), d = 1…10. Trapezoid: the tensor-product rule on the full "
+              f"grid of (k+1)^d points (at most {budget:,.0f}), n = k^d cells; Monte Carlo: the RMS error over {repeats} draws "
+              f"of n = {mc_ns[0]}…{mc_ns[-1]} uniform samples. Two-layer net: the std over {net_repeats} independent draws of "
+              "f_m(x) = (1/m) Σ a_j tanh(w_j·x + b_j) (a_j ~ N(1, 1), w_j ~ N(0, I/d), b_j ~ N(0, 1)), averaged over 32 "
+              f"test points, for widths m = {widths[0]}…{widths[-1]} and input dims {', '.join(map(str, NET_DIMS))}. Exponents are least-squares "
+              "slopes of log error against log n (or log m).")
+    return Measurement(measured, method, data={"trap": trap, "mc": mc, "net": net, "widths": widths, "repeats": repeats})
 
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt = pyplot()
+    trap, mc, net, widths, repeats = (m.data[k] for k in ("trap", "mc", "net", "widths", "repeats"))
+    trap_slope, mc_slope, net_slope = (m.measured[k] for k in ("trapezoid_exponent", "monte_carlo_exponent", "two_layer_net_exponent"))
     fig, axes = plt.subplots(2, 2, figsize=(13, 9.5))
     show = [1, 2, 3, 5, 10]
     cmap = plt.get_cmap("viridis")
-    ax = axes[0, 0]
-    for i, d in enumerate(show):
-        n, e = zip(*trap[d])
-        ax.loglog(n, e, "o-", color=cmap(i / (len(show) - 1)), label=f"d = {d}: slope {trap_slope[d]:.3f} (−2/d = {-2 / d:.3f})")
-    ax.set(xlabel="grid cells n = k^d (h = 1/k)", ylabel="|I − I_n|", title="Trapezoid rule on a grid: error ~ n^(−2/d)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper right")
-    ax = axes[0, 1]
-    for i, d in enumerate(show):
-        n, e = zip(*mc[d])
-        ax.loglog(n, e, "o-", color=cmap(i / (len(show) - 1)), label=f"d = {d}: slope {mc_slope[d]:.3f}")
-    ax.set(xlabel="samples n", ylabel=f"RMS |I − I_n| over {repeats} draws", title="Monte Carlo: error ~ n^(−1/2) in every d")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    for ax, errs, label in ((axes[0, 0], trap, lambda d: f"slope {trap_slope[d]:.3f} (−2/d = {-2 / d:.3f})"),
+                            (axes[0, 1], mc, lambda d: f"slope {mc_slope[d]:.3f}")):
+        for i, d in enumerate(show):
+            n, e = zip(*errs[d])
+            ax.loglog(n, e, "o-", color=cmap(i / (len(show) - 1)), label=f"d = {d}: {label(d)}")
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set(xlabel="grid cells n = k^d (h = 1/k)", ylabel="|I − I_n|", title="Trapezoid rule on a grid: error ~ n^(−2/d)")
+    axes[0, 0].legend(fontsize=8, loc="upper right")
+    axes[0, 1].set(xlabel="samples n", ylabel=f"RMS |I − I_n| over {repeats} draws", title="Monte Carlo: error ~ n^(−1/2) in every d")
+    axes[0, 1].legend(fontsize=8)
     ax = axes[1, 0]
     dd = xp.linspace(1, 10, 100)
     ax.plot(dd, -2 / dd, "k-", lw=1, label="theory, trapezoid: −2/d")
-    ax.plot(dims, [trap_slope[d] for d in dims], "o", ms=8, label="fitted, trapezoid")
+    ax.plot(DIMS, [trap_slope[d] for d in DIMS], "o", ms=8, label="fitted, trapezoid")
     ax.axhline(-0.5, color="tab:red", lw=1, label="theory, Monte Carlo: −1/2")
-    ax.plot(dims, [mc_slope[d] for d in dims], "s", color="tab:red", label="fitted, Monte Carlo")
+    ax.plot(DIMS, [mc_slope[d] for d in DIMS], "s", color="tab:red", label="fitted, Monte Carlo")
     ax.set(xlabel="dimension d", ylabel="exponent p in error ~ n^p", title="Fitted convergence exponents vs dimension")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax = axes[1, 1]
-    for d in net_dims:
+    for d in NET_DIMS:
         ax.loglog(widths, net[d], "o-", label=f"input dim {d}: slope {net_slope[d]:.3f}")
-    ax.loglog(widths, net[net_dims[0]][0] * (xp.asarray(widths) / widths[0]) ** -0.5, "k--", lw=1, label="m^(−1/2)")
+    ax.loglog(widths, net[NET_DIMS[0]][0] * (xp.asarray(widths) / widths[0]) ** -0.5, "k--", lw=1, label="m^(−1/2)")
     ax.set(xlabel="width m (neurons)", ylabel="std of f_m(x) over random neurons",
            title="f_m(x) = (1/m) Σ a_j tanh(w_j·x + b_j): a Monte Carlo average")
     ax.grid(alpha=0.3, which="both")
@@ -149,21 +177,3 @@ def run(ctx) -> dict:
     fig.suptitle("Curse of dimensionality (Xu §1.11): grid quadrature vs Monte Carlo sampling")
     fig.tight_layout()
     ctx.savefig(fig, "quadrature-vs-mc.png")
-
-    verdict = all(trap_ok.values()) and all(mc_ok.values()) and all(net_ok.values())
-    return {
-        "measured": {
-            "trapezoid_exponent": trap_slope, "trapezoid_theory": {d: -2 / d for d in dims},
-            "monte_carlo_exponent": mc_slope, "two_layer_net_exponent": net_slope,
-            "trapezoid_points_used": {d: [n for n, _ in trap[d]] for d in dims},
-            "error_at_largest_grid": {d: trap[d][-1] for d in dims},
-            "monte_carlo_rms_error_at_n_10000": {d: dict(mc[d])[10000] for d in dims},
-            "grid_evaluation_budget": budget,
-        },
-        "verdict": bool(verdict),
-        "method": "Integrand Π e^{x_k}/(e−1) on [0,1]^d (integral 1). Trapezoid: tensor-product rule on the full grid of "
-                  "(k+1)^d points, n = k^d cells, k up to the point budget; Monte Carlo: RMS error over repeated draws. "
-                  "Exponents are least-squares slopes on log-log axes. Claim holds if every trapezoid exponent is within "
-                  "20% of −2/d, every Monte Carlo exponent within ±0.1 of −1/2 (d = 1…10), and the std of the 1/m "
-                  "two-layer net (random a, w, b; input dims 1, 10, 100) has exponent within ±0.1 of −1/2.",
-    }

@@ -22,10 +22,26 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
 
 N_FEATURES = 8
 INFORMATIVE = (0, 1, 2)
+
+EXPERIMENT = Experiment(
+    id="feature-importance",
+    title="Feature importance from input gradients",
+    title_zh="评估输入特征的重要性",
+    source="Nelson ch. 4",
+    claim="The mean |∂f/∂x_j| of a trained network ranks the three informative features of a synthetic task in their "
+          "true order, above all uninformative ones, and close to the true function's values, while a linear model's "
+          "coefficient misses the feature with a symmetric (quadratic) effect.",
+    checks=(
+        Check("importance_ratio_in_true_order", "<", 1, "the network's importance ratios x1/x0 and x2/x1 (true order x0, x1, x2)"),
+        Check("max_noise_over_min_informative", "<", 0.25, "the largest uninformative importance / the smallest informative one"),
+        Check("relative_error_vs_true", "<", 0.25, "each informative importance's relative error against the true function's"),
+        Check("linear_over_network_importance_x1", "<", 0.2, "the linear |β1| / the network's importance of x1"),
+    ),
+)
 
 
 def target(x):
@@ -35,58 +51,76 @@ def target(x):
     return 2 * x[:, 0:1] + x[:, 1:2] ** 2 + 0.5 * sj.sin(2 * x[:, 2:3])
 
 
-@experiment(
-    id="feature-importance",
-    title="Feature importance from input gradients",
-    title_zh="评估输入特征的重要性",
-    source="Nelson ch. 4",
-    claim="The mean |∂f/∂x_j| of a trained network ranks the three informative features of a synthetic task in their "
-          "true order, above all uninformative ones, and close to the true function's values, while a linear model's "
-          "coefficient misses the feature with a symmetric (quadratic) effect.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
-
+def train_mlp(x, y, width: int, epochs: int, lr: float, seed: int):
+    """nn.mlp([8, width, width, 1], tanh), float64, full-batch Adam on MSE, initialised from ``seed``."""
     import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing import nn, optim
+    from shenjing.train import full_batch
+
+    sj.manual_seed(seed)
+    net = nn.mlp([N_FEATURES, width, width, 1], activation="tanh").double()
+    full_batch(lambda: F.mse_loss(net(x), y), optim.Adam(net.parameters(), lr=lr), epochs)
+    return net
+
+
+def linear_coefficients(x, y):
+    """Least-squares β of y on the features (with an intercept, which is dropped)."""
+    n = x.shape[0]
+    xd = xp.concatenate([x.numpy(), xp.ones((n, 1))], axis=1)
+    return xp.linalg.lstsq(xd, y.numpy()[:, 0], rcond=None)[0][:N_FEATURES]
+
+
+def measure(ctx) -> Measurement:
+    import shenjing as sj
+    import shenjing.nn.functional as F
     from shenjing.nn.utils.importance import feature_importance, rank_features
 
     n, epochs, width = (1000, 300, 32) if ctx.quick else (4000, 1500, 64)
+    lr = 1e-2 if ctx.quick else 3e-3
     x = sj.randn(n, N_FEATURES, generator=ctx.generator, dtype=sj.float64)
     y = target(x) + 0.1 * sj.randn(n, 1, generator=ctx.generator, dtype=sj.float64)
     x_test = sj.randn(n, N_FEATURES, generator=ctx.generator, dtype=sj.float64)
 
-    sj.manual_seed(ctx.seed)
-    net = nn.mlp([N_FEATURES, width, width, 1], activation="tanh").double()
-    opt = optim.Adam(net.parameters(), lr=1e-2 if ctx.quick else 3e-3)
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = F.mse_loss(net(x), y)
-        loss.backward()
-        opt.step()
+    net = train_mlp(x, y, width, epochs, lr, ctx.seed)
     with sj.no_grad():
         test_mse = F.mse_loss(net(x_test), target(x_test)).item()
     imp_net = feature_importance(net, x_test).numpy()
     imp_true = feature_importance(target, x_test).numpy()
-    xd = xp.concatenate([x._data, xp.ones((n, 1))], axis=1)
-    beta = xp.linalg.lstsq(xd, y._data[:, 0], rcond=None)[0][:N_FEATURES]
+    beta = linear_coefficients(x, y)
     imp_lin = xp.abs(beta)  # features are standardised (unit variance), so |β_j| is comparable
 
-    rank_net = rank_features(imp_net)
     rank_lin = rank_features(imp_lin)
     noise = [j for j in range(N_FEATURES) if j not in INFORMATIVE]
-    rel_err = {j: abs(imp_net[j] - imp_true[j]) / imp_true[j] for j in INFORMATIVE}
-    noise_ratio = float(max(imp_net[j] for j in noise) / min(imp_net[j] for j in INFORMATIVE))
-    lin_x1_position = rank_lin.index(1) + 1
+    measured = {
+        "importance_network": imp_net, "importance_true": imp_true, "abs_linear_coefficient": imp_lin,
+        "ranking_network": rank_features(imp_net), "ranking_linear": rank_lin, "linear_rank_of_x1": rank_lin.index(1) + 1,
+        "importance_ratio_in_true_order": {"x1/x0": float(imp_net[1] / imp_net[0]), "x2/x1": float(imp_net[2] / imp_net[1])},
+        "relative_error_vs_true": {j: float(abs(imp_net[j] - imp_true[j]) / imp_true[j]) for j in INFORMATIVE},
+        "max_noise_over_min_informative": float(max(imp_net[j] for j in noise) / min(imp_net[j] for j in INFORMATIVE)),
+        "linear_over_network_importance_x1": float(imp_lin[1] / imp_net[1]),
+        "test_mse": test_mse, "samples": n, "epochs": epochs, "width": width,
+        "true_importance_theory": [2.0, 2 * math.sqrt(2 / math.pi)],
+    }
+    method = (f"MLP 8-{width}-{width}-1 (tanh, float64) trained with full-batch Adam (lr {lr:g}, {epochs} epochs, {n} samples) "
+              "on y = 2x0 + x1² + 0.5 sin(2x2) + 0.1·noise; nn.utils.importance.feature_importance (mean |∂f/∂x_j| on "
+              f"{n} held-out samples) for the network and for the true function; least-squares |β_j| as the linear-model importance.")
+    return Measurement(measured, method, data={"net": net, "beta": beta})
 
+
+def figures(ctx, m: Measurement) -> None:
+    import shenjing as sj
+    from shenjing.viz.plots import pyplot
+
+    net, beta = m.data["net"], m.data["beta"]
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), gridspec_kw={"width_ratios": [2, 1]})
     ax = axes[0]
     pos = xp.arange(N_FEATURES)
     wbar = 0.27
-    ax.bar(pos - wbar, imp_true, wbar, color="0.6", label="true function: mean |∂y/∂x_j|")
-    ax.bar(pos, imp_net, wbar, color="tab:blue", label="trained MLP: mean |∂f/∂x_j|")
-    ax.bar(pos + wbar, imp_lin, wbar, color="tab:orange", label="linear model: |β_j|")
+    ax.bar(pos - wbar, m.measured["importance_true"], wbar, color="0.6", label="true function: mean |∂y/∂x_j|")
+    ax.bar(pos, m.measured["importance_network"], wbar, color="tab:blue", label="trained MLP: mean |∂f/∂x_j|")
+    ax.bar(pos + wbar, m.measured["abs_linear_coefficient"], wbar, color="tab:orange", label="linear model: |β_j|")
     ax.set_xticks(pos, [f"x{j}" + (" *" if j in INFORMATIVE else "") for j in range(N_FEATURES)])
     ax.set(xlabel="feature (* informative)", ylabel="importance (output units per unit of x_j)",
            title="y = 2·x0 + x1² + 0.5·sin(2·x2) + noise; x3…x7 unused")
@@ -97,7 +131,7 @@ def run(ctx) -> dict:
     probe = xp.zeros((101, N_FEATURES))
     probe[:, 1] = xs
     with sj.no_grad():
-        ax.plot(xs, net(sj.tensor(probe, dtype=sj.float64))._data[:, 0], "tab:blue", lw=2, label="MLP f(0, x1, 0, …)")
+        ax.plot(xs, net(sj.tensor(probe, dtype=sj.float64)).numpy()[:, 0], "tab:blue", lw=2, label="MLP f(0, x1, 0, …)")
     ax.plot(xs, xs ** 2, "k--", lw=1, label="true x1²")
     ax.plot(xs, beta[1] * xs, "tab:orange", lw=2, label=f"linear model β1·x1 (β1 = {beta[1]:.3f})")
     ax.set(xlabel="x1", ylabel="output", title="The symmetric effect of x1 that |β1| misses")
@@ -106,22 +140,3 @@ def run(ctx) -> dict:
     fig.suptitle("Feature importance by input gradients (Nelson): which inputs move the output?")
     fig.tight_layout()
     ctx.savefig(fig, "feature-importance.png")
-
-    verdict = (rank_net[:3] == list(INFORMATIVE) and noise_ratio < 0.25 and max(rel_err.values()) < 0.25
-               and imp_lin[1] < 0.2 * imp_net[1])
-    return {
-        "measured": {
-            "importance_network": imp_net, "importance_true": imp_true, "abs_linear_coefficient": imp_lin,
-            "ranking_network": rank_net, "ranking_linear": rank_lin, "linear_rank_of_x1": lin_x1_position,
-            "relative_error_vs_true": rel_err, "max_noise_over_min_informative": noise_ratio,
-            "test_mse": test_mse, "samples": n, "epochs": epochs, "width": width, "true_importance_theory": [2.0, 2 * math.sqrt(2 / math.pi)],
-        },
-        "verdict": bool(verdict),
-        "method": f"MLP 8-{width}-{width}-1 (tanh, float64) trained with full-batch Adam ({epochs} epochs, {n} samples) "
-                  "on y = 2x0 + x1² + 0.5 sin(2x2) + 0.1·noise; "
-                  "nn.utils.importance.feature_importance (mean |∂f/∂x_j| on held-out data) for the network and for "
-                  "the true function; least-squares |β_j| as the linear-model importance. Claim holds if the network "
-                  "ranks x0, x1, x2 first in that order, the largest uninformative importance is < 25% of the smallest "
-                  "informative one, each informative importance is within 25% of the true value, and the linear "
-                  "|β1| is < 20% of the network's importance of x1.",
-    }

@@ -19,12 +19,30 @@ from __future__ import annotations
 from itertools import product
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
 
 WINDOW = ((-10.0, 10.0), (2.5, 22.5))
+LR, BATCH = 4.0, 5
+
+EXPERIMENT = Experiment(
+    id="gabor",
+    title="The Gabor model: local minima, GD from different starts, SGD escapes",
+    title_zh="Gabor 模型与局部极小值",
+    source="Fang §6.1.2, §6.2",
+    claim="The least-squares loss of the Gabor model f(x;φ) = sin(φ₀ + 0.06φ₁x)·exp(−(φ₀ + 0.06φ₁x)²/32) has several "
+          "local minima; GD from different starts ends in different minima; SGD escapes local minima that hold GD, "
+          "while it stays in the global minimum (its gradient noise grows with the misfit).",
+    checks=(
+        Check("number_of_minima", ">=", 3, "the number of minima in the window"),
+        Check("gd_distinct_minima_reached", ">=", 3, "the number of different minima GD reaches from the grid of starts"),
+        Check("gd_fraction_leaving_local_minimum", "==", 0.0, "the fraction of GD runs started at a local minimum that leave it"),
+        Check("sgd_fraction_leaving_local_minimum", ">=", 0.25, "the same fraction for SGD"),
+        Check("sgd_fraction_staying_at_global", ">=", 0.9, "the fraction of SGD runs started at the global minimum that stay there"),
+    ),
+)
 
 
-def data(seed: int = 0):
+def data(seed: int = 0) -> tuple[xp.ndarray, xp.ndarray]:
     from shenjing.data import toy
 
     x, y = toy.gabor_data(50, seed=seed)
@@ -45,7 +63,8 @@ def loss_at(X, Y, P) -> xp.ndarray:
     return ((toy.gabor(X[None, :], P[:, 0:1], P[:, 1:2]) - Y) ** 2).mean(1)
 
 
-def descend(X, Y, starts, lr: float, steps: int, batch: int | None = None, rng=None, record: bool = False):
+def descend(X, Y, starts, lr: float, steps: int, batch: int | None = None, rng=None,
+            record: bool = False) -> xp.ndarray | tuple[xp.ndarray, xp.ndarray]:
     """GD (batch=None) or SGD with mini-batches of ``batch`` samples drawn without replacement, run
     from every row of ``starts`` at once (one (S, 2) parameter, optim.SGD). Each run draws its own batches."""
     import shenjing as sj
@@ -103,74 +122,92 @@ def classify(X, Y, P, minima, tol: float = 0.5, polish: int = 800) -> xp.ndarray
     return k
 
 
-@experiment(
-    id="gabor",
-    title="The Gabor model: local minima, GD from different starts, SGD escapes",
-    title_zh="Gabor 模型与局部极小值",
-    source="Fang §6.1.2, §6.2",
-    claim="The least-squares loss of the Gabor model f(x;φ) = sin(φ₀ + 0.06φ₁x)·exp(−(φ₀ + 0.06φ₁x)²/32) has several "
-          "local minima; GD from different starts ends in different minima; SGD escapes local minima that hold GD, "
-          "while it stays in the global minimum (its gradient noise grows with the misfit).",
-)
-def run(ctx) -> dict:
-    from shenjing.data import toy
-    from shenjing.viz.plots import _plt
 
-    plt = _plt()
-    X, Y = data(ctx.seed)
-    minima, min_losses, n_cand = find_minima(X, Y, 201 if ctx.quick else 401)
-    n_min = len(minima)
-    glob = minima[0]
-    lr, batch = 4.0, 5
-    steps = 800 if ctx.quick else 2000
-    n_side, repeats = (6, 3) if ctx.quick else (9, 10)
 
-    # GD and SGD from a grid of starts
+def from_grid_of_starts(X, Y, minima, steps: int, n_side: int, repeats: int, rng) -> dict:
+    """GD from an ``n_side`` × ``n_side`` grid of starts in the window, and SGD ``repeats`` times from each
+    start; the index of the minimum each run ends in (:func:`classify`) and GD's paths."""
     g0, g1 = xp.meshgrid(xp.linspace(-9, 9, n_side), xp.linspace(3.5, 21.5, n_side), indexing="ij")
     starts = xp.stack([g0.ravel(), g1.ravel()], axis=1)
-    gd_end, gd_path = descend(X, Y, starts, lr, steps, record=True)
-    gd_k = classify(X, Y, gd_end, minima)
-    sgd_starts = xp.repeat(starts, repeats, axis=0)
-    sgd_end = descend(X, Y, sgd_starts, lr, steps, batch=batch, rng=ctx.rng)
-    sgd_k = classify(X, Y, sgd_end, minima)
-    gd_global, sgd_global = float(xp.mean(gd_k == 0)), float(xp.mean(sgd_k == 0))
-    gd_distinct = len(set(int(k) for k in gd_k if k >= 0))
+    gd_end, gd_path = descend(X, Y, starts, LR, steps, record=True)
+    sgd_end = descend(X, Y, xp.repeat(starts, repeats, axis=0), LR, steps, batch=BATCH, rng=rng)
+    return {"starts": starts, "gd_path": gd_path, "gd_k": classify(X, Y, gd_end, minima), "sgd_k": classify(X, Y, sgd_end, minima)}
 
-    # from each local minimum: GD stays, SGD leaves
+
+def from_minima(X, Y, minima, steps: int, runs: int, rng) -> dict:
+    """GD once and SGD ``runs`` times from each local minimum, SGD ``runs`` times from the global one
+    (``minima[0]``): where each run ends (``home``: the minimum each SGD run started in) and SGD's paths."""
     local = minima[1:]
-    home = xp.repeat(xp.arange(1, n_min), repeats * 2)
-    from_local = xp.repeat(local, repeats * 2, axis=0)
-    gd_stay_k = classify(X, Y, descend(X, Y, local, lr, steps), minima)
-    gd_escape = float(xp.mean(gd_stay_k != xp.arange(1, n_min)))
-    esc_end, esc_path = descend(X, Y, from_local, lr, steps, batch=batch, rng=ctx.rng, record=True)
+    home = xp.repeat(xp.arange(1, len(minima)), runs)
+    gd_k = classify(X, Y, descend(X, Y, local, LR, steps), minima)
+    esc_end, esc_path = descend(X, Y, xp.repeat(local, runs, axis=0), LR, steps, batch=BATCH, rng=rng, record=True)
     esc_k = classify(X, Y, esc_end, minima)
-    sgd_escape = float(xp.mean(esc_k != home))
-    escape_to_global = float(xp.mean(esc_k == 0))
-    escape_to_lower = float(xp.mean([(k >= 0 and k < h) for k, h in zip(esc_k, home)]))
-    # and SGD at the global minimum: stays
-    glob_k = classify(X, Y, descend(X, Y, xp.repeat(glob[None], repeats * 2, axis=0), lr, steps, batch=batch,
-                                     rng=ctx.rng), minima)
-    sgd_stays_global = float(xp.mean(glob_k == 0))
+    glob_end = descend(X, Y, xp.repeat(minima[0][None], runs, axis=0), LR, steps, batch=BATCH, rng=rng)
+    return {"home": home, "gd_k": gd_k, "esc_k": esc_k, "esc_path": esc_path, "glob_k": classify(X, Y, glob_end, minima)}
 
-    per_min_escape = [float(xp.mean(esc_k[home == j] != j)) for j in range(1, n_min)]
-    escape_to_plateau = float(xp.mean(esc_k == -1))
-    verdict = bool(n_min >= 3 and gd_distinct >= 3 and gd_escape == 0.0 and sgd_escape >= 0.25
-                   and sgd_stays_global >= 0.9)
 
-    # figures
-    phi0, phi1 = xp.linspace(*WINDOW[0], 300), xp.linspace(*WINDOW[1], 300)
-    L = loss_grid(X, Y, phi0, phi1)
+def measure(ctx) -> Measurement:
+    X, Y = data(ctx.seed)
+    n_grid = 201 if ctx.quick else 401
+    minima, min_losses, n_cand = find_minima(X, Y, n_grid)
+    n_min = len(minima)
+    steps = 800 if ctx.quick else 2000
+    n_side, repeats = (6, 3) if ctx.quick else (9, 10)
+    grid = from_grid_of_starts(X, Y, minima, steps, n_side, repeats, ctx.rng)
+    esc = from_minima(X, Y, minima, steps, 2 * repeats, ctx.rng)
+    home, esc_k = esc["home"], esc["esc_k"]
+    measured = {
+        "minima": [{"phi0": float(m[0]), "phi1": float(m[1]), "loss": float(v)} for m, v in zip(minima, min_losses)],
+        "number_of_minima": n_min, "grid_candidates": n_cand,
+        "gd_starts": len(grid["starts"]), "gd_distinct_minima_reached": len(set(int(k) for k in grid["gd_k"] if k >= 0)),
+        "gd_fraction_global_from_starts": float(xp.mean(grid["gd_k"] == 0)),
+        "sgd_runs_from_starts": len(grid["sgd_k"]), "sgd_fraction_global_from_starts": float(xp.mean(grid["sgd_k"] == 0)),
+        "gd_fraction_leaving_local_minimum": float(xp.mean(esc["gd_k"] != xp.arange(1, n_min))),
+        "sgd_runs_from_local_minima": len(esc_k), "sgd_fraction_leaving_local_minimum": float(xp.mean(esc_k != home)),
+        "sgd_fraction_from_local_to_global": float(xp.mean(esc_k == 0)),
+        "sgd_fraction_from_local_to_a_lower_minimum": float(xp.mean([(k >= 0 and k < h) for k, h in zip(esc_k, home)])),
+        "sgd_fraction_from_local_to_a_plateau": float(xp.mean(esc_k == -1)),
+        "sgd_escape_fraction_per_local_minimum": [float(xp.mean(esc_k[home == j] != j)) for j in range(1, n_min)],
+        "sgd_fraction_staying_at_global": float(xp.mean(esc["glob_k"] == 0)),
+        "learning_rate": LR, "batch_size": BATCH, "steps": steps,
+    }
+    method = (f"Mean-squared loss of 50 samples on a {n_grid}×{n_grid} grid of Prince's window; grid points below their 8 "
+              "neighbours, polished by 3000 GD steps and merged within 0.3, give the minima. GD and SGD (batch "
+              f"{BATCH}, without replacement) run {steps} steps with η = {LR:g} (below 2/λ_max at the global minimum): GD from a "
+              f"{n_side}×{n_side} grid of starts and SGD {repeats} times from each, GD once and SGD {2 * repeats} times from "
+              f"each local minimum, SGD {2 * repeats} times from the global one; every endpoint is polished by 800 GD steps and "
+              "assigned to the minimum within 0.5 (else none: a plateau). The fractions of the grid of starts reaching the "
+              "global minimum (GD vs SGD) and where the escapes end (a lower minimum, the global one, a plateau) are reported, "
+              "not checked: escaping a minimum does not mean finding the best one.")
+    return Measurement(measured, method, data={"X": X, "Y": Y, "minima": minima, "min_losses": min_losses, "n_cand": n_cand,
+                                               "grid": grid, "escapes": esc})
 
-    def surface(ax, title):
-        cs = ax.contourf(phi0, phi1, xp.log10(L.T), levels=30, cmap="viridis")
-        ax.plot(glob[0], glob[1], "*", color="gold", mec="k", ms=16, label=f"global minimum (loss {min_losses[0]:.3f})")
-        ax.plot(local[:, 0], local[:, 1], "X", color="w", mec="k", ms=9, label=f"{n_min - 1} local minima")
+
+class _Surface:
+    """The loss surface on a 300 × 300 grid of the window, drawn as the background of a panel."""
+
+    def __init__(self, X, Y, minima, min_losses) -> None:
+        self.phi0, self.phi1 = xp.linspace(*WINDOW[0], 300), xp.linspace(*WINDOW[1], 300)
+        self.L = loss_grid(X, Y, self.phi0, self.phi1)
+        self.minima, self.min_losses, self.n = minima, min_losses, len(X)
+
+    def draw(self, ax, title: str):
+        glob, local = self.minima[0], self.minima[1:]
+        cs = ax.contourf(self.phi0, self.phi1, xp.log10(self.L.T), levels=30, cmap="viridis")
+        ax.plot(glob[0], glob[1], "*", color="gold", mec="k", ms=16, label=f"global minimum (loss {self.min_losses[0]:.3f})")
+        ax.plot(local[:, 0], local[:, 1], "X", color="w", mec="k", ms=9, label=f"{len(local)} local minima")
         ax.set(xlabel="φ₀ (offset)", ylabel="φ₁ (frequency)", title=title, xlim=WINDOW[0], ylim=WINDOW[1])
         return cs
 
+
+def _surface_figure(plt, surface: _Surface, X, Y, n_cand: int):
+    from shenjing.data import toy
+
+    minima, min_losses = surface.minima, surface.min_losses
+    glob, n_min = minima[0], len(minima)
     fig, axes = plt.subplots(1, 2, figsize=(14, 5.6))
-    cs = surface(axes[0], f"loss of the Gabor model (log₁₀ MSE): {n_min} minima in the window\n"
-                          f"({n_cand} grid points lower than their 8 neighbours, merged after a GD polish)")
+    cs = surface.draw(axes[0], f"loss of the Gabor model (log₁₀ MSE): {n_min} minima in the window\n"
+                               f"({n_cand} grid points lower than their 8 neighbours, merged after a GD polish)")
     for m, lv in zip(minima, min_losses):
         axes[0].annotate(f"{lv:.3f}", m, textcoords="offset points", xytext=(6, 4), fontsize=7, color="w")
     fig.colorbar(cs, ax=axes[0], label="log₁₀ loss")
@@ -178,8 +215,7 @@ def run(ctx) -> dict:
     ax = axes[1]
     xs = xp.linspace(-15, 15, 400)
     ax.plot(X, Y, "ko", ms=4, label="50 noisy samples of f(x; 0, 16.6)")
-    ax.plot(xs, toy.gabor(xs, *glob), "-", color="goldenrod", lw=2,
-            label=f"global minimum φ = ({glob[0]:.2f}, {glob[1]:.2f})")
+    ax.plot(xs, toy.gabor(xs, *glob), "-", color="goldenrod", lw=2, label=f"global minimum φ = ({glob[0]:.2f}, {glob[1]:.2f})")
     for j in (1, 2):
         if j < n_min:
             ax.plot(xs, toy.gabor(xs, *minima[j]), "--", lw=1.3,
@@ -188,43 +224,52 @@ def run(ctx) -> dict:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    ctx.savefig(fig, "surface.png")
+    return fig
 
+
+def _end_colour(k: int) -> str:
+    return "gold" if k == 0 else ("tomato" if k > 0 else "0.8")
+
+
+def _paths_panels(axes, surface: _Surface, grid: dict, esc: dict, mm: dict) -> None:
+    """GD's paths from the grid of starts; SGD's escapes from the local minima."""
     from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(2, 2, figsize=(16, 12.5))
-    axes = axes.ravel()
     ends = [Line2D([], [], color="gold", lw=2, label="ends in the global minimum"),
             Line2D([], [], color="tomato", lw=2, label="ends in a local minimum"),
             Line2D([], [], color="0.8", lw=2, label="ends on a plateau (no minimum)")]
-    surface(axes[0], f"GD (η = {lr:g}) from {len(starts)} starts: {gd_distinct} different minima reached,\n"
-                     f"{100 * gd_global:.0f}% reach the global one")
-    for s in range(len(starts)):
-        c = "gold" if gd_k[s] == 0 else ("tomato" if gd_k[s] > 0 else "0.8")
-        axes[0].plot(gd_path[:, s, 0], gd_path[:, s, 1], "-", color=c, lw=1)
-        axes[0].plot(*gd_path[0, s], "o", color=c, ms=3)
-    handles = axes[0].get_legend_handles_labels()[0]
-    axes[0].legend(handles=handles + ends, fontsize=8, loc="upper left", framealpha=0.9)
-    surface(axes[1], f"SGD (batch {batch} of {len(X)}, η = {lr:g}) started at the local minima\n"
-                     "(every escape to the global minimum, one escape from each local minimum):\n"
-                     f"{100 * sgd_escape:.0f}% of runs leave (GD: {100 * gd_escape:.0f}%), "
-                     f"{100 * escape_to_global:.0f}% reach the global minimum")
+    gd_path, gd_k = grid["gd_path"], grid["gd_k"]
+    surface.draw(axes[0], f"GD (η = {LR:g}) from {len(gd_k)} starts: {mm['gd_distinct_minima_reached']} different minima reached,\n"
+                          f"{100 * mm['gd_fraction_global_from_starts']:.0f}% reach the global one")
+    for s in range(len(gd_k)):
+        axes[0].plot(gd_path[:, s, 0], gd_path[:, s, 1], "-", color=_end_colour(gd_k[s]), lw=1)
+        axes[0].plot(*gd_path[0, s], "o", color=_end_colour(gd_k[s]), ms=3)
+    surface.draw(axes[1], f"SGD (batch {BATCH} of {surface.n}, η = {LR:g}) started at the local minima\n"
+                 "(every escape to the global minimum, one escape from each local minimum):\n"
+                 f"{100 * mm['sgd_fraction_leaving_local_minimum']:.0f}% of runs leave "
+                 f"(GD: {100 * mm['gd_fraction_leaving_local_minimum']:.0f}%), "
+                 f"{100 * mm['sgd_fraction_from_local_to_global']:.0f}% reach the global minimum")
+    esc_path, esc_k, home = esc["esc_path"], esc["esc_k"], esc["home"]
     shown = set()
     for s in range(esc_path.shape[1]):  # every run that reaches the global minimum, one escape per local minimum
         if esc_k[s] == 0 or (esc_k[s] != home[s] and home[s] not in shown):
             shown.add(home[s])
-            axes[1].plot(esc_path[::4, s, 0], esc_path[::4, s, 1], "-", lw=0.8,
-                         color="gold" if esc_k[s] == 0 else ("tomato" if esc_k[s] > 0 else "0.8"), alpha=0.9)
-    handles = axes[1].get_legend_handles_labels()[0]
-    axes[1].legend(handles=handles + ends, fontsize=8, loc="upper left", framealpha=0.9)
-    ax = axes[2]
+            axes[1].plot(esc_path[::4, s, 0], esc_path[::4, s, 1], "-", lw=0.8, color=_end_colour(esc_k[s]), alpha=0.9)
+    for ax in axes:
+        ax.legend(handles=ax.get_legend_handles_labels()[0] + ends, fontsize=8, loc="upper left", framealpha=0.9)
+
+
+def _fractions_panels(axes, mm: dict, min_losses) -> None:
+    """GD vs SGD as bars; SGD's escape fraction per minimum against the minimum's loss."""
+    ax = axes[0]
     labels = ["reach the global\nminimum from the\ngrid of starts", "leave a local\nminimum they\nstart in",
               "start in a local\nminimum, end in\nthe global one", "start in the global\nminimum, stay"]
-    gd_vals = [gd_global, gd_escape, 0.0, 1.0]
-    sgd_vals = [sgd_global, sgd_escape, escape_to_global, sgd_stays_global]
+    gd_vals = [mm["gd_fraction_global_from_starts"], mm["gd_fraction_leaving_local_minimum"], 0.0, 1.0]
+    sgd_vals = [mm["sgd_fraction_global_from_starts"], mm["sgd_fraction_leaving_local_minimum"],
+                mm["sgd_fraction_from_local_to_global"], mm["sgd_fraction_staying_at_global"]]
     pos = xp.arange(len(labels))
     ax.bar(pos - 0.2, gd_vals, 0.4, label="GD", color="tab:blue")
-    ax.bar(pos + 0.2, sgd_vals, 0.4, label=f"SGD (batch {batch})", color="tab:orange")
+    ax.bar(pos + 0.2, sgd_vals, 0.4, label=f"SGD (batch {BATCH})", color="tab:orange")
     for p, a, b in zip(pos, gd_vals, sgd_vals):
         ax.text(p - 0.2, a + 0.01, f"{100 * a:.0f}%", ha="center", fontsize=8)
         ax.text(p + 0.2, b + 0.01, f"{100 * b:.0f}%", ha="center", fontsize=8)
@@ -232,40 +277,24 @@ def run(ctx) -> dict:
     ax.set(ylabel="fraction of runs", ylim=(0, 1.1), title="GD vs SGD, measured")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    ax = axes[3]
-    ax.plot(min_losses[1:], per_min_escape, "o", color="tab:orange", ms=7, label="a local minimum")
-    ax.plot([min_losses[0]], [1 - sgd_stays_global], "*", color="gold", mec="k", ms=16, label="the global minimum")
-    ax.set(xlabel="loss at the minimum (MSE)", ylabel=f"fraction of SGD runs that leave it ({steps} steps)",
+    ax = axes[1]
+    ax.plot(min_losses[1:], mm["sgd_escape_fraction_per_local_minimum"], "o", color="tab:orange", ms=7, label="a local minimum")
+    ax.plot([min_losses[0]], [1 - mm["sgd_fraction_staying_at_global"]], "*", color="gold", mec="k", ms=16, label="the global minimum")
+    ax.set(xlabel="loss at the minimum (MSE)", ylabel=f"fraction of SGD runs that leave it ({mm['steps']} steps)",
            ylim=(-0.05, 1.05), title="SGD leaves the poorly fitting minima:\nbatch-gradient noise grows with the misfit")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt, d = pyplot(), m.data
+    surface = _Surface(d["X"], d["Y"], d["minima"], d["min_losses"])
+    ctx.savefig(_surface_figure(plt, surface, d["X"], d["Y"], d["n_cand"]), "surface.png")
+    fig, axes = plt.subplots(2, 2, figsize=(16, 12.5))
+    axes = axes.ravel()
+    _paths_panels(axes[:2], surface, d["grid"], d["escapes"], m.measured)
+    _fractions_panels(axes[2:], m.measured, d["min_losses"])
     fig.tight_layout()
     ctx.savefig(fig, "gd-vs-sgd.png")
-
-    return {
-        "measured": {
-            "minima": [{"phi0": float(m[0]), "phi1": float(m[1]), "loss": float(v)} for m, v in zip(minima, min_losses)],
-            "number_of_minima": n_min, "grid_candidates": n_cand,
-            "gd_starts": len(starts), "gd_distinct_minima_reached": gd_distinct,
-            "gd_fraction_global_from_starts": gd_global,
-            "sgd_runs_from_starts": len(sgd_starts), "sgd_fraction_global_from_starts": sgd_global,
-            "gd_fraction_leaving_local_minimum": gd_escape,
-            "sgd_runs_from_local_minima": len(from_local), "sgd_fraction_leaving_local_minimum": sgd_escape,
-            "sgd_fraction_from_local_to_global": escape_to_global,
-            "sgd_fraction_from_local_to_a_lower_minimum": escape_to_lower,
-            "sgd_fraction_from_local_to_a_plateau": escape_to_plateau,
-            "sgd_escape_fraction_per_local_minimum": per_min_escape,
-            "sgd_fraction_staying_at_global": sgd_stays_global,
-            "learning_rate": lr, "batch_size": batch, "steps": steps,
-        },
-        "verdict": verdict,
-        "method": f"Mean-squared loss of 50 samples on a 201×201 (full mode 401×401) grid of Prince's window; grid points "
-                  f"below their 8 neighbours polished by GD and merged within 0.3 give the minima. GD and SGD (batch {batch}, "
-                  f"without replacement) run {steps} steps with η = {lr:g} (below 2/λ_max at the global minimum); every "
-                  "endpoint is polished by 800 GD steps and assigned to the minimum within 0.5 (else none: a plateau). "
-                  "Holds if there are ≥ 3 minima, GD from the grid of starts ends in ≥ 3 different ones, GD started at a "
-                  "local minimum never leaves it while SGD leaves in ≥ 25% of runs, "
-                  "and ≥ 90% of SGD runs started at the global minimum stay there. The fractions of the "
-                  "grid of starts reaching the global minimum (GD vs SGD) and where the escapes end (a lower minimum, the "
-                  "global one, a plateau) are reported, not thresholded: escaping a minimum does not mean finding the best one.",
-    }

@@ -7,22 +7,54 @@ random batches make the iterates jump around, which helps at saddle points and l
 被随机地推出局部最小值或远离鞍点"), and one pass over the training set is an epoch.
 
 Measured: (1) a 1-32-32-1 tanh MLP fit to noisy sin 2x by GD and by SGD (batch 32), loss against
-epochs and against seconds (wall clock and CPU); (2) at the minimum of the notes' linear model
-f(x) = ax + b, the spread of SGD's iterates around the least-squares solution for several batch sizes
-(GD sits still); (3) a loss with a saddle at the origin, L(θ) = mean_i [½θ₁² + ¼θ₂⁴ − ½θ₂² − x_iθ₂] with
-mean x = 0: GD started on the saddle's stable line stays on it, SGD's batch noise pushes it off.
+epochs (an epoch is n per-sample gradients for both: the work) and against seconds — the number of
+steps each needs times the time of one step, the minimum over repeated steps of CPU time and of wall
+time with BLAS on one thread (``step_seconds``), so that other processes on the machine do not enter
+the comparison; (2) at the minimum of the notes' linear model f(x) = ax + b, the spread of SGD's
+iterates around the least-squares solution for several batch sizes (GD sits still); (3) a loss with a
+saddle at the origin, L(θ) = mean_i [½θ₁² + ¼θ₂⁴ − ½θ₂² − x_iθ₂] with mean x = 0: GD started on the
+saddle's stable line stays on it, SGD's batch noise pushes it off.
 """
 
 from __future__ import annotations
 
 import math
-import time
+from typing import TYPE_CHECKING
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement, min_seconds, single_threaded_blas
+
+if TYPE_CHECKING:
+    from ... import nn
+
+BATCH, SGD_LR = 32, 0.1
+SPREAD_BATCHES = (1, 8, 64)
+
+EXPERIMENT = Experiment(
+    id="gd-vs-sgd",
+    title="Full-batch GD vs mini-batch SGD: per epoch, per second, and the noise",
+    title_zh="梯度下降与随机梯度下降",
+    source="Xu §1.3; Wang, Zhao, Nelson",
+    claim="Mini-batch SGD reaches a given training loss in fewer epochs and less time than full-batch GD; its "
+          "iterates keep fluctuating near a minimum (less with larger batches), and its noise pushes it off a "
+          "saddle point on which GD stays.",
+    checks=(
+        Check("epochs_ratio_gd_over_sgd", ">=", 5, "the epochs GD needs to reach its final loss over the epochs SGD needs"),
+        Check("cpu_time_ratio_gd_over_sgd", ">", 1, "the same ratio of CPU seconds"),
+        Check("wall_time_ratio_gd_over_sgd", ">", 1, "of wall-clock seconds"),
+        Check("sgd_spread_ratio_smaller_over_larger_batch", ">", 1,
+              "near the linear model's minimum, the RMS distance of SGD's iterates with batch 1 over batch 8, and 8 over 64"),
+        Check("sgd_spread_near_minimum.64", ">", 0, "that distance with batch 64"),
+        Check("sgd_spread_near_minimum.GD", "<", 1e-8, "GD's"),
+        Check("saddle.gd_final_abs_theta2", "==", 0.0, "on the saddle loss, GD's final |θ₂|"),
+        Check("saddle.gd_final_distance_to_saddle", "<", 1e-3, "GD's final distance to the saddle"),
+        Check("saddle.sgd_fraction_escaped", ">=", 0.9, "the fraction of SGD runs that end with |θ₂| > 0.5"),
+    ),
+)
 
 
-def _mlp(seed: int):
+def sine_mlp(seed: int) -> nn.Sequential:
+    """The 1-32-32-1 tanh MLP, initialised from ``seed``."""
     import shenjing as sj
     from shenjing import nn
 
@@ -31,67 +63,82 @@ def _mlp(seed: int):
 
 
 def train_gd(X, Y, lr: float, epochs: int, seed: int) -> dict:
-    """Full-batch GD: one step per epoch. Records the loss before every step and the time spent."""
+    """Full-batch GD (optim.SGD), one step per epoch: the loss at epochs 0 … ``epochs``."""
+    import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing import optim
+    from shenjing.train import full_batch
 
-    model = _mlp(seed)
-    opt = optim.SGD(model.parameters(), lr=lr)
-    wall = cpu = 0.0
-    rows = []
-    for ep in range(epochs + 1):
-        w0, c0 = time.perf_counter(), time.process_time()
-        opt.zero_grad()
-        loss = F.mse_loss(model(X), Y)
-        if ep < epochs:
-            loss.backward()
-            opt.step()
-        wall += time.perf_counter() - w0
-        cpu += time.process_time() - c0
-        rows.append((float(ep), wall, cpu, loss.item()))
-    return {"epoch": xp.array([r[0] for r in rows]), "wall": xp.array([r[1] for r in rows]),
-            "cpu": xp.array([r[2] for r in rows]), "loss": xp.array([r[3] for r in rows])}
+    model = sine_mlp(seed)
+    losses = full_batch(lambda: F.mse_loss(model(X), Y), optim.SGD(model.parameters(), lr=lr), epochs)
+    with sj.no_grad():
+        losses.append(F.mse_loss(model(X), Y).item())
+    return {"epoch": xp.arange(epochs + 1, dtype=float), "loss": xp.array(losses)}
+
+
+def sgd_step(model, opt, X, Y, idx) -> None:
+    """One mini-batch step on the samples ``idx`` (an integer array)."""
+    import shenjing as sj
+    import shenjing.nn.functional as F
+
+    idx = sj.tensor(idx)
+    opt.zero_grad()
+    F.mse_loss(model(X[idx]), Y[idx]).backward()
+    opt.step()
 
 
 def train_sgd(X, Y, lr: float, batch: int, epochs: int, seed: int, rng, every: int = 8) -> dict:
-    """Mini-batch SGD, batches without replacement from a new permutation each epoch. The full
-    training loss is evaluated every ``every`` steps with the clock stopped."""
+    """Mini-batch SGD, batches without replacement from a new permutation each epoch; the full training
+    loss every ``every`` steps and at the end of each epoch, with the epoch (a fraction) it was taken at."""
     import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing import optim
 
-    model = _mlp(seed)
+    model = sine_mlp(seed)
     opt = optim.SGD(model.parameters(), lr=lr)
     n = len(X)
     steps_per_epoch = n // batch
-    wall = cpu = 0.0
+    rows: list = []
 
     def record(ep):
         with sj.no_grad():
-            rows.append((ep, wall, cpu, F.mse_loss(model(X), Y).item()))
+            rows.append((ep, F.mse_loss(model(X), Y).item()))
 
-    rows: list = []
     record(0.0)
     for ep in range(epochs):
         perm = rng.permutation(n)
         for k in range(steps_per_epoch):
-            w0, c0 = time.perf_counter(), time.process_time()
-            idx = sj.tensor(perm[k * batch:(k + 1) * batch])
-            opt.zero_grad()
-            F.mse_loss(model(X[idx]), Y[idx]).backward()
-            opt.step()
-            wall += time.perf_counter() - w0
-            cpu += time.process_time() - c0
+            sgd_step(model, opt, X, Y, perm[k * batch:(k + 1) * batch])
             if (k + 1) % every == 0 or k + 1 == steps_per_epoch:
                 record(ep + (k + 1) / steps_per_epoch)
-    return {"epoch": xp.array([r[0] for r in rows]), "wall": xp.array([r[1] for r in rows]),
-            "cpu": xp.array([r[2] for r in rows]), "loss": xp.array([r[3] for r in rows])}
+    return {"epoch": xp.array([r[0] for r in rows]), "loss": xp.array([r[1] for r in rows])}
 
 
-def first_reaching(curve: dict, target: float, key: str) -> float:
-    """The first ``key`` value (epoch, wall, cpu) at which the loss is ≤ target (inf if never)."""
+def step_seconds(X, Y, batch: int, seed: int, repeat: int = 50) -> dict:
+    """The time of one GD step (all n samples) and of one SGD step (``batch`` samples, indexing included),
+    each :func:`~shenjing.lab.core.min_seconds` over ``repeat`` steps with BLAS on one thread, on throw-away copies of
+    the model (the cost of a step does not depend on the weights)."""
+    import shenjing.nn.functional as F
+    from shenjing import optim
+
+    gd_model, sgd_model = sine_mlp(seed), sine_mlp(seed)
+    gd_opt, sgd_opt = optim.SGD(gd_model.parameters(), lr=1e-3), optim.SGD(sgd_model.parameters(), lr=1e-3)
+    idx = xp.random.default_rng(seed).permutation(len(X))[:batch]
+
+    def gd_step():
+        gd_opt.zero_grad()
+        F.mse_loss(gd_model(X), Y).backward()
+        gd_opt.step()
+
+    with single_threaded_blas():
+        return {"gd": min_seconds(gd_step, repeat=repeat)[0],
+                "sgd": min_seconds(lambda: sgd_step(sgd_model, sgd_opt, X, Y, idx), repeat=repeat)[0]}
+
+
+def first_reaching(curve: dict, target: float) -> float:
+    """The first epoch at which the loss is ≤ target (inf if never)."""
     hit = xp.nonzero(curve["loss"] <= target)[0]
-    return float(curve[key][hit[0]]) if hit.size else float("inf")
+    return float(curve["epoch"][hit[0]]) if hit.size else float("inf")
 
 
 def sgd_spread(batch_sizes, lr: float, steps: int, burn: int, rng, n: int = 1000) -> dict:
@@ -125,7 +172,7 @@ def sgd_spread(batch_sizes, lr: float, steps: int, burn: int, rng, n: int = 1000
     return out
 
 
-def saddle_runs(starts, lr: float, steps: int, batch: int | None, xs, rng, record: bool = True):
+def saddle_runs(starts, lr: float, steps: int, batch: int | None, xs, rng, record: bool = True) -> xp.ndarray:
     """Descend L(θ) = mean_i [½θ₁² + ¼θ₂⁴ − ½θ₂² − x_iθ₂] from every row of ``starts`` (one (R, 2)
     parameter); batch=None is GD, else each run draws its own batch (without replacement) per step."""
     import shenjing as sj
@@ -151,67 +198,95 @@ def saddle_runs(starts, lr: float, steps: int, batch: int | None, xs, rng, recor
     return xp.asarray(path)
 
 
-def saddle_loss(t1, t2):
+def saddle_loss(t1, t2) -> xp.ndarray:
     return 0.5 * t1 ** 2 + 0.25 * t2 ** 4 - 0.5 * t2 ** 2
 
 
-@experiment(
-    id="gd-vs-sgd",
-    title="Full-batch GD vs mini-batch SGD: per epoch, per second, and the noise",
-    title_zh="梯度下降与随机梯度下降",
-    source="Xu §1.3; Wang, Zhao, Nelson",
-    claim="Mini-batch SGD reaches a given training loss in fewer epochs and less time than full-batch GD; its "
-          "iterates keep fluctuating near a minimum (less with larger batches), and its noise pushes it off a "
-          "saddle point on which GD stays.",
-)
-def run(ctx) -> dict:
+
+
+def mlp_gd_vs_sgd(n: int, gd_lrs: list, gd_epochs: int, sgd_epochs: int, seed: int, rng) -> dict:
+    """GD (the best learning rate of ``gd_lrs`` by final loss) and SGD on the sine data: the epochs, steps
+    and seconds (steps × :func:`step_seconds`) each needs to reach GD's final loss."""
     from shenjing.data import toy
-    from shenjing.viz.plots import _plt
 
-    plt = _plt()
-    n = 1024 if ctx.quick else 4096
-    batch = 32
-    gd_epochs, sgd_epochs = (100, 8) if ctx.quick else (300, 10)
-    X, Y = toy.sine(n, freq=2.0, noise=0.1, random_x=True, seed=ctx.seed)
-    gd_lrs = [0.1] if ctx.quick else [0.05, 0.1]  # 0.2 diverges
-    gd_runs = {lr: train_gd(X, Y, lr, gd_epochs, ctx.seed) for lr in gd_lrs}
+    X, Y = toy.sine(n, freq=2.0, noise=0.1, random_x=True, seed=seed)
+    gd_runs = {lr: train_gd(X, Y, lr, gd_epochs, seed) for lr in gd_lrs}
     gd_lr = min(gd_lrs, key=lambda lr: gd_runs[lr]["loss"][-1] if xp.isfinite(gd_runs[lr]["loss"][-1]) else xp.inf)
-    gd = gd_runs[gd_lr]
-    sgd_lr = 0.1
-    sgd = train_sgd(X, Y, sgd_lr, batch, sgd_epochs, ctx.seed, ctx.rng)
-    target = float(gd["loss"][-1])  # GD's loss after all its epochs
-    reach = {k: {"gd": first_reaching(gd, target, k), "sgd": first_reaching(sgd, target, k)}
-             for k in ("epoch", "wall", "cpu")}
-    per_step = {"gd_wall_ms": 1e3 * float(gd["wall"][-1]) / gd_epochs,
-                "sgd_wall_ms": 1e3 * float(sgd["wall"][-1]) / (sgd_epochs * (n // batch))}
+    curves = {"gd": gd_runs[gd_lr], "sgd": train_sgd(X, Y, SGD_LR, BATCH, sgd_epochs, seed, rng)}
+    target = float(curves["gd"]["loss"][-1])  # GD's loss after all its epochs
+    epochs = {k: first_reaching(c, target) for k, c in curves.items()}
+    steps_per_epoch = {"gd": 1, "sgd": n // BATCH}
+    steps = {k: epochs[k] * steps_per_epoch[k] for k in epochs}
+    per_step = step_seconds(X, Y, BATCH, seed)
+    seconds = {clock: {k: steps[k] * per_step[k][clock] for k in steps} for clock in ("cpu", "wall")}
+    return {"gd_lr": gd_lr, "gd_runs": gd_runs, "curves": curves, "target": target, "epochs": epochs, "steps": steps,
+            "steps_per_epoch": steps_per_epoch, "per_step": per_step, "seconds": seconds}
 
-    spread = sgd_spread([1, 8, 64], lr=0.05, steps=600 if ctx.quick else 3000, burn=100, rng=ctx.rng)
+
+def saddle_escapes(R: int, rng, steps: int = 200) -> dict:
+    """GD once and SGD (batch 10) ``R`` times from (1, 0) on the saddle loss with 200 x_i = ±z_i (mean exactly 0,
+    so the full-batch gradient at θ₂ = 0 is exactly 0)."""
+    z = rng.standard_normal(100)
+    xs = xp.concatenate([z, -z])
+    gd_path = saddle_runs([[1.0, 0.0]], 0.1, steps, None, xs, rng)
+    sgd_path = saddle_runs(xp.tile([1.0, 0.0], (R, 1)), 0.1, steps, 10, xs, rng)
+    gd_final, sgd_final = gd_path[-1, 0], sgd_path[-1]
+    summary = {"gd_final": gd_final, "gd_final_abs_theta2": abs(float(gd_final[1])),
+               "gd_final_distance_to_saddle": float(xp.hypot(*gd_final)), "sgd_runs": R,
+               "sgd_fraction_escaped": float(xp.mean(xp.abs(sgd_final[:, 1]) > 0.5)),
+               "sgd_mean_final_loss": float(xp.mean(saddle_loss(sgd_final[:, 0], sgd_final[:, 1]))), "minimum_loss": -0.25}
+    return {"summary": summary, "gd_path": gd_path, "sgd_path": sgd_path}
+
+
+def measure(ctx) -> Measurement:
+    n = 1024 if ctx.quick else 4096
+    gd_epochs, sgd_epochs = (100, 8) if ctx.quick else (300, 10)
+    gd_lrs = [0.1] if ctx.quick else [0.05, 0.1]  # 0.2 diverges
+    mlp = mlp_gd_vs_sgd(n, gd_lrs, gd_epochs, sgd_epochs, ctx.seed, ctx.rng)
+    spread = sgd_spread(SPREAD_BATCHES, lr=0.05, steps=600 if ctx.quick else 3000, burn=100, rng=ctx.rng)
     sp = spread["spread"]
+    saddle = saddle_escapes(40 if ctx.quick else 200, ctx.rng)
+    ep, sec = mlp["epochs"], mlp["seconds"]
+    measured = {
+        "samples": n, "batch": BATCH, "gd_learning_rate": mlp["gd_lr"], "sgd_learning_rate": SGD_LR,
+        "gd_final_loss_after_epochs": {"epochs": gd_epochs, "loss": mlp["target"],
+                                       "by_learning_rate": {str(lr): float(r["loss"][-1]) for lr, r in mlp["gd_runs"].items()}},
+        "sgd_final_loss": float(mlp["curves"]["sgd"]["loss"][-1]),
+        "epochs_to_gd_final_loss": ep, "steps_to_gd_final_loss": mlp["steps"],
+        "seconds_per_step": mlp["per_step"], "cpu_seconds_to_gd_final_loss": sec["cpu"], "wall_seconds_to_gd_final_loss": sec["wall"],
+        "epochs_ratio_gd_over_sgd": ep["gd"] / ep["sgd"],
+        "cpu_time_ratio_gd_over_sgd": sec["cpu"]["gd"] / sec["cpu"]["sgd"],
+        "wall_time_ratio_gd_over_sgd": sec["wall"]["gd"] / sec["wall"]["sgd"],
+        "sgd_spread_near_minimum": {str(k): v for k, v in sp.items()},
+        "sgd_spread_ratio_smaller_over_larger_batch": {f"{a}/{b}": sp[a] / sp[b] for a, b in zip(SPREAD_BATCHES, SPREAD_BATCHES[1:])},
+        "saddle": saddle["summary"],
+    }
+    gd_rates = f"the best η of {' and '.join(map(str, gd_lrs))} by final loss" if len(gd_lrs) > 1 else f"η = {gd_lrs[0]}"
+    method = (f"MLP: 1-32-32-1 tanh on {n} noisy samples of sin 2x; GD with {gd_rates} (0.2 diverges) "
+              f"for {gd_epochs} epochs, SGD (batch {BATCH}, η = {SGD_LR}, reshuffled each epoch) for {sgd_epochs} epochs; the "
+              "full training loss after every 8 SGD steps gives the epoch at which SGD first reaches GD's final loss. Time to "
+              "reach it = the steps needed × the time of one step, the minimum over 50 steps of each (loss "
+              "evaluation excluded) of this process's CPU time (time.process_time) and of the wall-clock time "
+              "(time.perf_counter), with BLAS on one thread: a per-step minimum leaves out the time other processes hold "
+              "the cores. Linear model f(x) = ax + b (1000 samples): SGD from the least-squares solution with batches "
+              "1, 8, 64 (η = 0.05), RMS distance of the iterates after 100 steps. Saddle: GD from (1, 0) and SGD (batch 10 "
+              f"of 200 x_i = ±z_i, mean exactly 0) {saddle['summary']['sgd_runs']} times, 200 steps of η = 0.1.")
+    return Measurement(measured, method, data={"mlp": mlp, "spread": spread, "saddle": saddle, "n": n, "gd_epochs": gd_epochs})
 
-    z = ctx.rng.standard_normal(100)
-    xs = xp.concatenate([z, -z])  # symmetric: mean exactly 0, so the full-batch gradient at θ₂ = 0 is exactly 0
-    R = 40 if ctx.quick else 200
-    sad_steps = 200
-    gd_path = saddle_runs([[1.0, 0.0]], 0.1, sad_steps, None, xs, ctx.rng)
-    sgd_path = saddle_runs(xp.tile([1.0, 0.0], (R, 1)), 0.1, sad_steps, 10, xs, ctx.rng)
-    gd_final = gd_path[-1, 0]
-    sgd_final = sgd_path[-1]
-    escaped = float(xp.mean(xp.abs(sgd_final[:, 1]) > 0.5))
-    sgd_end_loss = float(xp.mean(saddle_loss(sgd_final[:, 0], sgd_final[:, 1])))
 
-    epoch_ok = reach["epoch"]["sgd"] * 5 <= reach["epoch"]["gd"]
-    time_ok = reach["wall"]["sgd"] < reach["wall"]["gd"] and reach["cpu"]["sgd"] < reach["cpu"]["gd"]
-    noise_ok = sp[1] > sp[8] > sp[64] > 0 and sp["GD"] < 1e-8
-    saddle_ok = abs(gd_final[1]) == 0.0 and float(xp.hypot(*gd_final)) < 1e-3 and escaped >= 0.9
-    verdict = bool(epoch_ok and time_ok and noise_ok and saddle_ok)
-
-    # figures
+def _mlp_figure(plt, mlp: dict, n: int, gd_epochs: int):
+    """Loss against epochs and against CPU seconds (steps × the CPU time of one step)."""
+    curves, target, cost = mlp["curves"], mlp["target"], mlp["per_step"]
+    cpu_axis = {k: c["epoch"] * mlp["steps_per_epoch"][k] * cost[k]["cpu"] for k, c in curves.items()}
+    labels = {"gd": f"GD, full batch of {n} (η = {mlp['gd_lr']:g}): {gd_epochs} steps",
+              "sgd": f"SGD, batch {BATCH} (η = {SGD_LR:g}): {n // BATCH} steps/epoch"}
+    reach = {"epoch": mlp["epochs"], "cpu": mlp["seconds"]["cpu"]}
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
     for ax, key, xlabel in ((axes[0], "epoch", "epoch (passes over the data, log scale)"),
-                            (axes[1], "wall", "training time, wall clock (s)")):
+                            (axes[1], "cpu", "training time: steps × CPU time of one step (s)")):
         g = slice(1, None) if key == "epoch" else slice(None)  # epoch axis is logarithmic: from the first step on
-        ax.plot(gd[key][g], gd["loss"][g], "-", label=f"GD, full batch of {n} (η = {gd_lr:g}): {gd_epochs} steps")
-        ax.plot(sgd[key][g], sgd["loss"][g], "-", label=f"SGD, batch {batch} (η = {sgd_lr:g}): {n // batch} steps/epoch")
+        for k, c in curves.items():
+            ax.plot((c["epoch"] if key == "epoch" else cpu_axis[k])[g], c["loss"][g], "-", label=labels[k])
         ax.axhline(target, color="k", ls=":", lw=1, label=f"GD's final loss {target:.4f}")
         ax.plot(reach[key]["sgd"], target, "o", color="tab:orange", ms=7)
         ax.set_yscale("log")
@@ -220,17 +295,19 @@ def run(ctx) -> dict:
         ax.legend(fontsize=8)
     axes[0].set_xscale("log")
     axes[0].set_title(f"per epoch: SGD reaches GD's {gd_epochs}-epoch loss after {reach['epoch']['sgd']:.2f} epochs")
-    axes[1].set_title(f"per second: {reach['wall']['sgd']:.2f} s (SGD) vs {reach['wall']['gd']:.2f} s (GD)")
+    axes[1].set_title(f"per CPU second: {reach['cpu']['sgd']:.3g} s (SGD) vs {reach['cpu']['gd']:.3g} s (GD)\n"
+                      f"(one step: {1e3 * cost['sgd']['cpu']:.2f} ms vs {1e3 * cost['gd']['cpu']:.2f} ms)")
     fig.suptitle(f"1-32-32-1 tanh MLP on {n} noisy samples of sin 2x", fontsize=11)
     fig.tight_layout()
-    ctx.savefig(fig, "epochs-and-seconds.png")
+    return fig
 
-    fig, axes = plt.subplots(1, 3, figsize=(18, 5.2), gridspec_kw={"width_ratios": [1, 0.8, 1]})
-    ax = axes[0]
+
+def _spread_panels(axes, spread: dict) -> None:
     from matplotlib.lines import Line2D
 
+    sp, ax = spread["spread"], axes[0]
     handles = []
-    for B, c in ((1, "tab:red"), (8, "tab:orange"), (64, "tab:green")):
+    for B, c in zip(SPREAD_BATCHES, ("tab:red", "tab:orange", "tab:green")):
         it = spread["iterates"][B]
         ax.plot(it[:, 0], it[:, 1], ".", ms=2, color=c, alpha=0.5)
         handles.append(Line2D([], [], ls="", marker="o", ms=5, color=c, label=f"SGD batch {B}: RMS distance {sp[B]:.4f}"))
@@ -241,48 +318,38 @@ def run(ctx) -> dict:
     ax.legend(handles=handles, fontsize=8)
     ax.grid(alpha=0.3)
     ax = axes[1]
-    Bs = xp.array([1, 8, 64])
-    ax.loglog(Bs, [sp[b] for b in (1, 8, 64)], "o-", label="measured")
+    Bs = xp.array(SPREAD_BATCHES)
+    ax.loglog(Bs, [sp[b] for b in SPREAD_BATCHES], "o-", label="measured")
     ax.loglog(Bs, sp[1] * Bs ** -0.5, "k--", lw=1, label="∝ B^(−1/2)")
     ax.set(xlabel="batch size B", ylabel="RMS distance of the iterates from the minimum",
            title="SGD noise near a minimum shrinks with the batch")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    ax = axes[2]
+
+
+def _saddle_panel(ax, saddle: dict) -> None:
+    gd_path, sgd_path, s = saddle["gd_path"], saddle["sgd_path"], saddle["summary"]
     g1, g2 = xp.meshgrid(xp.linspace(-1.3, 1.3, 200), xp.linspace(-1.6, 1.6, 200))
     ax.contour(g1, g2, saddle_loss(g1, g2), levels=20, colors="0.7", linewidths=0.6)
-    for r in range(min(R, 12)):
+    for r in range(min(s["sgd_runs"], 12)):
         ax.plot(sgd_path[:, r, 0], sgd_path[:, r, 1], "-", color="tab:orange", lw=0.8, alpha=0.8,
                 label="SGD (batch 10) from (1, 0)" if r == 0 else None)
     ax.plot(gd_path[:, 0, 0], gd_path[:, 0, 1], "o-", color="tab:blue", ms=2, lw=1.5,
-            label=f"GD from (1, 0): ends at the saddle ({gd_final[0]:.1e}, {gd_final[1]:.0f})")
+            label=f"GD from (1, 0): ends at the saddle ({s['gd_final'][0]:.1e}, {s['gd_final'][1]:.0f})")
     ax.plot(0, 0, "kX", ms=10, label="saddle (0, 0)")
     ax.plot([0, 0], [-1, 1], "k*", ms=12, label="minima (0, ±1)")
     ax.set(xlabel="θ₁", ylabel="θ₂", title=f"L = ½θ₁² + ¼θ₂⁴ − ½θ₂² − mean(x)θ₂: "
-                                          f"{100 * escaped:.0f}% of {R} SGD runs escape")
+                                          f"{100 * s['sgd_fraction_escaped']:.0f}% of {s['sgd_runs']} SGD runs escape")
     ax.legend(fontsize=7, loc="upper right")
+
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt, d = pyplot(), m.data
+    ctx.savefig(_mlp_figure(plt, d["mlp"], d["n"], d["gd_epochs"]), "epochs-and-seconds.png")
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5.2), gridspec_kw={"width_ratios": [1, 0.8, 1]})
+    _spread_panels(axes[:2], d["spread"])
+    _saddle_panel(axes[2], d["saddle"])
     fig.tight_layout()
     ctx.savefig(fig, "noise.png")
-
-    return {
-        "measured": {
-            "samples": n, "batch": batch, "gd_learning_rate": gd_lr, "sgd_learning_rate": sgd_lr,
-            "gd_final_loss_after_epochs": {"epochs": gd_epochs, "loss": target,
-                                           "by_learning_rate": {str(lr): float(r["loss"][-1]) for lr, r in gd_runs.items()}},
-            "sgd_final_loss": float(sgd["loss"][-1]),
-            "epochs_to_gd_final_loss": reach["epoch"], "wall_seconds_to_gd_final_loss": reach["wall"],
-            "cpu_seconds_to_gd_final_loss": reach["cpu"], "per_step": per_step,
-            "sgd_spread_near_minimum": {str(k): v for k, v in sp.items()},
-            "saddle": {"gd_final": gd_final, "sgd_runs": R, "sgd_fraction_escaped": escaped,
-                       "sgd_mean_final_loss": sgd_end_loss, "minimum_loss": -0.25},
-        },
-        "verdict": verdict,
-        "method": f"MLP: GD with the best η of {gd_lrs} (quick mode: 0.1, the best of [0.05, 0.1] in full mode; 0.2 diverges) "
-                  f"for {gd_epochs} epochs and SGD (batch {batch}, η = {sgd_lr}, "
-                  f"reshuffled each epoch) for {sgd_epochs} epochs, timed per step with time.perf_counter and "
-                  "time.process_time (loss evaluation excluded); holds if SGD reaches GD's final loss in ≤ 1/5 of its "
-                  "epochs and in less wall-clock and CPU time. Linear model: SGD from the least-squares solution "
-                  "with batches 1, 8, 64 (η = 0.05); holds if the RMS distance of the iterates decreases with the batch "
-                  "size and GD's is < 1e-8. Saddle: GD from (1, 0) must end with θ₂ exactly 0 within 1e-3 of the "
-                  "saddle, and ≥ 90% of the SGD runs (batch 10 of 200 x_i = ±z_i, mean exactly 0) must end with |θ₂| > 0.5.",
-    }

@@ -26,14 +26,45 @@ a single neuron — while a Kaiming-initialised net's rows differ.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
+
+if TYPE_CHECKING:
+    from ...autograd.tensor import Tensor
 
 SCHEMES = ("zero", "constant", "uniform", "lecun", "xavier", "kaiming")
+RELU = "relu_per_layer_variance_factor"
+SPREAD = "max_row_spread_during_training"
+
+EXPERIMENT = Experiment(
+    id="initialisation",
+    title="Initialisation: signal variance across depth and the symmetry of equal weights",
+    title_zh="参数初始化",
+    source="Xu §1.10.1; Nelson ch. 4",
+    claim="Kaiming init keeps the variance of ReLU pre-activations constant across depth (LeCun/Xavier halve it per "
+          "layer, a width-blind uniform scale explodes it), Xavier keeps tanh's variance from decaying geometrically, "
+          "and zero or constant init keeps the hidden units of a layer identical during training.",
+    checks=(
+        Check(f"{RELU}.kaiming", ">=", 0.8, "ReLU + Kaiming's per-layer variance factor"),
+        Check(f"{RELU}.kaiming", "<=", 1.25, "the same factor"),
+        Check(f"{RELU}.xavier", ">=", 0.4, "ReLU + Xavier's"),
+        Check(f"{RELU}.xavier", "<=", 0.6, "ReLU + Xavier's"),
+        Check(f"{RELU}.lecun", ">=", 0.4, "ReLU + LeCun's"),
+        Check(f"{RELU}.lecun", "<=", 0.6, "ReLU + LeCun's"),
+        Check(f"{RELU}.uniform", ">", 1.5, "ReLU + U(−0.3, 0.3)'s"),
+        Check("tanh_xavier_factor_second_half", ">=", 0.85, "tanh + Xavier's factor over the second half of the layers"),
+        Check("tanh_xavier_factor_second_minus_first_half", ">", 0, "that factor minus the one over the first half"),
+        Check("zero_init_max_variance_after_layer1", "==", 0.0, "zero init's largest Var(x^[l]) beyond layer 1"),
+        Check(f"{SPREAD}.zero", "==", 0.0, "during training, the largest spread between the hidden units' (w, b) rows with zero init"),
+        Check(f"{SPREAD}.constant", "<", 1e-12, "with constant init"),
+        Check(f"{SPREAD}.kaiming_final", ">", 0.1, "with Kaiming init, after training"),
+    ),
+)
 
 
-def init_weight(weight, scheme: str, generator=None, nonlinearity: str = "relu"):
+def init_weight(weight, scheme: str, generator=None, nonlinearity: str = "relu") -> Tensor:
     """Fill a weight (m_out, m_in) by ``scheme`` (one of :data:`SCHEMES`), in place."""
     from shenjing.nn import init
 
@@ -49,7 +80,7 @@ def init_weight(weight, scheme: str, generator=None, nonlinearity: str = "relu")
     if scheme == "xavier":
         return init.xavier_normal_(weight, generator=generator)
     if scheme == "kaiming":
-        return init.kaiming_normal_(weight, nonlinearity="relu", generator=generator)
+        return init.kaiming_normal_(weight, nonlinearity=nonlinearity, generator=generator)
     raise ValueError(f"unknown scheme {scheme!r}")
 
 
@@ -67,7 +98,7 @@ def preactivation_variances(scheme: str, activation: str, width: int, depth: int
             lin = nn.Linear(width, width, bias=False, dtype=sj.float64)
             init_weight(lin.weight, scheme, generator)
             z = lin(h if layer == 0 else act(h))
-            out.append(float(z._data.var()))
+            out.append(float(z.numpy().var()))
             h = z
     return out
 
@@ -79,18 +110,19 @@ def row_spread(net) -> float:
     lins = [m for m in net.modules() if isinstance(m, nn.Linear)][:-1]
     spread = 0.0
     for lin in lins:
-        rows = xp.concatenate([lin.weight._data, lin.bias._data[:, None]], axis=1)
+        rows = xp.concatenate([lin.weight.array, lin.bias.array[:, None]], axis=1)
         spread = max(spread, float((rows.max(axis=0) - rows.min(axis=0)).max()))
     return spread
 
 
 def train_symmetry(scheme: str, steps: int, generator, hidden: int = 16) -> tuple[list[float], float, float]:
-    """Train 1-h-h-1 tanh on sin x with SGD; return the row spread per step, first and last loss."""
-    import shenjing as sj
+    """Train 1-h-h-1 tanh on sin x with full-batch SGD (lr 0.1); return the row spread before training and
+    after every step, the first and the last loss."""
     import shenjing.nn.functional as F
     from shenjing import nn, optim
     from shenjing.data import toy
     from shenjing.nn import init
+    from shenjing.train import full_batch
 
     x, y = toy.sine(64, generator=generator)
     x, y = x.double(), y.double()
@@ -102,55 +134,61 @@ def train_symmetry(scheme: str, steps: int, generator, hidden: int = 16) -> tupl
                 init.constant_(m.bias, 0.1)
             else:
                 init.zeros_(m.bias)
-    opt = optim.SGD(net.parameters(), lr=0.1)
-    spreads, losses = [row_spread(net)], []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = F.mse_loss(net(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        spreads.append(row_spread(net))
-    del sj
+    spreads = [row_spread(net)]
+    losses = full_batch(lambda: F.mse_loss(net(x), y), optim.SGD(net.parameters(), lr=0.1), steps,
+                        callback=lambda step, loss: spreads.append(row_spread(net)))
     return spreads, losses[0], losses[-1]
 
 
-def _factor(v: list[float], a: int, b: int) -> float:
-    """Geometric-mean per-layer variance factor between layers a and b (1-based)."""
+def variance_factor(v: list[float], a: int, b: int) -> float:
+    """Geometric-mean per-layer variance factor (Var(x^[b])/Var(x^[a]))^(1/(b − a)) between layers a and b
+    (1-based); 0 if either variance is 0."""
     if v[a - 1] <= 0 or v[b - 1] <= 0:
         return 0.0
     return (v[b - 1] / v[a - 1]) ** (1 / (b - a))
 
 
-@experiment(
-    id="initialisation",
-    title="Initialisation: signal variance across depth and the symmetry of equal weights",
-    title_zh="参数初始化",
-    source="Xu §1.10.1; Nelson ch. 4",
-    claim="Kaiming init keeps the variance of ReLU pre-activations constant across depth (LeCun/Xavier halve it per "
-          "layer, a width-blind uniform scale explodes it), Xavier keeps tanh's variance from decaying geometrically, "
-          "and zero or constant init keeps the hidden units of a layer identical during training.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
+def variance_measurements(var: dict, width: int, depth: int) -> dict:
+    """The per-layer factors and variance ratios of the signal-flow part, from Var(x^[l]) per activation and scheme."""
+    L = depth
+    relu = {s: variance_factor(var["relu"][s], 2, L) for s in ("kaiming", "xavier", "lecun", "uniform")}
+    tail, head = variance_factor(var["tanh"]["xavier"], L // 2, L), variance_factor(var["tanh"]["xavier"], 2, L // 2)
+    return {
+        RELU: relu, "relu_per_layer_factor_theory": {"kaiming": 1.0, "xavier": 0.5, "lecun": 0.5, "uniform": width * 0.03 / 2},
+        "tanh_xavier_factor_second_half": tail, "tanh_xavier_factor_first_half": head,
+        "tanh_xavier_factor_second_minus_first_half": tail - head,
+        "tanh_xavier_var_last_over_first": var["tanh"]["xavier"][-1] / var["tanh"]["xavier"][0],
+        "tanh_kaiming_var_last_over_first": var["tanh"]["kaiming"][-1] / var["tanh"]["kaiming"][0],
+        "variance_at_last_layer": {a: {s: var[a][s][-1] for s in SCHEMES} for a in var},
+        "zero_init_max_variance_after_layer1": max(max(var[a]["zero"][1:]) for a in var),
+    }
 
+
+def measure(ctx) -> Measurement:
     width, depth, batch = (128, 16, 256) if ctx.quick else (512, 30, 1024)
     steps = 100 if ctx.quick else 500
     var = {act: {s: preactivation_variances(s, act, width, depth, batch, ctx.generator) for s in SCHEMES}
            for act in ("relu", "tanh")}
-    L = depth
-    relu_kaiming = _factor(var["relu"]["kaiming"], 2, L)
-    relu_xavier = _factor(var["relu"]["xavier"], 2, L)
-    relu_lecun = _factor(var["relu"]["lecun"], 2, L)
-    relu_uniform = _factor(var["relu"]["uniform"], 2, L)
-    tanh_xavier_tail = _factor(var["tanh"]["xavier"], L // 2, L)
-    tanh_xavier_head = _factor(var["tanh"]["xavier"], 2, L // 2)
-    tanh_xavier_total = var["tanh"]["xavier"][-1] / var["tanh"]["xavier"][0]
-    tanh_kaiming_total = var["tanh"]["kaiming"][-1] / var["tanh"]["kaiming"][0]
-    zero_max = max(max(var[a]["zero"][1:]) for a in var)
-
     sym = {s: train_symmetry(s, steps, ctx.generator) for s in ("zero", "constant", "kaiming")}
+    measured = {"width": width, "depth": depth, **variance_measurements(var, width, depth), "training_steps": steps,
+                SPREAD: {"zero": max(sym["zero"][0]), "constant": max(sym["constant"][0]), "kaiming_final": sym["kaiming"][0][-1]},
+                "final_loss": {s: sym[s][2] for s in sym}}
+    method = (f"Pre-activation variance per layer of a square MLP (width {width}, {depth} layers, zero biases, float64) on "
+              f"{batch} N(0, I) inputs, with ReLU and with tanh, for each init: zero, constant 0.1/√n, U(−0.3, 0.3), LeCun, "
+              "Xavier and Kaiming normal. The per-layer factor is the geometric mean of Var(x^[l+1])/Var(x^[l]) over "
+              "layers 2..L (for tanh + Xavier also over the first and the second half); theory for ReLU: n·Var(w)/2, i.e. "
+              "1 for Kaiming, 1/2 for LeCun and Xavier, n·0.03/2 for the uniform. Symmetry: a 1-16-16-1 tanh net trained "
+              f"with full-batch SGD (lr 0.1, {steps} steps) on 64 points of toy.sine from zero init (biases 0), constant "
+              "init (biases 0.1) and Kaiming init (biases 0); the spread of a layer is max_{i,j} ‖(W_i, b_i) − (W_j, b_j)‖_∞ "
+              "over its hidden units.")
+    return Measurement(measured, method, data={"var": var, "sym": sym})
 
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt = pyplot()
+    var, sym, width, L = m.data["var"], m.data["sym"], m.measured["width"], m.measured["depth"]
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))
     styles = {"constant": ":", "uniform": "--", "lecun": "-", "xavier": "-.", "kaiming": "-"}
     for ax, act in zip(axes[:2], ("relu", "tanh")):
@@ -176,37 +214,3 @@ def run(ctx) -> dict:
     fig.suptitle("Initialisation (Xu §1.10.1): signal variance across depth, and symmetry breaking")
     fig.tight_layout()
     ctx.savefig(fig, "variance-depth.png")
-
-    zero_spread = max(sym["zero"][0])
-    const_spread = max(sym["constant"][0])
-    kaiming_spread = sym["kaiming"][0][-1]
-    verdict = (0.8 <= relu_kaiming <= 1.25 and 0.4 <= relu_xavier <= 0.6 and 0.4 <= relu_lecun <= 0.6
-               and relu_uniform > 1.5 and tanh_xavier_tail >= 0.85 and tanh_xavier_tail > tanh_xavier_head and zero_max == 0.0
-               and zero_spread == 0.0 and const_spread < 1e-12 and kaiming_spread > 0.1)
-    return {
-        "measured": {
-            "width": width, "depth": depth,
-            "relu_per_layer_variance_factor": {"kaiming": relu_kaiming, "xavier": relu_xavier, "lecun": relu_lecun,
-                                               "uniform(-0.3,0.3)": relu_uniform},
-            "relu_per_layer_factor_theory": {"kaiming": 1.0, "xavier": 0.5, "lecun": 0.5,
-                                             "uniform(-0.3,0.3)": width * 0.03 / 2},
-            "tanh_xavier_factor_second_half": tanh_xavier_tail,
-            "tanh_xavier_factor_first_half": tanh_xavier_head,
-            "tanh_xavier_var_last_over_first": tanh_xavier_total,
-            "tanh_kaiming_var_last_over_first": tanh_kaiming_total,
-            "variance_at_last_layer": {a: {s: var[a][s][-1] for s in SCHEMES} for a in var},
-            "zero_init_max_variance_after_layer1": zero_max,
-            "training_steps": steps,
-            "max_row_spread_during_training": {"zero": zero_spread, "constant": const_spread,
-                                               "kaiming_final": kaiming_spread},
-            "final_loss": {s: sym[s][2] for s in sym},
-        },
-        "verdict": bool(verdict),
-        "method": "Pre-activation variance per layer of a square MLP (zero bias, float64) on N(0, I) inputs; the "
-                  "per-layer factor is the geometric mean of Var(x^[l+1])/Var(x^[l]) over layers 2..L. Claim holds if "
-                  "ReLU+Kaiming's factor is in [0.8, 1.25], ReLU+Xavier/LeCun's in [0.4, 0.6] (theory 1/2), the "
-                  "width-blind U(-0.3, 0.3) exceeds 1.5 (theory n·0.03/2), tanh+Xavier's factor over the second half of the "
-                  "layers is >= 0.85 and above its first-half factor (the decay slows: not geometric), "
-                  "zero init gives exactly zero beyond layer 1, and during SGD training the hidden units' "
-                  "(w, b) rows stay identical (spread 0 for zero, < 1e-12 for constant) while Kaiming's differ (> 0.1).",
-    }

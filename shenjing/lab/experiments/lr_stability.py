@@ -8,13 +8,34 @@ parameter group per η) and finds where |θ_k| starts to grow; (2) trains a smal
 minimum, measures λ_max there by power iteration on Hessian-vector products
 (``hessian_lambda_max``), checks it against the eigenvalues of the full Hessian
 (``autograd.functional.hessian`` + ``eigvalsh``), and restarts GD from a slightly perturbed minimum
-with η = c·2/λ_max for c below and above 1.
+with η = c·2/λ_max for c below and above 1 (``restart_near_minimum``).
 """
 
 from __future__ import annotations
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
+
+#: a restart counts as unstable when its loss rises above this multiple of its start
+UNSTABLE_RISE = 2.0
+
+EXPERIMENT = Experiment(
+    id="lr-stability",
+    title="Learning rate and training instability: η < 2/λ",
+    title_zh="学习率与训练不稳定性",
+    source="Xu §1.10.3 (eq. 1.60)",
+    claim="Gradient descent on L = ½λθ² converges iff η < 2/λ, and on a network the edge is η = 2/λ_max with λ_max "
+          "the largest Hessian eigenvalue at the minimum (measured by power iteration).",
+    checks=(
+        Check("quadratic_last_convergent_over_first_divergent_eta", "<", 1.0,
+              "for each λ, the largest convergent η over the smallest divergent η (every η below converges, every η above diverges)"),
+        Check("quadratic_threshold_error_in_steps", "<=", 1, "|measured threshold − 2/λ| in sweep steps"),
+        Check("network.relative_difference", "<", 1e-6, "the relative difference between λ_max by power iteration and by the full Hessian"),
+        Check("network.unstable_minus_stable_c", ">", 0, "the smallest unstable c minus the largest stable c"),
+        Check("network.largest_stable_c", ">=", 0.9, "the largest stable c"),
+        Check("network.smallest_unstable_c", "<=", 1.1, "the smallest unstable c"),
+    ),
+)
 
 
 def quadratic_gd(lam: float, etas, steps: int = 200) -> xp.ndarray:
@@ -52,32 +73,35 @@ def quadratic_threshold(lam: float, resolution: float = 0.01, half_width: int = 
     monotone = bool(stable.any() and (~stable).any() and last_stable < first_unstable)
     return {"lam": lam, "etas": etas, "growth": growth, "theory": xp.abs(1.0 - lam * etas),
             "threshold": 0.5 * (last_stable + first_unstable), "step": float(etas[1] - etas[0]),
-            "monotone": monotone}
+            "last_stable": last_stable, "first_unstable": first_unstable, "monotone": monotone}
 
 
-def tanh_net_hessians(hidden: int, steps: int, seed: int) -> dict:
-    """Train a 1-hidden-layer tanh net on noisy sine data to a minimum; return the model, data,
-    λ_max by power iteration and the full Hessian's eigenvalues there."""
+def fit_tanh_net(hidden: int, steps: int, seed: int) -> tuple:
+    """A 1-``hidden``-1 tanh net (float64) fit to 64 noisy sine samples: ``steps`` of Adam (lr 0.02), then
+    ``steps // 3`` of GD (lr 0.05) to settle into the minimum. Returns (model, x, y)."""
     import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing import nn, optim
-    from shenjing.autograd.functional import hessian, hessian_lambda_max
     from shenjing.data import toy
+    from shenjing.train import full_batch
 
     sj.manual_seed(seed)
     x, y = toy.sine(64, noise=0.05, random_x=True, seed=seed)
     x, y = x.double(), y.double()
     model = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1)).double()
-    opt = optim.Adam(model.parameters(), lr=0.02)
-    for _ in range(steps):
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
-    opt = optim.SGD(model.parameters(), lr=0.05)  # settle into the minimum with plain GD
-    for _ in range(steps // 3):
-        opt.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        opt.step()
+    full_batch(lambda: F.mse_loss(model(x), y), optim.Adam(model.parameters(), lr=0.02), steps)
+    full_batch(lambda: F.mse_loss(model(x), y), optim.SGD(model.parameters(), lr=0.05), steps // 3)
+    return model, x, y
+
+
+def tanh_net_hessians(hidden: int, steps: int, seed: int) -> dict:
+    """Train a 1-hidden-layer tanh net to a minimum (:func:`fit_tanh_net`); return the model, data,
+    λ_max by power iteration and the full Hessian's eigenvalues and top eigenvector there."""
+    import shenjing as sj
+    import shenjing.nn.functional as F
+    from shenjing.autograd.functional import hessian, hessian_lambda_max
+
+    model, x, y = fit_tanh_net(hidden, steps, seed)
     params = list(model.parameters())
     top = hessian_lambda_max(lambda: F.mse_loss(model(x), y), params, iters=500,
                              generator=sj.Generator().manual_seed(seed))
@@ -96,43 +120,24 @@ def tanh_net_hessians(hidden: int, steps: int, seed: int) -> dict:
             "loss_at_min": float(loss_of_flat(flat).item()), "n_params": int(flat.numel()), "hidden": hidden}
 
 
-@experiment(
-    id="lr-stability",
-    title="Learning rate and training instability: η < 2/λ",
-    title_zh="学习率与训练不稳定性",
-    source="Xu §1.10.3 (eq. 1.60)",
-    claim="Gradient descent on L = ½λθ² converges iff η < 2/λ, and on a network the edge is η = 2/λ_max with λ_max "
-          "the largest Hessian eigenvalue at the minimum (measured by power iteration).",
-)
-def run(ctx) -> dict:
+def restart_near_minimum(net: dict, cs, steps: int, rng) -> dict:
+    """GD from the minimum plus a 1e-3 Gaussian perturbation (the same for every c) with η = c·2/λ_max:
+    the loss per step, |v_maxᵀ(θ_k − θ*)| per step, and a row per c (unstable: the loss rises above
+    UNSTABLE_RISE × its start, or overflows)."""
     import shenjing as sj
     import shenjing.nn.functional as F
     from shenjing import optim
-    from shenjing.viz.plots import _plt
 
-    plt = _plt()
-    resolution = 0.01 if ctx.quick else 0.002
-    lams = [0.5, 2.0, 10.0] if ctx.quick else [0.1, 0.5, 2.0, 10.0, 50.0]
-    sweeps = [quadratic_threshold(lam, resolution) for lam in lams]
-    quad_ok = all(s["monotone"] and abs(s["threshold"] - 2.0 / s["lam"]) <= s["step"] for s in sweeps)
-
-    # a small network: λ_max at a minimum, and GD restarted near it with η = c·2/λ_max
-    net = tanh_net_hessians(hidden=8 if ctx.quick else 16, steps=1500 if ctx.quick else 4000, seed=ctx.seed)
-    lam_full = float(net["eigvals"][-1])
-    lam_pow = net["lambda_power"]
-    rel_err = abs(lam_pow - lam_full) / abs(lam_full)
-    model, x, y, params = net["model"], net["x"], net["y"], net["params"]
+    model, x, y, params, lam = net["model"], net["x"], net["y"], net["params"], net["lambda_power"]
     star = [p.detach().clone() for p in params]
     star_flat = xp.concatenate([p.numpy().ravel() for p in star])
-    pert = [sj.tensor(1e-3 * ctx.rng.standard_normal(tuple(p.shape)), dtype=sj.float64) for p in params]
-    cs = [0.5, 0.9, 0.98, 1.02, 1.1, 1.5] if ctx.quick else [0.25, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0]
-    steps = 300 if ctx.quick else 600
-    curves, projections, net_rows = {}, {}, []
+    pert = [sj.tensor(1e-3 * rng.standard_normal(tuple(p.shape)), dtype=sj.float64) for p in params]
+    curves, projections, rows = {}, {}, []
     for c in cs:
         with sj.no_grad():
             for p, s, d in zip(params, star, pert):
                 p.copy_(s + d)
-        opt = optim.SGD(params, lr=c * 2.0 / lam_pow)
+        opt = optim.SGD(params, lr=c * 2.0 / lam)
         losses, along = [], []
         with xp.errstate(over="ignore", invalid="ignore"):  # past the edge the loss overflows: that is the point
             for _ in range(steps):
@@ -143,27 +148,58 @@ def run(ctx) -> dict:
                 flat = xp.concatenate([p.detach().numpy().ravel() for p in params])
                 along.append(abs(float(net["v_max"] @ (flat - star_flat))))
                 opt.step()
-        losses = xp.asarray(losses)
-        projections[c] = xp.asarray(along)
-        finite = losses[xp.isfinite(losses)]
-        rise = float(finite.max() / losses[0]) if finite.size == losses.size else float("inf")
-        curves[c] = losses
-        net_rows.append({"c": c, "eta": c * 2.0 / lam_pow, "loss_start": float(losses[0]),
-                         "max_loss_over_start": rise, "final_loss": float(losses[-1]), "unstable": rise > 2.0})
-    stable_cs = [r["c"] for r in net_rows if not r["unstable"]]
-    unstable_cs = [r["c"] for r in net_rows if r["unstable"]]
-    c_last, c_first = max(stable_cs, default=float("nan")), min(unstable_cs, default=float("nan"))
-    net_edge_ok = bool(stable_cs and unstable_cs and c_last < c_first and 0.9 <= c_last and c_first <= 1.1)
-    hessian_ok = rel_err < 1e-6
+        curves[c], projections[c] = xp.asarray(losses), xp.asarray(along)
+        finite = curves[c][xp.isfinite(curves[c])]
+        rise = float(finite.max() / losses[0]) if finite.size == len(losses) else float("inf")
+        rows.append({"c": c, "eta": c * 2.0 / lam, "loss_start": losses[0], "max_loss_over_start": rise,
+                     "final_loss": losses[-1], "unstable": rise > UNSTABLE_RISE})
+    return {"curves": curves, "projections": projections, "rows": rows}
 
-    # figures
+
+def measure(ctx) -> Measurement:
+    resolution = 0.01 if ctx.quick else 0.002
+    lams = [0.5, 2.0, 10.0] if ctx.quick else [0.1, 0.5, 2.0, 10.0, 50.0]
+    sweeps = [quadratic_threshold(lam, resolution) for lam in lams]
+    net = tanh_net_hessians(hidden=8 if ctx.quick else 16, steps=1500 if ctx.quick else 4000, seed=ctx.seed)
+    lam_full, lam_pow = float(net["eigvals"][-1]), net["lambda_power"]
+    cs = [0.5, 0.9, 0.98, 1.02, 1.1, 1.5] if ctx.quick else [0.25, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01, 1.02, 1.05, 1.1, 1.25, 1.5, 2.0]
+    steps = 300 if ctx.quick else 600
+    restarts = restart_near_minimum(net, cs, steps, ctx.rng)
+    rows = restarts["rows"]
+    c_last = max((r["c"] for r in rows if not r["unstable"]), default=float("nan"))
+    c_first = min((r["c"] for r in rows if r["unstable"]), default=float("nan"))
+    measured = {
+        "quadratic": [{"lambda": s["lam"], "two_over_lambda": 2.0 / s["lam"], "measured_threshold": s["threshold"],
+                       "sweep_step": s["step"], "monotone": s["monotone"]} for s in sweeps],
+        "quadratic_last_convergent_over_first_divergent_eta": {f"λ={s['lam']:g}": s["last_stable"] / s["first_unstable"] for s in sweeps},
+        "quadratic_threshold_error_in_steps": {f"λ={s['lam']:g}": abs(s["threshold"] - 2.0 / s["lam"]) / s["step"] for s in sweeps},
+        "network": {"parameters": net["n_params"], "loss_at_minimum": net["loss_at_min"],
+                    "lambda_max_power_iteration": lam_pow, "power_iterations": net["power_iterations"],
+                    "lambda_max_full_hessian": lam_full, "relative_difference": abs(lam_pow - lam_full) / abs(lam_full),
+                    "lambda_min_full_hessian": float(net["eigvals"][0]), "eta_edge": 2.0 / lam_pow,
+                    "runs": rows, "largest_stable_c": c_last, "smallest_unstable_c": c_first,
+                    "unstable_minus_stable_c": c_first - c_last},
+    }
+    method = (f"Quadratic: {len(sweeps[0]['etas'])} learning rates per λ ∈ {{{', '.join(f'{lam:g}' for lam in lams)}}} spaced "
+              f"{resolution:g}·(2/λ) apart straddling 2/λ, 200 GD steps with optim.SGD from θ = 1; an η counts as divergent "
+              "when |θ_200| > |θ_0|, and the measured threshold is the midpoint of the last convergent and the first divergent "
+              f"η. Network: a 1-{net['hidden']}-1 tanh MLP fit to 64 noisy sine samples (Adam, then GD), λ_max by power "
+              "iteration on Hessian-vector products, compared with the largest eigenvalue of the full Hessian; GD restarted "
+              f"from the minimum plus a 1e-3 perturbation for {steps} steps with η = c·2/λ_max, c ∈ {{{', '.join(f'{c:g}' for c in cs)}}}; "
+              f"a run is unstable when its loss rises above {UNSTABLE_RISE:g}× its start.")
+    return Measurement(measured, method, data={"sweeps": sweeps, "net": net, "cs": cs, "resolution": resolution, **restarts})
+
+
+def _quadratic_figure(plt, sweeps: list, resolution: float):
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.4))
     ax = axes[0]
     wide = xp.geomspace(0.02, 30.0, 61)
     for s in sweeps:
         lam = s["lam"]
         line, = ax.plot(wide, xp.abs(1.0 - lam * wide), "-", alpha=0.5)
-        ax.plot(wide, quadratic_growth(lam, wide, 50), "o", ms=3, color=line.get_color(),
+        with xp.errstate(over="ignore", invalid="ignore"):  # the largest η of the wide sweep overflow: expected
+            growth = quadratic_growth(lam, wide, 50)
+        ax.plot(wide, growth, "o", ms=3, color=line.get_color(),
                 label=f"λ = {lam:g}: edge 2/λ = {2 / lam:g}")
         ax.axvline(2.0 / lam, color=line.get_color(), ls=":", lw=1.2)
     ax.axhline(1.0, color="k", lw=0.8)
@@ -198,12 +234,14 @@ def run(ctx) -> dict:
     ax.set(xlabel="GD step k", ylabel="|θ_k| (log scale)", title="|θ_k| of GD on ½λθ² with λ = 2 (edge η = 1)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    ctx.savefig(fig, "quadratic-edge.png")
+    return fig
 
+
+def _network_figure(plt, net: dict, cs: list, curves: dict, projections: dict):
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.5), gridspec_kw={"width_ratios": [1.3, 1.3, 1]})
     blues, reds = plt.get_cmap("Blues"), plt.get_cmap("Reds")
-
     below, above = [c for c in cs if c < 1], [c for c in cs if c >= 1]
+    lam_pow = net["lambda_power"]
 
     def colour(c):  # blues below the edge (darker = further), reds above it
         if c < 1:
@@ -234,26 +272,12 @@ def run(ctx) -> dict:
            title=f"Hessian spectrum at the minimum\n({net['n_params']} parameters)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    ctx.savefig(fig, "network-edge.png")
+    return fig
 
-    verdict = bool(quad_ok and hessian_ok and net_edge_ok)
-    return {
-        "measured": {
-            "quadratic": [{"lambda": s["lam"], "two_over_lambda": 2.0 / s["lam"], "measured_threshold": s["threshold"],
-                           "sweep_step": s["step"], "monotone": s["monotone"]} for s in sweeps],
-            "network": {"parameters": net["n_params"], "loss_at_minimum": net["loss_at_min"],
-                        "lambda_max_power_iteration": lam_pow, "power_iterations": net["power_iterations"],
-                        "lambda_max_full_hessian": lam_full, "relative_difference": rel_err,
-                        "lambda_min_full_hessian": float(net["eigvals"][0]), "eta_edge": 2.0 / lam_pow,
-                        "runs": net_rows, "largest_stable_c": c_last, "smallest_unstable_c": c_first},
-        },
-        "verdict": verdict,
-        "method": f"Quadratic: {len(sweeps[0]['etas'])} learning rates per λ spaced {resolution:g}·(2/λ) apart straddling 2/λ, "
-                  "200 GD steps with optim.SGD from θ = 1; an η counts as divergent when |θ_200| > |θ_0|; the measured "
-                  "threshold (midpoint of the last convergent and first divergent η) must be within one sweep step of 2/λ, "
-                  "with every η below convergent and every η above divergent. Network: a tanh MLP fit to 64 noisy sine "
-                  "samples (Adam then GD), λ_max by power iteration on Hessian-vector products, compared with the largest "
-                  "eigenvalue of the full Hessian (relative difference < 1e-6); GD restarted from the minimum plus a 1e-3 "
-                  f"perturbation for {steps} steps with η = c·2/λ_max; unstable when the loss rises above 2× its start. "
-                  "The claim holds if the stability edge lies between the largest stable and smallest unstable c, within 0.9–1.1.",
-    }
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt, d = pyplot(), m.data
+    ctx.savefig(_quadratic_figure(plt, d["sweeps"], d["resolution"]), "quadratic-edge.png")
+    ctx.savefig(_network_figure(plt, d["net"], d["cs"], d["curves"], d["projections"]), "network-edge.png")

@@ -13,11 +13,39 @@ least-squares solution of the ±1 targets, which separates these data too but no
 from __future__ import annotations
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
+
+X4 = xp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_PM = [-1.0, 1.0, 1.0, -1.0]  # XOR as ±1 labels on X4
+
+EXPERIMENT = Experiment(
+    id="perceptron",
+    title="The perceptron rule (correct and as printed) and ADALINE",
+    title_zh="感知机学习规则 (正确符号与讲义印刷形式) 与 ADALINE",
+    source="Xu §1.12 (eq. 1.72–1.75), Wang 三.I",
+    claim="Rosenblatt's rule w ← w + η(d − y)x converges on linearly separable data within Novikoff's (R/γ)² mistakes and "
+          "cycles forever on XOR; the sign printed in Xu eq. 1.74 (w ← w − η(d − y)x) does not converge; ADALINE's "
+          "LMS weights approach the least-squares solution.",
+    checks=(
+        Check("mistakes_last_epoch_correct_rules", "==", 0, "the mistakes in the last epoch of each correct form (sign, step)"),
+        Check("updates_over_novikoff_bound", "<=", 1.0, "the sign form's updates / Novikoff's (R/γ)²"),
+        Check("accuracy_correct", "==", 1.0, "the sign form's training accuracy"),
+        Check("accuracy_correct_step_rule", "==", 1.0, "the step form's training accuracy"),
+        Check("as_printed_mistakes_last_epoch", ">", 0, "the printed form's mistakes in its last epoch"),
+        Check("as_printed_weight_norm_growth", ">", 10, "the printed form's ‖(w, b)‖ after the last epoch / after the first"),
+        Check("xor_cycle", "true", what="on XOR the sign form's weights return exactly to an earlier epoch's"),
+        Check("xor_step_form_cycle", "true", what="so do the step form's"),
+        Check("xor_mistakes_last_epoch", ">", 0, "the sign form's mistakes in its last XOR epoch"),
+        Check("adaline_distance_to_least_squares_relative", "<", 0.05, "ADALINE's final ‖(w, b) − least squares‖ / ‖least squares‖"),
+        Check("adaline_accuracy", ">=", 0.95, "ADALINE's training accuracy"),
+        Check("adaline_xor_accuracy", "<=", 0.75, "its accuracy on XOR"),
+    ),
+)
 
 
-def _separable(rng, n, margin):
-    """n points in [−1, 1]² at distance > margin from the line x1 − 2x2 + 0.3 = 0, labelled by its side (±1)."""
+def separable(rng, n: int, margin: float) -> tuple:
+    """n points in [−1, 1]² at distance > margin from the line x1 − 2x2 + 0.3 = 0, labelled by its side (±1);
+    returns X, y and the line (u, b)."""
     u, b = xp.array([1.0, -2.0]), 0.3
     out = xp.zeros((0, 2))
     while len(out) < n:
@@ -27,57 +55,96 @@ def _separable(rng, n, margin):
     return X, xp.sign(X @ u + b), u, b
 
 
-@experiment(
-    id="perceptron",
-    title="The perceptron rule (correct and as printed) and ADALINE",
-    title_zh="感知机学习规则 (正确符号与讲义印刷形式) 与 ADALINE",
-    source="Xu §1.12 (eq. 1.72–1.75), Wang 三.I",
-    claim="Rosenblatt's rule w ← w + η(d − y)x converges on linearly separable data within Novikoff's (R/γ)² mistakes and "
-          "cycles forever on XOR; the sign printed in Xu eq. 1.74 (w ← w − η(d − y)x) does not converge; ADALINE's "
-          "LMS weights approach the least-squares solution.",
-)
-def run(ctx) -> dict:
+def accuracy(res, X, y, step: bool) -> float:
+    """Training accuracy of a perceptron result: 1[z ≥ 0] against 0/1 labels (``step``) or sign(z) against ±1."""
+    z = X @ res.weights + res.bias
+    return float(((z >= 0) == (y == 1)).mean()) if step else float((xp.sign(z) == y).mean())
+
+
+def weight_norms(history) -> list[float]:
+    """‖(w, b)‖ of every (w, b) in a perceptron or ADALINE history."""
+    return [float(xp.linalg.norm(xp.append(w, bb))) for w, bb in history]
+
+
+def adaline_vs_least_squares(X, y, epochs: int, rng) -> tuple:
+    """ADALINE (η = 0.02/(1 + 0.1t)) on (X, ±1 labels): the result, ‖(w, b) − least squares‖ per epoch, the
+    least-squares (w, b), and the accuracy."""
     from shenjing import linear as L
-    from shenjing.viz.plots import _plt
 
-    n = 100 if ctx.quick else 400
-    max_epochs = 200 if ctx.quick else 1000
-    X, y, u, b = _separable(ctx.rng, n, margin=0.1)
-    y01 = (y + 1) / 2
-
-    sign_rule = L.perceptron(X, y, max_epochs=max_epochs)  # Wang: sign output, ±1
-    step_rule = L.perceptron(X, y01, output="step", max_epochs=max_epochs)  # Xu: step output, 0/1
-    printed = L.perceptron(X, y01, output="step", rule="as_printed", max_epochs=max_epochs)
-    bound = L.mistake_bound(X, y, u, b)
-
-    def acc(res, step):
-        z = X @ res.weights + res.bias
-        return float(((z >= 0) == (y01 == 1)).mean()) if step else float((xp.sign(z) == y).mean())
-
-    acc_sign, acc_step, acc_printed = acc(sign_rule, False), acc(step_rule, True), acc(printed, True)
-    norm_printed = [float(xp.linalg.norm(xp.append(w, bb))) for w, bb in printed.history]
-
-    # XOR: the truth table in a fixed order → an exact cycle of the weights
-    X4 = xp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    xor_sign = L.perceptron(X4, [-1, 1, 1, -1], max_epochs=max_epochs)
-    xor_step = L.perceptron(X4, [0, 1, 1, 0], output="step", max_epochs=max_epochs)
-
-    # ADALINE / LMS against the least-squares solution of the ±1 targets
-    epochs = 60 if ctx.quick else 200
-    ada = L.adaline(X, y, lr=0.02, epochs=epochs, rng=ctx.rng, decay=0.1)
+    ada = L.adaline(X, y, lr=0.02, epochs=epochs, rng=rng, decay=0.1)
     w_ls, b_ls = L.ols(X, y, fit_intercept=True)
     ls = xp.append(w_ls, b_ls)
     dist = [float(xp.linalg.norm(xp.append(w, bb) - ls)) for w, bb in ada.history]
-    acc_ada = float((xp.sign(X @ ada.weights + ada.bias) == y).mean())
-    ada_xor = L.adaline(xp.tile(X4, (25, 1)), xp.tile([-1.0, 1, 1, -1], 25), lr=0.02, epochs=epochs, rng=ctx.rng, decay=0.1)
-    acc_ada_xor = float((xp.sign(X4 @ ada_xor.weights + ada_xor.bias) == xp.array([-1.0, 1, 1, -1])).mean())
+    return ada, dist, ls, float((xp.sign(X @ ada.weights + ada.bias) == y).mean())
 
-    # ---- figures
-    plt = _plt()
+
+def measure(ctx) -> Measurement:
+    from shenjing import linear as L
+
+    n = 100 if ctx.quick else 400
+    max_epochs = 200 if ctx.quick else 1000
+    X, y, u, b = separable(ctx.rng, n, margin=0.1)
+    y01 = (y + 1) / 2
+    runs = {"sign": L.perceptron(X, y, max_epochs=max_epochs),  # Wang: sign output, ±1
+            "step": L.perceptron(X, y01, output="step", max_epochs=max_epochs),  # Xu: step output, 0/1
+            "printed": L.perceptron(X, y01, output="step", rule="as_printed", max_epochs=max_epochs)}
+    bound = L.mistake_bound(X, y, u, b)
+    acc = {"sign": accuracy(runs["sign"], X, y, False), "step": accuracy(runs["step"], X, y01, True),
+           "printed": accuracy(runs["printed"], X, y01, True)}
+    norm_printed = weight_norms(runs["printed"].history)
+    # XOR: the truth table in a fixed order → an exact cycle of the weights
+    xor_sign = L.perceptron(X4, XOR_PM, max_epochs=max_epochs)
+    xor_step = L.perceptron(X4, [0, 1, 1, 0], output="step", max_epochs=max_epochs)
+    epochs = 60 if ctx.quick else 200
+    ada, dist, ls, acc_ada = adaline_vs_least_squares(X, y, epochs, ctx.rng)
+    ada_xor, _, _, _ = adaline_vs_least_squares(xp.tile(X4, (25, 1)), xp.tile(XOR_PM, 25), epochs, ctx.rng)
+    acc_ada_xor = float((xp.sign(X4 @ ada_xor.weights + ada_xor.bias) == xp.array(XOR_PM)).mean())
+
+    sign, step, printed = runs["sign"], runs["step"], runs["printed"]
+    measured = {
+        "n_samples": n, "novikoff_bound": bound, "updates_correct_sign_rule": sign.n_updates,
+        "updates_over_novikoff_bound": sign.n_updates / bound,
+        "epochs_correct_sign_rule": sign.epochs, "updates_correct_step_rule": step.n_updates,
+        "epochs_correct_step_rule": step.epochs,
+        "mistakes_last_epoch_correct_rules": {"sign": sign.mistakes[-1], "step": step.mistakes[-1]},
+        "accuracy_correct": acc["sign"], "accuracy_correct_step_rule": acc["step"],
+        "as_printed_converged": printed.converged, "as_printed_epochs": printed.epochs,
+        "as_printed_mistakes_last_epoch": printed.mistakes[-1], "as_printed_accuracy": acc["printed"],
+        "as_printed_weight_norm_first_last": [norm_printed[1], norm_printed[-1]],
+        "as_printed_weight_norm_growth": norm_printed[-1] / norm_printed[1],
+        "xor_cycle": xor_sign.cycle, "xor_cycle_length_epochs": xor_sign.cycle_length, "xor_mistakes": xor_sign.mistakes,
+        "xor_mistakes_last_epoch": xor_sign.mistakes[-1],
+        "xor_step_form_cycle": xor_step.cycle, "xor_step_form_cycle_length": xor_step.cycle_length,
+        "adaline_distance_to_least_squares_first_last": [dist[0], dist[-1]], "least_squares_norm": float(xp.linalg.norm(ls)),
+        "adaline_distance_to_least_squares_relative": dist[-1] / float(xp.linalg.norm(ls)),
+        "adaline_accuracy": acc_ada, "adaline_xor_accuracy": acc_ada_xor,
+    }
+    method = (f"{n} points of [−1, 1]² separated with margin 0.1 by a known line; shenjing.linear.perceptron from w = 0, "
+              f"η = 1, samples in a fixed order, at most {max_epochs} epochs, in Wang's sign form (±1 labels) and Xu's step "
+              "form (0/1), and the step form with the sign of eq. 1.74; Novikoff's bound with γ of the true line. XOR: the "
+              "four points in a fixed order, same rule. ADALINE (LMS, η = 0.02/(1 + 0.1t), shuffled, "
+              f"{epochs} epochs) against the least-squares fit of the ±1 targets, and on the XOR table repeated 25 times.")
+    data = {"X": X, "y": y, "line": (u, b), "runs": runs, "acc": {**acc, "adaline": acc_ada}, "norm_printed": norm_printed,
+            "ada": ada, "dist": dist, "xor": (xor_sign, xor_step)}
+    return Measurement(measured, method, data=data)
+
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt = pyplot()
+    training_figure(ctx, plt, m.data, m.measured["n_samples"])
+    xor_cycle_figure(ctx, plt, *m.data["xor"])
+
+
+def training_figure(ctx, plt, d: dict, n: int) -> None:
+    """Mistakes per epoch of the three rules, the final decision lines, and ADALINE's distance to least squares."""
+    X, y, (u, b), runs, acc, dist = d["X"], d["y"], d["line"], d["runs"], d["acc"], d["dist"]
+    sign, step, printed, ada = runs["sign"], runs["step"], runs["printed"], d["ada"]
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), layout="constrained")
     ax = axes[0]
-    ax.plot(range(1, len(sign_rule.mistakes) + 1), sign_rule.mistakes, "o-", label=f"w ← w + η d x (sign, ±1): stops, epoch {sign_rule.epochs}")
-    ax.plot(range(1, len(step_rule.mistakes) + 1), step_rule.mistakes, "s-", label=f"w ← w + η(d − y)x (step, 0/1): stops, epoch {step_rule.epochs}")
+    ax.plot(range(1, len(sign.mistakes) + 1), sign.mistakes, "o-", label=f"w ← w + η d x (sign, ±1): stops, epoch {sign.epochs}")
+    ax.plot(range(1, len(step.mistakes) + 1), step.mistakes, "s-", label=f"w ← w + η(d − y)x (step, 0/1): stops, epoch {step.epochs}")
     ax.plot(range(1, len(printed.mistakes) + 1), printed.mistakes, "-", color="tab:red", label="w ← w − η(d − y)x (Xu eq. 1.74): never stops")
     ax.set(xscale="log", xlabel="epoch", ylabel="mistakes in the epoch", title=f"Separable data (n = {n}): mistakes per epoch")
     ax.legend(fontsize=7)
@@ -90,27 +157,30 @@ def run(ctx) -> dict:
         ax.plot(xs, -(w[0] * xs + bb) / w[1], **kw)
 
     line(u, b, color="k", lw=3, alpha=0.3, label="true separator")
-    line(sign_rule.weights, sign_rule.bias, color="tab:green", label=f"perceptron (acc {acc_sign:.2f})")
-    line(ada.weights, ada.bias, color="tab:purple", ls="--", label=f"ADALINE (acc {acc_ada:.2f})")
+    line(sign.weights, sign.bias, color="tab:green", label=f"perceptron (acc {acc['sign']:.2f})")
+    line(ada.weights, ada.bias, color="tab:purple", ls="--", label=f"ADALINE (acc {acc['adaline']:.2f})")
     frac_pos = float(((X @ printed.weights + printed.bias) >= 0).mean())
     line(printed.weights, printed.bias, color="tab:red", ls=":",
-         label=f"as printed (acc {acc_printed:.2f}; class +1 for {frac_pos:.0%} of points)")
+         label=f"as printed (acc {acc['printed']:.2f}; class +1 for {frac_pos:.0%} of points)")
     ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="x1", ylabel="x2", aspect="equal", title="Decision lines after training")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax = axes[2]
     ax.semilogy(dist, "o-", ms=3, color="tab:purple", label="ADALINE ‖(w, b) − least squares‖")
-    ax.semilogy(range(1, len(dist)), norm_printed[1: len(dist)], color="tab:red", label="as printed: ‖(w, b)‖ grows")
+    ax.semilogy(range(1, len(dist)), d["norm_printed"][1: len(dist)], color="tab:red", label="as printed: ‖(w, b)‖ grows")
     ax.set(xlabel="epoch", ylabel="norm", title="LMS tends to least squares; the printed rule diverges")
     ax.legend(fontsize=8)
     fig.suptitle("Perceptron (Xu §1.12, Wang section 3.I)")
     ctx.savefig(fig, "perceptron.png")
 
-    # the XOR weights sample by sample over three epochs (each step one call of the rule on one sample)
-    yx = [-1.0, 1.0, 1.0, -1.0]
+
+def xor_cycle_figure(ctx, plt, xor_sign, xor_step) -> None:
+    """The XOR weights sample by sample over three epochs (each step one call of the rule on one sample)."""
+    from shenjing import linear as L
+
     w, bb, steps = xp.zeros(2), 0.0, [(xp.zeros(2), 0.0)]
     for _ in range(3):
         for i in range(4):
-            r = L.perceptron(X4[i:i + 1], [yx[i]], max_epochs=1, w0=w, b0=bb, detect_cycles=False)
+            r = L.perceptron(X4[i:i + 1], [XOR_PM[i]], max_epochs=1, w0=w, b0=bb, detect_cycles=False)
             w, bb = r.history[-1]
             steps.append((w, bb))
     W = xp.array([xp.append(w, bb) for w, bb in steps])
@@ -124,28 +194,3 @@ def run(ctx) -> dict:
                  f"{xor_sign.mistakes[0]} mistakes each)\nthe perceptron never converges (step form: cycle of {xor_step.cycle_length})")
     ax.legend()
     ctx.savefig(fig, "xor-cycle.png")
-
-    verdict = (sign_rule.converged and step_rule.converged and sign_rule.n_updates <= bound and acc_sign == 1.0 and acc_step == 1.0
-               and not printed.converged and printed.mistakes[-1] > 0 and norm_printed[-1] > 10 * norm_printed[1]
-               and xor_sign.cycle and not xor_sign.converged and xor_step.cycle
-               and dist[-1] < 0.05 * float(xp.linalg.norm(ls)) and acc_ada >= 0.95 and acc_ada_xor <= 0.75)
-    return {
-        "measured": {
-            "n_samples": n, "novikoff_bound": bound, "updates_correct_sign_rule": sign_rule.n_updates,
-            "epochs_correct_sign_rule": sign_rule.epochs, "updates_correct_step_rule": step_rule.n_updates,
-            "epochs_correct_step_rule": step_rule.epochs, "accuracy_correct": acc_sign,
-            "as_printed_converged": printed.converged, "as_printed_epochs": printed.epochs,
-            "as_printed_mistakes_last_epoch": printed.mistakes[-1], "as_printed_accuracy": acc_printed,
-            "as_printed_weight_norm_first_last": [norm_printed[1], norm_printed[-1]],
-            "xor_cycle": xor_sign.cycle, "xor_cycle_length_epochs": xor_sign.cycle_length, "xor_mistakes": xor_sign.mistakes,
-            "xor_step_form_cycle_length": xor_step.cycle_length,
-            "adaline_distance_to_least_squares_first_last": [dist[0], dist[-1]], "least_squares_norm": float(xp.linalg.norm(ls)),
-            "adaline_accuracy": acc_ada, "adaline_xor_accuracy": acc_ada_xor,
-        },
-        "verdict": bool(verdict),
-        "method": f"{n} points separated with margin 0.1 by a known line; shenjing.linear.perceptron from w = 0, η = 1, fixed order, "
-                  f"≤ {max_epochs} epochs, in Wang's sign form and Xu's step form, and the step form with the sign "
-                  "of eq. 1.74. Holds if both correct forms reach an error-free epoch with updates ≤ (R/γ)² (γ of the true line), "
-                  "the printed form still errs after the last epoch with its weight norm ×10, the XOR weights repeat exactly, and "
-                  f"ADALINE (η = 0.02/(1 + 0.1t), {epochs} epochs) ends within 5% of ‖least squares‖ with accuracy ≥ 0.95 (≤ 0.75 on XOR).",
-    }

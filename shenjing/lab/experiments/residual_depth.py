@@ -23,24 +23,54 @@ it keeps the forward variance (part 2) but damps the identity path by 2^(−K/2)
 34-layer net trains no better than its 18-layer one (quick mode: 10–20 % higher loss). All nets get the
 same SGD (momentum 0.9, lr ÷ 10 after 75 % of the steps), init seed and batches. Measured: cross-entropy
 and error on the whole training subset after training (the degradation problem is about training error;
-a diverged net counts as loss ∞), test error, curves. Claim holds if loss(plain-34) > 1.1 ·
-loss(plain-18), loss(residual-34) ≤ 1.02 · loss(residual-18) (at least as good, 2 % tolerance for SGD
-noise) and loss(residual-34) < loss(plain-34).
+a diverged net counts as loss ∞), test error, curves. The checks: plain-34 has a clearly higher loss
+than plain-18, residual-34 is at least as good as residual-18 (a 2 % tolerance for SGD noise), and
+residual-34 beats plain-34 (the ratios of the losses).
 
 Part 2 — variance per block at init: a stream of N(0, 1) inputs through K blocks h = s·(x + f(x)),
 f = W₂ ReLU(W₁ x) with W₁ ~ N(0, 1/w) and W₂ ~ N(0, 2/w) (so Var f(x) = Var x), s = 1 or 1/√2,
 float64; Var(h_k) per block k, averaged (in log) over several random inits. The slope of log₂ Var(h_k)
-against k is ≈ 1 without scaling and ≈ 0 with it; thresholds: slope in [0.85, 1.15] and |slope| < 0.15.
+against k is ≈ 1 without scaling and ≈ 0 with it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from ...backend import xp
-from ..core import experiment
+from ...viz.plots import pyplot
+from ..core import Check, Experiment, Measurement, single_threaded_blas
 
 NETS = ("plain-18", "plain-34", "residual-18", "residual-34", "residual-sqrt2-18", "residual-sqrt2-34")
+MOMENTUM, LR_DROP = 0.9, 0.75
+#: training (n_train/n_test None: all images) and the variance measurement, per mode; in full mode
+#: lr 0.005, as at lr 0.01 the plain 34-layer net diverges within the 3000 steps
+QUICK = {"n_train": 6000, "n_test": 2000, "width": 48, "steps": 400, "batch": 64, "lr": 0.01, "eval_every": 40,
+         "var_width": 128, "var_batch": 256, "var_blocks": 16, "var_inits": 4}
+FULL = {"n_train": None, "n_test": None, "width": 64, "steps": 3000, "batch": 128, "lr": 0.005, "eval_every": 150,
+        "var_width": 512, "var_batch": 1024, "var_blocks": 24, "var_inits": 8}
+PLAIN, SCALED = "x + f(x)", "(x + f(x))/sqrt2"
+
+EXPERIMENT = Experiment(
+    id="residual-depth",
+    title="Residual depth: plain 18 vs 34 layers, residual 18 vs 34, and the 1/√2 variance fix",
+    title_zh="残差连接与网络深度",
+    source="Xu Fig. 1.12 (§1.10.2); Fang §8.2",
+    claim="Like He et al.'s 18/34-layer nets (Fig. 1.12), the deeper plain net trains worse than the shallower one while "
+          "the deeper residual net trains at least as well; at init each residual block h = x + f(x) doubles the "
+          "variance, and h = (x + f(x))/√2 keeps it constant.",
+    checks=(
+        Check("train_loss_ratio_plain_34_over_18", ">", 1.1, "the training loss of plain-34 ÷ that of plain-18"),
+        Check("train_loss_ratio_residual_34_over_18", "<=", 1.02, "the training loss of residual-34 ÷ that of residual-18"),
+        Check("train_loss_ratio_residual_34_over_plain_34", "<", 1.0, "the training loss of residual-34 ÷ that of plain-34"),
+        Check(f"log2_variance_slope_per_block.{PLAIN}", ">=", 0.85, "the slope of log₂ Var(h_k) per block for h = x + f(x)"),
+        Check(f"log2_variance_slope_per_block.{PLAIN}", "<=", 1.15, "that slope"),
+        Check(f"log2_variance_slope_per_block.{SCALED}", ">", -0.15, "the slope for h = (x + f(x))/√2"),
+        Check(f"log2_variance_slope_per_block.{SCALED}", "<", 0.15, "that slope"),
+    ),
+    datasets=("fashion-mnist",),
+)
 
 
 def fashion_mnist_flat(n_train: int | None, n_test: int | None, seed: int) -> tuple:
@@ -55,6 +85,11 @@ def fashion_mnist_flat(n_train: int | None, n_test: int | None, seed: int) -> tu
     return sj.tensor(x.reshape(len(x), 784)), sj.tensor(y), sj.tensor(xt.reshape(len(xt), 784)), sj.tensor(yt)
 
 
+def error_rate(out, y) -> float:
+    """The fraction of rows of the logits ``out`` whose argmax is not the label ``y``."""
+    return float((out.array.argmax(axis=1) != y.array).mean())
+
+
 def evaluate(net, x, y, batch: int = 2000) -> tuple[float, float]:
     """(mean cross-entropy, error rate) of ``net`` on (x, y), without gradients, in the net's current mode."""
     import shenjing as sj
@@ -66,13 +101,37 @@ def evaluate(net, x, y, batch: int = 2000) -> tuple[float, float]:
             out = net(x[i:i + batch])
             yb = y[i:i + batch]
             total += float(F.cross_entropy(out, yb, reduction="sum").item())
-            wrong += int((out._data.argmax(axis=1) != yb._data).sum())
+            wrong += int((out.numpy().argmax(axis=1) != yb.numpy()).sum())
     return total / x.shape[0], wrong / x.shape[0]
+
+
+def batch_indices(n: int, batch: int, rng) -> Iterator[xp.ndarray]:
+    """Endless mini-batches of indices into ``n`` samples: a fresh permutation per epoch, the last
+    incomplete batch of each epoch dropped."""
+    perm, pos = rng.permutation(n), 0
+    while True:
+        if pos + batch > n:
+            perm, pos = rng.permutation(n), 0
+        yield perm[pos:pos + batch]
+        pos += batch
+
+
+def record(hist: dict, step: int, running: list[tuple[float, float]], net, x, y) -> None:
+    """Append to ``hist`` the mean minibatch (loss, error) of ``running`` and the loss/error on (x, y) in eval mode."""
+    net.eval()
+    with xp.errstate(all="ignore"):
+        tl, te = evaluate(net, x, y)
+    net.train()
+    hist["step"].append(step)
+    hist["train_loss"].append(sum(r[0] for r in running) / len(running))
+    hist["train_err"].append(sum(r[1] for r in running) / len(running))
+    hist["test_loss"].append(tl)
+    hist["test_err"].append(te)
 
 
 def train_classifier(net, data: tuple, steps: int, lr: float, batch: int, rng, momentum: float = 0.0,
                      eval_every: int = 50, n_eval: int = 2000, diverge_at: float = 1e3, lr_drop: float | None = None) -> dict:
-    """Mini-batch SGD on the cross-entropy; batches drawn without replacement from a fresh permutation per epoch.
+    """Mini-batch SGD on the cross-entropy, batches from :func:`batch_indices`.
 
     Every ``eval_every`` steps records the mean minibatch loss/error since the last record
     (``train_loss``, ``train_err``) and the loss/error on the first ``n_eval`` test samples in eval mode
@@ -83,21 +142,15 @@ def train_classifier(net, data: tuple, steps: int, lr: float, batch: int, rng, m
     from shenjing import optim
 
     x, y, xte, yte = data
-    n = x.shape[0]
     opt = optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     hist: dict = {"step": [], "train_loss": [], "train_err": [], "test_loss": [], "test_err": [], "loss": [], "diverged": None}
-    perm, pos = rng.permutation(n), 0
-    acc_loss = acc_err = 0.0
-    cnt = 0
+    batches, running = batch_indices(x.shape[0], batch, rng), []
     net.train()
     for step in range(1, steps + 1):
         if lr_drop is not None and step == int(lr_drop * steps) + 1:
             for g in opt.param_groups:
                 g["lr"] = lr / 10
-        if pos + batch > n:
-            perm, pos = rng.permutation(n), 0
-        idx = perm[pos:pos + batch]
-        pos += batch
+        idx = next(batches)
         xb, yb = x[idx], y[idx]
         opt.zero_grad()
         with xp.errstate(all="ignore"):
@@ -110,23 +163,33 @@ def train_classifier(net, data: tuple, steps: int, lr: float, batch: int, rng, m
             loss.backward()
             opt.step()
         hist["loss"].append(lv)
-        acc_loss += lv
-        acc_err += float((out._data.argmax(axis=1) != yb._data).mean())
-        cnt += 1
+        running.append((lv, error_rate(out, yb)))
         if step % eval_every == 0 or step == steps:
-            net.eval()
-            with xp.errstate(all="ignore"):
-                tl, te = evaluate(net, xte[:n_eval], yte[:n_eval])
-            net.train()
-            hist["step"].append(step)
-            hist["train_loss"].append(acc_loss / cnt)
-            hist["train_err"].append(acc_err / cnt)
-            hist["test_loss"].append(tl)
-            hist["test_err"].append(te)
-            acc_loss = acc_err = 0.0
-            cnt = 0
+            record(hist, step, running, net, xte[:n_eval], yte[:n_eval])
+            running = []
     net.eval()
     return hist
+
+
+def train_and_score(make_net, data: tuple, steps: int, lr: float, batch: int, seed: int, **kw) -> tuple[dict, dict, object]:
+    """``sj.manual_seed(seed)``, ``net = make_net()``, :func:`train_classifier` on batches drawn with
+    ``seed`` (``kw`` passed on; every test sample evaluated), then the loss and error on the whole
+    training and test sets. A diverged net (or a non-finite training loss) gets the losses ∞.
+    Returns (history, final numbers, net)."""
+    import shenjing as sj
+
+    x, y, xte, yte = data
+    sj.manual_seed(seed)
+    net = make_net()
+    hist = train_classifier(net, data, steps, lr, batch, xp.random.default_rng(seed), n_eval=xte.shape[0], **kw)
+    with xp.errstate(all="ignore"):
+        tr_loss, tr_err = evaluate(net, x, y)
+        te_loss, te_err = evaluate(net, xte, yte)
+    if hist["diverged"] is not None or not math.isfinite(tr_loss):
+        tr_loss = te_loss = float("inf")
+    final = {"train_loss": tr_loss, "train_error": tr_err, "test_loss": te_loss, "test_error": te_err,
+             "diverged_at": hist["diverged"], "parameters": sum(p.numel() for p in net.parameters())}
+    return hist, final, net
 
 
 def he_init_(net) -> None:
@@ -180,65 +243,61 @@ def block_variances(blocks: int, width: int, batch: int, scale: bool, generator)
     from shenjing.nn import init
 
     h = sj.randn(batch, width, generator=generator, dtype=sj.float64)
-    out = [float(h._data.var())]
+    out = [float(h.numpy().var())]
     with sj.no_grad():
         for _ in range(blocks):
             blk = nn.ResidualBlock(width, activation="relu", scale=scale, bias=False).double()
             init.kaiming_normal_(blk.branch[0].weight, nonlinearity="linear", generator=generator)  # Var = 1/w
             init.kaiming_normal_(blk.branch[2].weight, nonlinearity="relu", generator=generator)  # Var = 2/w
             h = blk(h)
-            out.append(float(h._data.var()))
+            out.append(float(h.numpy().var()))
     return out
 
 
-@experiment(
-    id="residual-depth",
-    title="Residual depth: plain 18 vs 34 layers, residual 18 vs 34, and the 1/√2 variance fix",
-    title_zh="残差连接与网络深度",
-    source="Xu Fig. 1.12 (§1.10.2); Fang §8.2",
-    claim="Like He et al.'s 18/34-layer nets (Fig. 1.12), the deeper plain net trains worse than the shallower one while "
-          "the deeper residual net trains at least as well; at init each residual block h = x + f(x) doubles the "
-          "variance, and h = (x + f(x))/√2 keeps it constant.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
+def variance_per_block(cfg: dict, generator) -> dict:
+    """Var(h_k) per block, geometric mean over ``var_inits`` inits, for s = 1 and s = 1/√2."""
+    var = {}
+    for name, scaled in ((PLAIN, False), (SCALED, True)):
+        runs = xp.array([block_variances(cfg["var_blocks"], cfg["var_width"], cfg["var_batch"], scaled, generator)
+                         for _ in range(cfg["var_inits"])])
+        var[name] = xp.exp(xp.log(runs).mean(axis=0))  # geometric mean over inits
+    return var
 
-    import shenjing as sj
 
-    from ..core import single_threaded_blas
-
-    if ctx.quick:
-        n_train, n_test, width, steps, batch, lr, eval_every = 6000, 2000, 48, 400, 64, 0.01, 40
-        var_width, var_batch, var_blocks, var_inits = 128, 256, 16, 4
-    else:  # at lr 0.01 the plain 34-layer net diverges within the 3000 steps
-        n_train, n_test, width, steps, batch, lr, eval_every = None, None, 64, 3000, 128, 0.005, 150
-        var_width, var_batch, var_blocks, var_inits = 512, 1024, 24, 8
-    momentum, lr_drop = 0.9, 0.75
-    data = fashion_mnist_flat(n_train, n_test, ctx.seed)
-    x, y, xte, yte = data
+def measure(ctx) -> Measurement:
+    cfg = QUICK if ctx.quick else FULL
+    data = fashion_mnist_flat(cfg["n_train"], cfg["n_test"], ctx.seed)
     hist, final = {}, {}
     with single_threaded_blas():  # small matrices: a BLAS thread pool on a shared machine only slows them down
         for k in NETS:
-            sj.manual_seed(ctx.seed)
-            net = build(k, width)
-            hist[k] = train_classifier(net, data, steps, lr, batch, xp.random.default_rng(ctx.seed), momentum=momentum,
-                                       eval_every=eval_every, n_eval=xte.shape[0], lr_drop=lr_drop)
-            with xp.errstate(all="ignore"):
-                tr_loss, tr_err = evaluate(net, x, y)
-                te_loss, te_err = evaluate(net, xte, yte)
-            if hist[k]["diverged"] is not None or not math.isfinite(tr_loss):
-                tr_loss = te_loss = float("inf")
-            final[k] = {"train_loss": tr_loss, "train_error": tr_err, "test_loss": te_loss, "test_error": te_err,
-                        "diverged_at": hist[k]["diverged"], "parameters": sum(p.numel() for p in net.parameters())}
+            hist[k], final[k], _ = train_and_score(lambda k=k: build(k, cfg["width"]), data, cfg["steps"], cfg["lr"], cfg["batch"],
+                                                   ctx.seed, momentum=MOMENTUM, eval_every=cfg["eval_every"], lr_drop=LR_DROP)
+        var = variance_per_block(cfg, ctx.generator)
+    ks = xp.arange(cfg["var_blocks"] + 1)
+    slope = {s: float(xp.polyfit(ks, xp.log2(v), 1)[0]) for s, v in var.items()}
+    tl = {k: final[k]["train_loss"] for k in NETS}
+    measured = {
+        **{k: cfg[k] for k in ("width", "steps", "batch", "lr")}, "momentum": MOMENTUM, "lr_drop_at": int(LR_DROP * cfg["steps"]),
+        "n_train": int(data[0].shape[0]), "n_test": int(data[2].shape[0]), "final": final,
+        "train_loss_ratio_plain_34_over_18": tl["plain-34"] / tl["plain-18"],
+        "train_loss_ratio_residual_34_over_18": tl["residual-34"] / tl["residual-18"],
+        "train_loss_ratio_residual_34_over_plain_34": tl["residual-34"] / tl["plain-34"],
+        "train_loss_ratio_residual_sqrt2_34_over_18": tl["residual-sqrt2-34"] / tl["residual-sqrt2-18"],
+        "log2_variance_slope_per_block": slope, "variance_per_block": var,
+    }
+    method = (f"Plain, residual (branch's last Linear zero-initialised) and 1/√2-scaled residual nets of 18 and 34 Linear layers "
+              f"(width {cfg['width']}), He init, trained on {measured['n_train']} Fashion-MNIST images with the same SGD (batch "
+              f"{cfg['batch']}, lr {cfg['lr']:g}, momentum {MOMENTUM}, lr ÷ 10 after {LR_DROP:.0%} of {cfg['steps']} steps), the same "
+              "init seed and the same batches; the training loss is the cross-entropy on the whole training subset after "
+              "training (∞ if the net diverged). The 1/√2 nets are reported, not judged. Variance: "
+              f"{cfg['var_blocks']} blocks h = s(x + W₂ReLU(W₁x)) of width {cfg['var_width']} with Var f(x) = Var x at init, "
+              f"Var(h_k) over a batch of {cfg['var_batch']} N(0, 1) inputs, geometric mean over {cfg['var_inits']} inits; the "
+              "slope is the least-squares slope of log₂ Var(h_k) against k.")
+    return Measurement(measured, method, data={"hist": hist, "var": var, "slope": slope, "cfg": cfg})
 
-        var = {}
-        for scaled in (False, True):
-            runs = xp.array([block_variances(var_blocks, var_width, var_batch, scaled, ctx.generator) for _ in range(var_inits)])
-            var[scaled] = xp.exp(xp.log(runs).mean(axis=0))  # geometric mean over inits
-    ks = xp.arange(var_blocks + 1)
-    slope = {s: float(xp.polyfit(ks, xp.log2(var[s]), 1)[0]) for s in var}
 
-    # Figure 1: training curves like He et al. Fig. 1.12 (thin: training error, bold: test error)
+def draw_training_curves(ctx, hist: dict, final: dict, cfg: dict, n_train: int) -> None:
+    plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8), sharey=True)
     colors = {"18": "tab:blue", "34": "tab:red"}
     titles = {"plain": "plain nets", "residual": "residual h = x + f(x) (branch starts at 0)",
@@ -251,54 +310,35 @@ def run(ctx) -> dict:
             end = (f"diverged at step {h['diverged']}" if h["diverged"] is not None
                    else f"final train loss {final[f'{fam}-{L}']['train_loss']:.3f}")
             ax.plot(h["step"], 100 * xp.asarray(h["test_err"]), lw=2.5, color=colors[L], label=f"{L} layers, test ({end})")
-        ax.axvline(int(lr_drop * steps), color="gray", ls=":", lw=1)
+        ax.axvline(int(LR_DROP * cfg["steps"]), color="gray", ls=":", lw=1)
         ax.set(xlabel="SGD step (dotted: lr ÷ 10)", ylabel="error (%)", title=titles[fam])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     top = max(max(hist[k]["train_err"] + hist[k]["test_err"]) for k in NETS if hist[k]["step"])
     axes[0].set_ylim(0, min(100, 100 * top + 5))
-    fig.suptitle(f"Fashion-MNIST ({x.shape[0]} training images), width {width}, SGD momentum {momentum}, lr {lr}: "
+    fig.suptitle(f"Fashion-MNIST ({n_train} training images), width {cfg['width']}, SGD momentum {MOMENTUM}, lr {cfg['lr']}: "
                  "thin = training error, bold = test error (cf. Xu Fig. 1.12)")
     fig.tight_layout()
     ctx.savefig(fig, "training-curves.png")
 
-    # Figure 2: variance per block
+
+def draw_variance(ctx, var: dict, slope: dict, cfg: dict) -> None:
+    plt = pyplot()
+    ks = xp.arange(cfg["var_blocks"] + 1)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    ax.semilogy(ks, var[False], "o-", color="tab:red", label=f"h = x + f(x): slope {slope[False]:.2f} (log₂ Var per block)")
-    ax.semilogy(ks, var[True], "s-", color="tab:green", label=f"h = (x + f(x))/√2: slope {slope[True]:.2f}")
+    ax.semilogy(ks, var[PLAIN], "o-", color="tab:red", label=f"h = x + f(x): slope {slope[PLAIN]:.2f} (log₂ Var per block)")
+    ax.semilogy(ks, var[SCALED], "s-", color="tab:green", label=f"h = (x + f(x))/√2: slope {slope[SCALED]:.2f}")
     ax.semilogy(ks, 2.0 ** ks, "k:", lw=1, label="theory: 2^k")
     ax.axhline(1.0, color="k", ls="--", lw=0.8, label="theory: 1")
     ax.set(xlabel="residual block k", ylabel="Var(h_k) at init (log scale)",
-           title=f"Variance after each residual block at init\n(width {var_width}, He init, geometric mean of {var_inits} inits)")
+           title=f"Variance after each residual block at init\n(width {cfg['var_width']}, He init, geometric mean of {cfg['var_inits']} inits)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=9)
     fig.tight_layout()
     ctx.savefig(fig, "variance-per-block.png")
 
-    tl = {k: final[k]["train_loss"] for k in NETS}
-    plain_ratio = tl["plain-34"] / tl["plain-18"]
-    res_ratio = tl["residual-34"] / tl["residual-18"]
-    training_ok = plain_ratio > 1.1 and res_ratio <= 1.02 and tl["residual-34"] < tl["plain-34"]
-    variance_ok = 0.85 <= slope[False] <= 1.15 and abs(slope[True]) < 0.15
-    return {
-        "measured": {
-            "width": width, "steps": steps, "batch": batch, "lr": lr, "momentum": momentum, "lr_drop_at": int(lr_drop * steps),
-            "n_train": int(x.shape[0]), "n_test": int(xte.shape[0]),
-            "final": final,
-            "train_loss_ratio_plain_34_over_18": plain_ratio,
-            "train_loss_ratio_residual_34_over_18": res_ratio,
-            "train_loss_ratio_residual_sqrt2_34_over_18": tl["residual-sqrt2-34"] / tl["residual-sqrt2-18"],
-            "log2_variance_slope_per_block": {"x + f(x)": slope[False], "(x + f(x))/sqrt2": slope[True]},
-            "variance_per_block": {"x + f(x)": var[False], "(x + f(x))/sqrt2": var[True]},
-            "training_verdict": bool(training_ok), "variance_verdict": bool(variance_ok),
-        },
-        "verdict": bool(training_ok and variance_ok),
-        "method": "Plain, residual (branch's last Linear zero-initialised) and 1/√2-scaled residual nets of 18 and 34 "
-                  "Linear layers, He init, trained with the same SGD (momentum 0.9, lr ÷ 10 after 75 % of the steps) on the "
-                  "same batches; cross-entropy on the whole training subset after training. Training claim holds if "
-                  "loss(plain-34) > 1.1·loss(plain-18), loss(residual-34) <= 1.02·loss(residual-18) and "
-                  "loss(residual-34) < loss(plain-34); the 1/√2 nets are reported, not judged. Variance: K blocks "
-                  "h = s(x + W₂ReLU(W₁x)) with Var f(x) = Var x at init, Var(h_k) geometric mean over inits; the "
-                  "least-squares slope of log₂ Var against k must lie in [0.85, 1.15] for s = 1 (doubling) and in "
-                  "(−0.15, 0.15) for s = 1/√2.",
-    }
+
+def figures(ctx, m: Measurement) -> None:
+    d = m.data
+    draw_training_curves(ctx, d["hist"], m.measured["final"], d["cfg"], m.measured["n_train"])
+    draw_variance(ctx, d["var"], d["slope"], d["cfg"])

@@ -23,12 +23,35 @@ from __future__ import annotations
 import math
 
 from ...backend import xp
-from ..core import experiment
+from ..core import Check, Experiment, Measurement
 
 NETS = ("plain sigmoid", "plain relu", "residual sigmoid")
+FACTOR = "per_layer_decay_factor_at_max_depth"
+FIT = "per_added_layer_factor_fit_over_depths"
+RATIO = "first_over_last_at_max_depth"
+
+EXPERIMENT = Experiment(
+    id="vanishing-gradients",
+    title="Vanishing gradients: sigmoid vs ReLU with depth, and residual connections",
+    title_zh="梯度消失及残差连接",
+    source="Xu §1.10.2; Nelson ch. 4",
+    claim="In a deep sigmoid network the gradient norm falls geometrically from the output layer to the input layer "
+          "(a constant factor per layer, so exponentially in depth); ReLU with Kaiming init keeps it roughly constant, "
+          "and the residual connection F_{l+1} = σ(W F_l + b) + F_l restores it in the sigmoid network.",
+    checks=(
+        Check(f"{FACTOR}.plain sigmoid", "<", 0.6, "the plain sigmoid net's per-layer factor ‖g_l‖/‖g_l+1‖"),
+        Check(f"{FIT}.plain sigmoid", "<", 0.6, "its factor per added layer"),
+        Check(f"{RATIO}.plain sigmoid", "<", 1e-6, "its ‖g_1‖/‖g_L‖ at the largest depth"),
+        Check(f"{FACTOR}.plain relu", ">=", 0.7, "the plain ReLU net's per-layer factor"),
+        Check(f"{FACTOR}.plain relu", "<=", 1.4, "the same factor"),
+        Check(f"{FACTOR}.residual sigmoid", ">=", 0.7, "the residual sigmoid net's per-layer factor"),
+        Check(f"{FIT}.residual sigmoid", ">=", 0.7, "its factor per added layer"),
+        Check(f"{RATIO}.residual sigmoid", ">", 1e-3, "its ‖g_1‖/‖g_L‖ at the largest depth"),
+    ),
+)
 
 
-def build(kind: str, depth: int, width: int, d_in: int = 16):
+def build(kind: str, depth: int, width: int, d_in: int = 16) -> tuple:
     """The network and the list of its hidden Linear layers (whose gradients are measured)."""
     import shenjing as sj
     from shenjing import nn
@@ -64,7 +87,12 @@ def layer_gradient_norms(kind: str, depth: int, width: int, x, y) -> list[float]
     net, hidden = build(kind, depth, width)
     loss = F.mse_loss(net(x), y)
     loss.backward()
-    return [float(xp.sqrt((h.weight.grad._data ** 2).sum())) for h in hidden]
+    return [float(xp.sqrt((h.weight.grad.numpy() ** 2).sum())) for h in hidden]
+
+
+def depth_factor(depths, ratios) -> float:
+    """The factor per added layer: exp of the slope of log(‖g_1‖/‖g_L‖) against L − 1 (least squares)."""
+    return float(math.exp(xp.polyfit(xp.asarray(depths, float) - 1, xp.log(xp.asarray(ratios)), 1)[0]))
 
 
 def decay_factor(norms: list[float]) -> float:
@@ -72,18 +100,7 @@ def decay_factor(norms: list[float]) -> float:
     return (norms[0] / norms[-1]) ** (1 / (len(norms) - 1))
 
 
-@experiment(
-    id="vanishing-gradients",
-    title="Vanishing gradients: sigmoid vs ReLU with depth, and residual connections",
-    title_zh="梯度消失及残差连接",
-    source="Xu §1.10.2; Nelson ch. 4",
-    claim="In a deep sigmoid network the gradient norm falls geometrically from the output layer to the input layer "
-          "(a constant factor per layer, so exponentially in depth); ReLU with Kaiming init keeps it roughly constant, "
-          "and the residual connection F_{l+1} = σ(W F_l + b) + F_l restores it in the sigmoid network.",
-)
-def run(ctx) -> dict:
-    import matplotlib.pyplot as plt
-
+def measure(ctx) -> Measurement:
     import shenjing as sj
 
     width = 32 if ctx.quick else 64
@@ -95,20 +112,37 @@ def run(ctx) -> dict:
     sj.manual_seed(ctx.seed)
     norms = {k: {L: layer_gradient_norms(k, L, width, x, y) for L in depths} for k in NETS}
     deepest = depths[-1]
-    factors = {k: decay_factor(norms[k][deepest]) for k in NETS}
     ratio = {k: [norms[k][L][0] / norms[k][L][-1] for L in depths] for k in NETS}
-    # exponential fit: log(‖g_1‖/‖g_L‖) ≈ c + (L − 1) log r  →  r = decay per added layer
-    depth_fit = {}
-    for k in NETS:
-        slope = xp.polyfit(xp.asarray(depths, float) - 1, xp.log(xp.asarray(ratio[k])), 1)[0]
-        depth_fit[k] = float(math.exp(slope))
+    measured = {
+        "width": width, "depths": depths,
+        FACTOR: {k: decay_factor(norms[k][deepest]) for k in NETS},
+        FIT: {k: depth_factor(depths, ratio[k]) for k in NETS},
+        RATIO: {k: ratio[k][-1] for k in NETS},
+        "first_over_last_gradient_ratio": {k: dict(zip(depths, ratio[k])) for k in NETS},
+        "gradient_norms_at_max_depth": {k: norms[k][deepest] for k in NETS},
+    }
+    method = (f"One backward of an MSE loss (a batch of {batch} N(0, I) inputs in R^16, target tanh(x·v), v ~ N(0, I/16)) "
+              f"through stem Linear(16 → {width}) → L hidden layers of width {width} → Linear head, for L = "
+              f"{', '.join(map(str, depths))}; float64, zero biases, Xavier normal for sigmoid and Kaiming normal for "
+              "ReLU; the residual net uses nn.ResidualBlock(branch_layers=1). Measured ‖∂L/∂W_l‖_F per hidden layer; "
+              "the per-layer factor is the geometric mean of ‖g_l‖/‖g_l+1‖ at the largest depth, the factor per added "
+              "layer the exponential fit of ‖g_1‖/‖g_L‖ over the depths. The residual net's remaining decay comes from "
+              "its sigmoid branch adding ≈ 0.5 per block (the mean of F_l grows, later units saturate).")
+    return Measurement(measured, method, data={"norms": norms, "ratio": ratio})
 
+
+def figures(ctx, m: Measurement) -> None:
+    from shenjing.viz.plots import pyplot
+
+    plt = pyplot()
+    norms, ratio = m.data["norms"], m.data["ratio"]
+    depths, width, factors, depth_fit = (m.measured[k] for k in ("depths", "width", FACTOR, FIT))
+    deepest = depths[-1]
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     colors = {"plain sigmoid": "tab:red", "plain relu": "tab:blue", "residual sigmoid": "tab:green"}
     ax = axes[0]
     for k in NETS:
-        g = norms[k][deepest]
-        ax.semilogy(range(1, deepest + 1), g, "o-", ms=3, color=colors[k],
+        ax.semilogy(range(1, deepest + 1), norms[k][deepest], "o-", ms=3, color=colors[k],
                     label=f"{k} (‖g_l‖/‖g_l+1‖ ≈ {factors[k]:.3g})")
     ax.set(xlabel="hidden layer l (1 = nearest the input)", ylabel="‖∂L/∂W_l‖ (Frobenius)",
            title=f"Per-layer gradient norm at init, depth {deepest}, width {width}")
@@ -125,25 +159,3 @@ def run(ctx) -> dict:
     fig.suptitle("Vanishing gradients (Xu §1.10.2): sigmoid vs ReLU, and the residual connection")
     fig.tight_layout()
     ctx.savefig(fig, "gradient-norms.png")
-
-    verdict = (factors["plain sigmoid"] < 0.6 and depth_fit["plain sigmoid"] < 0.6
-               and ratio["plain sigmoid"][-1] < 1e-6
-               and 0.7 <= factors["plain relu"] <= 1.4 and 0.7 <= factors["residual sigmoid"]
-               and 0.7 <= depth_fit["residual sigmoid"] and ratio["residual sigmoid"][-1] > 1e-3)
-    return {
-        "measured": {
-            "width": width, "depths": depths,
-            "per_layer_decay_factor_at_max_depth": factors,
-            "per_added_layer_factor_fit_over_depths": depth_fit,
-            "first_over_last_gradient_ratio": {k: dict(zip(depths, ratio[k])) for k in NETS},
-            "gradient_norms_at_max_depth": {k: norms[k][deepest] for k in NETS},
-        },
-        "verdict": bool(verdict),
-        "method": "One backward of an MSE loss (batch of N(0, I) inputs, target tanh(x·v)) through stem → L hidden "
-                  "layers → head, float64, zero biases, Xavier normal for sigmoid and Kaiming normal for ReLU; "
-                  "‖∂L/∂W_l‖_F per hidden layer. Claim holds if the plain sigmoid net's per-layer factor (geometric "
-                  "mean, and the exponential fit of ‖g_1‖/‖g_L‖ over depth) is < 0.6 with ‖g_1‖/‖g_L‖ < 1e-6 at the "
-                  "largest depth, the plain ReLU net's factor is in [0.7, 1.4], and the residual sigmoid net's factors "
-                  "(both) are >= 0.7 with ‖g_1‖/‖g_L‖ > 1e-3 at the largest depth. The residual net's residual decay "
-                  "comes from its sigmoid branch adding ≈ 0.5 per block (the mean of F_l grows, later units saturate).",
-    }

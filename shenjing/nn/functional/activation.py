@@ -6,8 +6,8 @@ function with threshold T), eq. 1.38 (softmax with temperature T); Nelson ch. 4 
 softplus with f′ = σ); Fang §4.1 (ReLU, sigmoid with σ′ = σ(1 − σ)).
 
 Most activations are composites of the primitive ops (so their gradients, and gradients of
-gradients, come for free); softplus and log-sigmoid are fused Functions because the composite
-``log(1 + exp(x))`` overflows. ``derivative(name, x)`` gives f′(x) in closed form (the lab plots f
+gradients, come for free); step, softplus and log-sigmoid are rows of the elementwise table of
+``shenjing.ops`` (the composite ``log(1 + exp(x))`` overflows). ``derivative(name, x)`` gives f′(x) in closed form (the lab plots f
 and f′ with it; the tests check it against autograd).
 """
 
@@ -17,9 +17,9 @@ import math
 from collections.abc import Callable, Sequence
 
 from ... import backend as B
-from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 from ...ops import elementwise as E
 from ...ops import reduce as R
 
@@ -42,54 +42,7 @@ def _float(x: Tensor) -> Tensor:
     """Integer and bool inputs are computed in the default float dtype (as PyTorch)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    return x if x._data.dtype.kind in "fc" else x.to(B.get_default_dtype())
-
-
-# ------------------------------------------------------------------ fused Functions
-
-
-class Step(Function):
-    """Heaviside step 1[x ≥ T]; the gradient is 0 everywhere (defined a.e.)."""
-
-    saves_inputs = False
-
-    def forward(self, a, threshold):
-        return (a >= threshold).astype(a.dtype)
-
-    def backward(self, g):
-        return g * 0
-
-
-class Softplus(Function):
-    """softplus_β(x) = (1/β) log(1 + e^(βx)), computed as (max(βx, 0) + log1p(e^(−|βx|)))/β and
-    reverting to x where βx > threshold; backward g·σ(βx) (g where βx > threshold)."""
-
-    def forward(self, a, beta, threshold):
-        self.beta, self.threshold = beta, threshold
-        z = a * beta if beta != 1 else a
-        out = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
-        if beta != 1:
-            out /= beta
-        self.linear = z > threshold
-        return xp.where(self.linear, a, out)
-
-    def backward(self, g):
-        x = self.inputs[0]
-        z = x * self.beta if self.beta != 1 else x
-        s = E.sigmoid(z)
-        if not self.linear.any():
-            return g * s
-        return E.where(Tensor._make(self.linear), g, g * s)
-
-
-class LogSigmoid(Function):
-    """log σ(x) = min(x, 0) − log1p(e^(−|x|)) (no overflow); backward g·σ(−x) = g·(1 − σ(x))."""
-
-    def forward(self, a):
-        return xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a)))
-
-    def backward(self, g):
-        return g * E.sigmoid(-self.inputs[0])
+    return x if x.dtype.kind in "fc" else x.to(B.get_default_dtype())
 
 
 # ------------------------------------------------------------------ the activations
@@ -100,8 +53,7 @@ def step(input: Tensor, threshold: float = 0.0) -> Tensor:
 
     f′ = 0 (almost everywhere), so gradient descent cannot train it (the perceptron rule of seed
     000 §1.12, eq. 1.74, sidesteps the derivative). The threshold T defaults to 0 (Nelson's form)."""
-    x = _float(input)
-    return Step.apply(x, threshold=threshold)
+    return E.step(_float(input), threshold)
 
 
 def sign(input: Tensor) -> Tensor:
@@ -201,12 +153,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
     Linear (f = x) where βx > threshold, as PyTorch. Fused: stable for large |x|."""
     x = _float(input)
-    return Softplus.apply(x, beta=beta, threshold=threshold)
+    return E.softplus(x, beta, threshold)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log σ(x) = −softplus(−x) (对数 S 型函数), stable; f′ = 1 − σ(x)."""
-    return LogSigmoid.apply(_float(input))
+    return E.logsigmoid(_float(input))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -268,7 +220,7 @@ def _coeff_list(coeffs, x: Tensor) -> list:
     if isinstance(coeffs, Tensor):
         if coeffs.ndim != 1:
             raise ValueError(f"polynomial: coeffs must be 1-D, got shape {tuple(coeffs.shape)}")
-        if coeffs._data.dtype != x._data.dtype:
+        if coeffs.dtype != x.dtype:
             coeffs = coeffs.to(x.dtype)
         return [coeffs[k] for k in range(coeffs.shape[0])]
     return [float(c) for c in coeffs]
@@ -352,7 +304,7 @@ def _d_zero(x):
 
 
 def _ones(x):
-    return Tensor._make(xp.ones_like(x._data))
+    return as_tensor(xp.ones_like(x.array))
 
 
 def _d_identity(x):
@@ -469,7 +421,7 @@ def _softmax_jacobian(x, dim=-1, temperature=1.0, log=False):
     d = dim % x.ndim if x.ndim else 0
     s = R.softmax(_scaled(x, temperature), d).movedim(d, -1)
     n = s.shape[-1]
-    eye = Tensor._make(xp.eye(n, dtype=s._data.dtype))
+    eye = as_tensor(xp.eye(n, dtype=s.dtype))
     if log:  # ∂ log s_i / ∂v_j = (δ_ij − s_j)/T
         jac = eye - s.unsqueeze(-2)
     else:  # ∂ s_i / ∂v_j = s_i(δ_ij − s_j)/T

@@ -14,6 +14,7 @@ import math
 from ...autograd.function import ShapeError
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 from ...ops import elementwise as E
 from ...ops.attention import attention_mask, causal_mask, packed_attention, scaled_dot_product_attention
 from ...ops.reduce import softmax
@@ -25,7 +26,7 @@ __all__ = [
     "sinusoidal_positional_encoding", "causal_mask", "attention_mask",
 ]
 
-_SCORES = ("dot", "scaled_dot", "linear", "additive")
+QUERY_SCORES = ("dot", "scaled_dot", "linear", "additive")
 
 
 # ------------------------------------------------------------------ the notes' query attention
@@ -42,8 +43,8 @@ def attention_score(query: Tensor, inputs: Tensor, score: str = "dot", weight: T
     * ``'linear'`` (可学习的线性变换): e_i = qᵀ W x_i with ``weight`` W of shape (d_q, d);
     * ``'additive'`` (Bahdanau): e_i = vᵀ tanh(W_q q + W x_i), ``query_weight`` W_q (h, d_q),
       ``weight`` W (h, d), ``v`` (h,)."""
-    if score not in _SCORES:
-        raise ValueError(f"query_attention: score must be one of {', '.join(_SCORES)}, got {score!r}")
+    if score not in QUERY_SCORES:
+        raise ValueError(f"query_attention: score must be one of {', '.join(QUERY_SCORES)}, got {score!r}")
     if inputs.ndim < 2:
         raise ShapeError(f"query_attention: inputs must be (..., n, d), got shape {tuple(inputs.shape)}")
     if score in ("dot", "scaled_dot"):
@@ -97,22 +98,22 @@ def sinusoidal_positional_encoding(length: int, d_model: int, base: float = 1000
     pe = xp.zeros((length, d_model))
     pe[:, 0::2] = xp.sin(pos * div)
     pe[:, 1::2] = xp.cos(pos * div[: d_model // 2])
-    return Tensor._make(pe.astype(dt))
+    return as_tensor(pe.astype(dt))
 
 
 # ------------------------------------------------------------------ multi-head attention
 
 
-def _canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
+def canonical_mask(mask: Tensor | None, name: str, dtype) -> Tensor | None:
     """torch's convention for MultiheadAttention masks: a boolean mask is True where attention is
     NOT allowed (→ −∞); a floating mask is added to the scores as it is."""
     if mask is None:
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"multi_head_attention: {name} must be a Tensor, got {type(mask).__name__}")
-    dt = mask._data.dtype
+    dt = mask.array.dtype
     if dt == xp.bool_:
-        return Tensor._make(xp.where(mask._data, float("-inf"), 0.0).astype(dtype))
+        return as_tensor(xp.where(mask.array, float("-inf"), 0.0).astype(dtype))
     if dt.kind != "f":
         raise TypeError(f"multi_head_attention: only bool and floating types of {name} are supported, got {dt}")
     return mask if dt == dtype else mask.to(dtype)
@@ -143,121 +144,139 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     the weights (N, L, S) averaged over heads (or (N, H, L, S)), or None when not ``need_weights``."""
     if static_k is not None or static_v is not None:
         raise NotImplementedError("multi_head_attention_forward: static_k/static_v are not supported")
+    self_attn, kv_same = query is key and key is value, key is value
     batched = query.ndim == 3
+    query, key, value, key_padding_mask = _batch_first(query, key, value, key_padding_mask, batch_first)
+    N, L, Ed = query.shape
+    S, H = key.shape[1], num_heads
+    _check_shapes(query, key, value, embed_dim_to_check, H)
+    packed = self_attn and not use_separate_proj_weight and not need_weights and bias_k is None and not add_zero_attn
+    if packed:  # q, k, v as one (3, N, H, L, d_h) view of the projection: no split, one gradient array
+        qkv = linear(query, in_proj_weight, in_proj_bias).reshape(N, L, 3, H, Ed // H).permute(2, 0, 3, 1, 4)
+    else:
+        weights = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else in_proj_weight
+        q, k, v = _in_projection(query, key, value, weights, in_proj_bias, self_attn, kv_same)
+    attn_mask, key_padding_mask, is_causal = _masks(attn_mask, key_padding_mask, is_causal, need_weights, (N, H, L, S), query.dtype)
+    if not packed:
+        k, v, attn_mask, key_padding_mask = _extend_keys(k, v, attn_mask, key_padding_mask, bias_k, bias_v)
+        q, k, v = _split_heads(q, N, H), _split_heads(k, N, H), _split_heads(v, N, H)
+        if add_zero_attn:  # one more key and value of zeros
+            z = as_tensor(xp.zeros((N, H, 1, Ed // H), dtype=query.dtype))
+            k, v = cat([k, z], 2), cat([v, z], 2)
+            attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
+            key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
+    mask = attn_mask if key_padding_mask is None else key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    p = dropout_p if training else 0.0
+    if packed:
+        o, weights = packed_attention(qkv, attn_mask=mask, dropout_p=p, is_causal=is_causal), None
+    else:
+        o, weights = _attend(q, k, v, mask, p, is_causal, need_weights, average_attn_weights)
+    out = linear(o.transpose(1, 2).reshape(N, L, Ed), out_proj_weight, out_proj_bias)
+    if not batch_first:
+        out = out.transpose(0, 1)
+    if not batched:
+        out = out.squeeze(0 if batch_first else 1)
+        weights = weights.squeeze(0) if weights is not None else None
+    return out, weights
+
+
+def _batch_first(query: Tensor, key: Tensor, value: Tensor, key_padding_mask, batch_first: bool):
+    """The inputs as (N, L, E) batches (an unbatched (L, E) input becomes a batch of one)."""
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
         raise ShapeError(f"multi_head_attention: query, key and value must all be 3-D (batched) or 2-D (unbatched), got "
                          f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
-    self_attn, kv_same = query is key and key is value, key is value
     bdim = 0 if batch_first else 1
-    if not batched:
+    if query.ndim == 2:
         query, key, value = query.unsqueeze(bdim), key.unsqueeze(bdim), value.unsqueeze(bdim)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     if not batch_first:
         query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-    N, L, Ed = query.shape
-    S = key.shape[1]
-    H = num_heads
-    if Ed != embed_dim_to_check:
-        raise ShapeError(f"multi_head_attention: was expecting embedding dimension of {embed_dim_to_check}, but got {Ed}")
-    if Ed % H:
-        raise ShapeError(f"multi_head_attention: embed_dim {Ed} not divisible by num_heads {H}")
+    return query, key, value, key_padding_mask
+
+
+def _check_shapes(query: Tensor, key: Tensor, value: Tensor, embed_dim: int, heads: int) -> None:
+    N, _, Ed = query.shape
+    if Ed != embed_dim:
+        raise ShapeError(f"multi_head_attention: was expecting embedding dimension of {embed_dim}, but got {Ed}")
+    if Ed % heads:
+        raise ShapeError(f"multi_head_attention: embed_dim {Ed} not divisible by num_heads {heads}")
     if key.shape[:2] != value.shape[:2]:
         raise ShapeError(f"multi_head_attention: key {tuple(key.shape)} and value {tuple(value.shape)} must have the same batch and length")
     if key.shape[0] != N:
         raise ShapeError(f"multi_head_attention: query {tuple(query.shape)} and key {tuple(key.shape)} have different batch sizes")
-    hd = Ed // H
-    dt = query._data.dtype
 
-    # in-projection: q = X_q W_qᵀ + b_q, k, v alike (one matmul for self-attention)
-    packed = self_attn and not use_separate_proj_weight and not need_weights and bias_k is None and not add_zero_attn
+
+def _in_projection(query: Tensor, key: Tensor, value: Tensor, weight, bias: Tensor | None, self_attn: bool, kv_same: bool):
+    """q = X_q W_qᵀ + b_q, and k, v alike: one matmul for self-attention, two when key is value.
+    ``weight`` is the packed (3E, E) in-projection, or a (W_q, W_k, W_v) tuple of separate ones."""
+    Ed = query.shape[-1]
+
     def b(i: int, n: int = 1):
-        return None if in_proj_bias is None else in_proj_bias[i * Ed:(i + n) * Ed]
+        return None if bias is None else bias[i * Ed:(i + n) * Ed]
 
-    if not use_separate_proj_weight:
-        if in_proj_weight is None:
-            raise ValueError("multi_head_attention: in_proj_weight is None (use_separate_proj_weight=True needs q/k/v_proj_weight)")
-        if self_attn:
-            proj = linear(query, in_proj_weight, in_proj_bias)  # (N, L, 3E): one matmul
-            q, k, v = (None, None, None) if packed else proj.split(Ed, -1)
-        elif kv_same:
-            q = linear(query, in_proj_weight[:Ed], b(0))
-            k, v = linear(key, in_proj_weight[Ed:], b(1, 2)).split(Ed, -1)
-        else:
-            q = linear(query, in_proj_weight[:Ed], b(0))
-            k = linear(key, in_proj_weight[Ed:2 * Ed], b(1))
-            v = linear(value, in_proj_weight[2 * Ed:], b(2))
-    else:
-        q = linear(query, q_proj_weight, b(0))
-        k = linear(key, k_proj_weight, b(1))
-        v = linear(value, v_proj_weight, b(2))
+    if isinstance(weight, tuple):
+        return tuple(linear(x, w, b(i)) for i, (x, w) in enumerate(zip((query, key, value), weight)))
+    if weight is None:
+        raise ValueError("multi_head_attention: in_proj_weight is None (use_separate_proj_weight=True needs q/k/v_proj_weight)")
+    if self_attn:
+        return linear(query, weight, bias).split(Ed, -1)
+    q = linear(query, weight[:Ed], b(0))
+    if kv_same:
+        return (q, *linear(key, weight[Ed:], b(1, 2)).split(Ed, -1))
+    return q, linear(key, weight[Ed:2 * Ed], b(1)), linear(value, weight[2 * Ed:], b(2))
 
-    # masks, as additive floats: attn_mask (1|N, 1|H, L, S) + key_padding_mask (N, 1, 1, S)
-    attn_mask = _canonical_mask(attn_mask, "attn_mask", dt)
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", dt)
+
+def _masks(attn_mask, key_padding_mask, is_causal: bool, need_weights: bool, sizes: tuple, dtype):
+    """The masks as additive floats, attn_mask (1|N, 1|H, L, S) and key_padding_mask (N, 1, 1, S),
+    and whether the causal hint stays (scaled_dot_product_attention then builds the mask itself)."""
+    N, H, L, S = sizes
+    attn_mask = canonical_mask(attn_mask, "attn_mask", dtype)
+    key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
                            "`generate_square_subsequent_mask` to create this mask.")
     if is_causal and key_padding_mask is None and not need_weights:
-        attn_mask = None  # the hint: scaled_dot_product_attention builds the causal mask itself
+        attn_mask = None
     else:
         is_causal = False
     if attn_mask is not None:
-        if attn_mask.ndim == 2:
-            if tuple(attn_mask.shape) != (L, S):
-                raise ShapeError(f"multi_head_attention: The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be {(L, S)}.")
-            attn_mask = attn_mask.reshape(1, 1, L, S)
-        elif attn_mask.ndim == 3:
-            if tuple(attn_mask.shape) != (N * H, L, S):
-                raise ShapeError(f"multi_head_attention: The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be {(N * H, L, S)}.")
-            attn_mask = attn_mask.reshape(N, H, L, S)
-        else:
+        want = {2: (L, S), 3: (N * H, L, S)}.get(attn_mask.ndim)
+        if want is None:
             raise ShapeError(f"multi_head_attention: attn_mask's dimension {attn_mask.ndim} is not supported")
+        if tuple(attn_mask.shape) != want:
+            raise ShapeError(f"multi_head_attention: The shape of the {attn_mask.ndim}D attn_mask is {tuple(attn_mask.shape)}, but should be {want}.")
+        attn_mask = attn_mask.reshape(1, 1, L, S) if attn_mask.ndim == 2 else attn_mask.reshape(N, H, L, S)
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (N, S):
             raise ShapeError(f"multi_head_attention: expecting key_padding_mask shape of {(N, S)}, but got {tuple(key_padding_mask.shape)}")
         key_padding_mask = key_padding_mask.reshape(N, 1, 1, S)
-    if bias_k is not None and bias_v is not None:
-        k = cat([k, bias_k.reshape(1, 1, Ed).expand(N, 1, Ed)], 1)
-        v = cat([v, bias_v.reshape(1, 1, Ed).expand(N, 1, Ed)], 1)
-        attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
-        key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
-    elif bias_k is not None or bias_v is not None:
-        raise ValueError("multi_head_attention: bias_k and bias_v must both be given or both be None")
-    if not packed:
-        q, k, v = _split_heads(q, N, H), _split_heads(k, N, H), _split_heads(v, N, H)
-    if add_zero_attn:
-        z = Tensor._make(xp.zeros((N, H, 1, hd), dtype=dt))
-        k, v = cat([k, z], 2), cat([v, z], 2)
-        attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
-        key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
-    mask = attn_mask
-    if key_padding_mask is not None:
-        mask = key_padding_mask if mask is None else mask + key_padding_mask
-    if not training:
-        dropout_p = 0.0
+    return attn_mask, key_padding_mask, is_causal
 
-    if packed:  # q, k, v as one (3, N, H, L, d_h) view of the projection: no split, one gradient array
-        o = packed_attention(proj.reshape(N, L, 3, H, hd).permute(2, 0, 3, 1, 4), attn_mask=mask, dropout_p=dropout_p,
-                             is_causal=is_causal)
-        weights = None
-    elif need_weights:  # torch's explicit path: softmax(q kᵀ/√d + M) (NaN for a row with no key), dropout, · v
-        s = (q * (1.0 / math.sqrt(hd))) @ k.mT
-        if mask is not None:
-            s = s + mask
-        weights = softmax(s, -1)
-        if dropout_p > 0.0:
-            weights = dropout(weights, dropout_p)
-        o = weights @ v
-        if average_attn_weights:
-            weights = weights.mean(1)
-    else:
-        o = scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)
-        weights = None
-    out = linear(o.transpose(1, 2).reshape(N, L, Ed), out_proj_weight, out_proj_bias)
-    if not batch_first:
-        out = out.transpose(0, 1)
-    if not batched:
-        out = out.squeeze(bdim)
-        weights = weights.squeeze(0) if weights is not None else None
-    return out, weights
+
+def _extend_keys(k: Tensor, v: Tensor, attn_mask, key_padding_mask, bias_k, bias_v):
+    """Append the learned bias_k, bias_v as one more key and value (and unmasked mask columns)."""
+    if bias_k is None and bias_v is None:
+        return k, v, attn_mask, key_padding_mask
+    if bias_k is None or bias_v is None:
+        raise ValueError("multi_head_attention: bias_k and bias_v must both be given or both be None")
+    N, _, Ed = k.shape
+    k = cat([k, bias_k.reshape(1, 1, Ed).expand(N, 1, Ed)], 1)
+    v = cat([v, bias_v.reshape(1, 1, Ed).expand(N, 1, Ed)], 1)
+    attn_mask = pad(attn_mask, (0, 1)) if attn_mask is not None else None
+    key_padding_mask = pad(key_padding_mask, (0, 1)) if key_padding_mask is not None else None
+    return k, v, attn_mask, key_padding_mask
+
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, mask, dropout_p: float, is_causal: bool, need_weights: bool, average: bool):
+    """The heads' outputs (N, H, L, d_h) and the attention weights (or None)."""
+    if not need_weights:
+        return scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal), None
+    # torch's explicit path: softmax(q kᵀ/√d + M) (NaN for a row with no key), dropout, · v
+    s = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.mT
+    if mask is not None:
+        s = s + mask
+    weights = softmax(s, -1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ v, weights.mean(1) if average else weights

@@ -22,13 +22,12 @@ import math
 import warnings
 
 from ... import backend as B
-from ...autograd.function import Function
-from ...autograd.grad_mode import _enabled
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 from ...ops import elementwise as E
 from ...ops import index as I
-from ...ops import reduce as R
+from ...ops.loss import BinaryCrossEntropy, CrossEntropy
 from .activation import logsigmoid
 
 __all__ = [
@@ -44,7 +43,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ------------------------------------------------------------------ helpers
 
 
-def _legacy(size_average, reduce, reduction: str) -> str:
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
     """The deprecated ``size_average``/``reduce`` pair mapped to ``reduction`` (as PyTorch)."""
     if size_average is None and reduce is None:
         return reduction
@@ -79,9 +78,9 @@ def _floats(input: Tensor, target: Tensor, op: str):
     """Input and target as tensors of one floating dtype (a float target follows the input)."""
     input = _tensor(input)
     target = _tensor(target, input)
-    if input._data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         input = input.to(B.get_default_dtype())
-    if target._data.dtype != input._data.dtype:
+    if target.array.dtype != input.array.dtype:
         target = target.to(input.dtype)
     return input, target
 
@@ -128,7 +127,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, redu
     ``scale='half'`` multiplies by ½: with ``reduction='mean'`` that is R = 1/(2n) Σ (f − y)² of
     Xu eq. 1.34, with ``reduction='sum'`` the ½ Σ (Y − Ŷ)² of eq. 1.24 (the ½ cancels the 2
     of the derivative). It is the Gaussian NLL with σ = 1 up to the constant (n/2) log 2π."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "mse_loss")
     _warn_size(input, target, "mse_loss")
@@ -146,7 +145,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
             weight: Tensor | None = None) -> Tensor:
     """Mean absolute error (绝对误差损失, MAE, L1 loss) |x − y| (Xu eq. 1.35): the Laplace NLL
     with b = 1 up to a constant."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "l1_loss")
     _warn_size(input, target, "l1_loss")
@@ -179,7 +178,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """Smooth L1: ½d²/β for |d| < β, |d| − ½β otherwise (= huber_loss/β; β = 0 gives L1)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
@@ -195,10 +194,10 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
 
 def _clamp_var(var: Tensor, eps: float) -> Tensor:
     """var clamped to ≥ eps in value while the gradient passes unchanged (PyTorch clamps in no_grad)."""
-    lo = xp.maximum(var._data, eps)
-    if not (lo != var._data).any():
+    lo = xp.maximum(var.array, eps)
+    if not (lo != var.array).any():
         return var
-    return var + Tensor._make(lo - var._data)
+    return var + as_tensor(lo - var.array)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
@@ -215,11 +214,11 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
         v = float(var)
         if v < 0:
             raise ValueError("var has negative entry/entries")
-        var = Tensor._make(xp.full(input.shape, v, dtype=input._data.dtype))
+        var = as_tensor(xp.full(input.shape, v, dtype=input.array.dtype))
     else:
-        if (var._data < 0).any():
+        if (var.array < 0).any():
             raise ValueError("var has negative entry/entries")
-        if var._data.dtype != input._data.dtype:
+        if var.array.dtype != input.array.dtype:
             var = var.to(input.dtype)
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
@@ -264,9 +263,9 @@ def laplace_nll_loss(input: Tensor, target: Tensor, scale: Tensor | float = 1.0,
         b = float(max(scale, eps))
         loss = E.abs(input - target) * (1.0 / b) + math.log(b)
     else:
-        if (scale._data < 0).any():
+        if (scale.array < 0).any():
             raise ValueError("laplace_nll_loss: scale has negative entry/entries")
-        if scale._data.dtype != input._data.dtype:
+        if scale.array.dtype != input.array.dtype:
             scale = scale.to(input.dtype)
         scale = _clamp_var(scale, eps)
         loss = E.log(scale) + E.abs(input - target) / scale
@@ -279,7 +278,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
                      size_average=None, eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
     """Poisson negative log-likelihood (泊松负对数似然): ℓ = e^x − y x (``log_input``) or
     x − y log(x + eps); ``full`` adds Stirling's y log y − y + ½ log(2πy) for y > 1."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "poisson_nll_loss")
     if log_input:
@@ -287,39 +286,14 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * E.log(input + eps)
     if full:
-        t = target._data
+        t = target.array
         safe = xp.where(t > 1, t, 1)
         st = xp.where(t > 1, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * math.pi * safe), 0)
-        loss = loss + Tensor._make(st.astype(input._data.dtype))
+        loss = loss + as_tensor(st.astype(input.array.dtype))
     return _reduce(loss, reduction)
 
 
 # ------------------------------------------------------------------ binary classification
-
-
-_BCE_EPS = float(xp.float32(1e-12))  # PyTorch's EPSILON is the float32 1e-12
-
-
-class BinaryCrossEntropy(Function):
-    """ℓ = −(y max(log x, −100) + (1 − y) max(log(1 − x), −100)) on probabilities x (PyTorch's
-    clamp keeps ℓ finite at x ∈ {0, 1}); ∂ℓ/∂x = (x − y)/max(x(1 − x), 1e-12) as PyTorch,
-    ∂ℓ/∂y = max(log(1 − x), −100) − max(log x, −100)."""
-
-    def forward(self, x, y):
-        with xp.errstate(divide="ignore"):
-            lx = xp.maximum(xp.log(x), -100.0)
-            l1x = xp.maximum(xp.log1p(-x), -100.0)
-        return -(y * lx + (1 - y) * l1x)
-
-    def backward(self, g):
-        x, y = self.inputs
-        gx = gy = None
-        if x.requires_grad:
-            gx = g * (x - y) / E.clamp(x * (1.0 - x), min=_BCE_EPS)
-        if y.requires_grad:
-            with xp.errstate(divide="ignore"):
-                gy = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
-        return gx, gy
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -328,7 +302,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     ℓ = −w[y log x + (1 − y) log(1 − x)], the Bernoulli NLL. log is clamped to ≥ −100 (PyTorch).
 
     Prefer ``binary_cross_entropy_with_logits`` on logits: it never forms log σ(z) by subtraction."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
@@ -336,7 +310,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"Using a target size ({tuple(target.shape)}) that is different to the input size "
             f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
         )
-    d = input._data
+    d = input.array
     if d.size and ((d < 0).any() or (d > 1).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
@@ -352,7 +326,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     ℓ = −w[p_w y log σ(z) + (1 − y) log(1 − σ(z))] = w[(1 − y) z − (1 + (p_w − 1) y) log σ(z)],
     with log σ computed stably (no overflow for any z). ``pos_weight`` p_w weights the positives
     (broadcast along the last dim, one per class)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "binary_cross_entropy_with_logits")
     if tuple(target.shape) != tuple(input.shape):
@@ -397,7 +371,7 @@ def _class_targets(input: Tensor, target: Tensor, op: str, ignore_index: int):
     """Validate index targets: shapes (N, C, d…) vs (N, d…), values in [0, C) or ignore_index.
     Returns (target array with ignored entries set to 0, mask of counted positions or None if all
     count)."""
-    t = target._data
+    t = target.array
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected target of an integer dtype (class indices), got {target.dtype}")
     want = (input.shape[0],) + tuple(input.shape[2:])
@@ -444,105 +418,6 @@ def _unbatched(input: Tensor, target: Tensor, op: str, probs: bool):
     return input, target, False
 
 
-class CrossEntropy(Function):
-    """Fused softmax + negative log-likelihood along axis 1 (融合的交叉熵), Fang §5.3.2:
-
-        ℓ_n = −Σ_c Q_nc log softmax(z_n)_c,   log softmax(z)_c = z_c − m − log Σ_k e^(z_k − m)
-
-    where Q holds the (weighted, smoothed) targets: ``coef``·onehot at the class picked by ``sel``
-    (index targets; ``coef`` None means 1) plus a dense part ``dense`` (label smoothing), or the
-    probability targets (input 1). Backward: ∂ℓ_n/∂z = softmax(z)·Σ_c Q_nc − Q_n, i.e.
-    (softmax − onehot)·g for plain targets. Under ``create_graph`` it is written with Tensor ops
-    (the softmax of the input), so it is twice differentiable; otherwise it reuses the forward's
-    softmax. For a probability target that requires grad, ∂ℓ/∂q = −(1 − ε) w log softmax(z)."""
-
-    def forward(self, z, *probs, sel, coef, dense, w, smooth, denom, reduction):
-        self.sel, self.coef, self.w = sel, coef, w
-        self.smooth, self.denom, self.reduction = smooth, denom, reduction
-        m = z.max(axis=1, keepdims=True)
-        sh = z - m
-        if probs:  # probability targets: Q = ((1 − ε) q + ε/C) w
-            q = probs[0]
-            dense = q * (1.0 - smooth) + smooth / z.shape[1] if smooth else q
-            if w is not None:
-                dense = dense * w
-        self.dense = dense
-        picked = sh[sel] if sel is not None else None
-        e = xp.exp(sh) if dense is not None else xp.exp(sh, out=sh)
-        s = e.sum(axis=1, keepdims=True)
-        lse = xp.log(s)
-        loss = None
-        if sel is not None:
-            loss = lse.reshape(picked.shape) - picked
-            if coef is not None:
-                loss *= coef
-        if dense is not None:
-            dl = ((sh - lse) * dense).sum(axis=1)
-            loss = -dl if loss is None else loss - dl
-        e /= s
-        self.p = e  # softmax
-        if reduction == "none":
-            return loss
-        total = loss.sum()
-        if reduction == "mean":
-            total = total / denom if denom else xp.nan
-        return xp.asarray(total, dtype=z.dtype)
-
-    def _gpos(self, g: Tensor) -> Tensor:
-        if self.reduction == "none":
-            return g.unsqueeze(1)
-        if self.reduction == "mean":  # nothing counted (all ignored): no gradient, as PyTorch
-            return g * (1.0 / self.denom if self.denom else 0.0)
-        return g
-
-    def backward(self, g):
-        z = self.inputs[0]
-        tgt = self.inputs[1] if len(self.inputs) > 1 else None
-        create = _enabled[0]
-        gpos = self._gpos(g) if create or (tgt is not None and tgt.requires_grad) else None
-        gz = gq = None
-        if create:  # create_graph: every factor is a Tensor expression
-            if z.requires_grad:
-                if tgt is not None:
-                    q = tgt * (1.0 - self.smooth) + self.smooth / z.shape[1] if self.smooth else tgt
-                    Q = q * Tensor._make(self.w) if self.w is not None else q
-                else:
-                    Qa = xp.zeros(z.shape, dtype=z._data.dtype)
-                    if self.sel is not None:
-                        Qa[self.sel] = 1 if self.coef is None else self.coef
-                    if self.dense is not None:
-                        Qa += self.dense
-                    Q = Tensor._make(Qa)
-                gz = gpos * (R.softmax(z, 1) * Q.sum(dim=1, keepdim=True) - Q)
-        elif z.requires_grad:
-            p, sel, coef, dense = self.p, self.sel, self.coef, self.dense
-            if dense is None and coef is None:
-                G = p.copy()
-                G[sel] -= 1
-            else:
-                sq = 0 if sel is None else 1 if coef is None else coef.reshape(coef.shape[:1] + (1,) + coef.shape[1:])
-                if dense is not None:
-                    sq = sq + dense.sum(axis=1, keepdims=True)
-                G = p * sq
-                if sel is not None:
-                    G[sel] -= 1 if coef is None else coef
-                if dense is not None:
-                    G -= dense
-            gd = g._data
-            if self.reduction == "none":
-                G *= gd.reshape(gd.shape[:1] + (1,) + gd.shape[1:])
-            else:
-                k = float(gd) * (1.0 / self.denom if self.denom else 0.0) if self.reduction == "mean" else float(gd)
-                if k != 1.0:
-                    G *= k
-            gz = Tensor._make(G)
-        if tgt is not None and tgt.requires_grad:
-            gq = gpos * R.log_softmax(z, 1) * (-(1.0 - self.smooth) if self.smooth else -1.0)
-            if self.w is not None:
-                gq = gq * Tensor._make(self.w)
-        return (gz, gq) if tgt is not None else gz
-
-
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                   ignore_index: int = -100, reduce=None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -558,23 +433,23 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     or by the number of positions (probability targets), as PyTorch.
 
     One fused Function: forward log-sum-exp, backward (softmax − onehot)·g."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input._data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: expected a floating input (logits), got {input.dtype}")
     if not isinstance(target, Tensor):
         target = Tensor(target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    probs = target._data.dtype.kind == "f"
+    probs = target.array.dtype.kind == "f"
     x, t, unbatched = _unbatched(input, target, "cross_entropy", probs)
     n_cls = x.shape[1]
-    dt = x._data.dtype
+    dt = x.array.dtype
     w = None
     if weight is not None:
-        wa = _tensor(weight)._data.astype(dt, copy=False)
+        wa = _tensor(weight).array.astype(dt, copy=False)
         if wa.shape != (n_cls,):
             raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
                                f"{n_cls} classes or no classes but got weight tensor of shape: {tuple(wa.shape)}")
@@ -583,7 +458,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if probs:
         if tuple(t.shape) != tuple(x.shape):
             raise ValueError(f"cross_entropy: probability targets must have the input's shape {tuple(x.shape)}, got {tuple(t.shape)}")
-        if t._data.dtype != dt:
+        if t.array.dtype != dt:
             t = t.to(dt)
         denom = x.numel() / n_cls if x.numel() else 0.0
         out = CrossEntropy.apply(x, t, sel=None, coef=None, dense=None, w=w, smooth=eps, denom=denom, reduction=reduction)
@@ -618,24 +493,24 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
     ``cross_entropy(z, y) = nll_loss(log_softmax(z), y)``. Shapes, ``weight``, ``ignore_index``
     and the weighted mean as in ``cross_entropy``."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _tensor(input), _tensor(target)
     x, t, unbatched = _unbatched(input, target, "nll_loss", False)
-    dt = x._data.dtype
+    dt = x.array.dtype
     ta, mask = _class_targets(x, t, "nll_loss", ignore_index)
     idx = xp.expand_dims(ta, 1)
     coef = None
     if weight is not None:
-        wa = _tensor(weight)._data.astype(dt, copy=False)
+        wa = _tensor(weight).array.astype(dt, copy=False)
         if wa.shape != (x.shape[1],):
             raise RuntimeError(f"nll_loss: weight tensor should be defined either for all "
                                f"{x.shape[1]} classes or no classes but got weight tensor of shape: {tuple(wa.shape)}")
         coef = wa[ta]
     if mask is not None:
         coef = mask.astype(dt) if coef is None else coef * mask
-    picked = I.gather(x, 1, Tensor._make(idx)).squeeze(1)
-    loss = -picked if coef is None else picked * Tensor._make(-coef.astype(dt, copy=False))
+    picked = I.gather(x, 1, as_tensor(idx)).squeeze(1)
+    loss = -picked if coef is None else picked * as_tensor(-coef.astype(dt, copy=False))
     if reduction == "none":
         return loss.reshape(()) if unbatched else loss
     if reduction == "sum":
@@ -653,7 +528,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     Xu §1.8.3 / Fang §5.5: not symmetric, so not a distance; minimising it over p is
     minimising the cross-entropy H(q, p). ``'batchmean'`` divides the sum by the batch size (the
     mathematical KL); ``'mean'`` averages over every element (PyTorch's default)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
     input, target = _floats(input, target, "kl_div")
     if log_target:
@@ -673,7 +548,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
     """Hinge embedding loss (合页嵌入损失): x for y = 1, max(0, margin − x) for y = −1."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input, target = _floats(input, target, "hinge_embedding_loss")
     margin_clamp = E.clamp(margin - input, min=0.0)
@@ -697,7 +572,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
                       reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss (多类合页损失, Weston–Watkins / Crammer–Singer SVM as in PyTorch):
     ℓ_n = Σ_{i ≠ y} w_y max(0, margin − x_y + x_i)^p / C, p ∈ {1, 2}."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -708,16 +583,16 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if x.ndim != 2:
         raise ValueError(f"multi_margin_loss: expected a 1-D or 2-D input, got shape {tuple(input.shape)}")
     ta, _ = _class_targets(x, t, "multi_margin_loss", -(1 << 62))
-    idx = Tensor._make(xp.expand_dims(ta, 1))
+    idx = as_tensor(xp.expand_dims(ta, 1))
     xy = I.gather(x, 1, idx)
     z = E.relu(x - xy + margin)
     if p == 2:
         z = z * z
-    other = xp.ones(x.shape, dtype=x._data.dtype)
+    other = xp.ones(x.shape, dtype=x.array.dtype)
     xp.put_along_axis(other, xp.expand_dims(ta, 1), 0, 1)
     if weight is not None:
-        other = other * _tensor(weight)._data.astype(x._data.dtype)[ta][:, None]
-    loss = (z * Tensor._make(other)).sum(dim=1) * (1.0 / x.shape[1])
+        other = other * _tensor(weight).array.astype(x.array.dtype)[ta][:, None]
+    loss = (z * as_tensor(other)).sum(dim=1) * (1.0 / x.shape[1])
     if unbatched and reduction == "none":
         return loss.reshape(())
     return _reduce(loss, reduction)
@@ -727,7 +602,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Cosine embedding loss (余弦嵌入损失): 1 − cos(x₁, x₂) for y = 1, max(0, cos − margin) for
     y = −1, cos = x₁·x₂ / √((‖x₁‖² + 1e−12)(‖x₂‖² + 1e−12))."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     input1, input2 = _floats(input1, input2, "cosine_embedding_loss")
     target = _tensor(target)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -33,10 +34,10 @@ def _vector_norm(a, p: float):
 def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """The p-norm of all the given tensors as if concatenated into one vector:
     ‖(‖t₁‖_p, …, ‖t_k‖_p)‖_p (p = ``norm_type``, may be ``inf``)."""
-    ts = [t._data for t in _params(tensors) if t is not None]
+    ts = [t.array for t in _params(tensors) if t is not None]
     p = float(norm_type)
     if len(ts) == 0:
-        return Tensor._make(xp.zeros((), dtype=xp.float32))
+        return as_tensor(xp.zeros((), dtype=xp.float32))
     norms = xp.stack([xp.asarray(_vector_norm(t, p)) for t in ts])
     total = xp.asarray(_vector_norm(norms, p))
     if error_if_nonfinite and not bool(xp.isfinite(total)):
@@ -45,24 +46,24 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, e
             "To disable this error and scale the gradients by the non-finite norm anyway, set "
             "`error_if_nonfinite=False`"
         )
-    return Tensor._make(total)
+    return as_tensor(total)
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, total_norm: Tensor | float) -> None:
     """Scale every ``.grad`` by min(1, max_norm / (total_norm + 1e-6)), in place."""
-    total = float(total_norm._data) if isinstance(total_norm, Tensor) else float(total_norm)
+    total = float(total_norm)
     coef = min(float(max_norm) / (total + 1e-6), 1.0)
     with xp.errstate(invalid="ignore", over="ignore"):  # a non-finite norm scales to NaN, as in PyTorch
         for p in _params(parameters):
             g = p.grad
             if g is None:
                 continue
-            c = xp.asarray(coef, dtype=g._data.dtype)
-            if g._data.flags.writeable and g.grad_fn is None:
-                g._data *= c
-                g._vc[0] += 1
+            c = xp.asarray(coef, dtype=g.dtype)
+            if g.array.flags.writeable and g.grad_fn is None:
+                with g.inplace() as a:
+                    a *= c
             else:
-                p.grad = Tensor._make(g._data * c)
+                p.grad = as_tensor(g.array * c)
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
@@ -88,8 +89,8 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
         g = p.grad
         if g is None:
             continue
-        if g._data.flags.writeable and g.grad_fn is None:
-            xp.clip(g._data, -v, v, out=g._data)
-            g._vc[0] += 1
+        if g.array.flags.writeable and g.grad_fn is None:
+            with g.inplace() as a:
+                xp.clip(a, -v, v, out=a)
         else:
-            p.grad = Tensor._make(xp.clip(g._data, -v, v))
+            p.grad = as_tensor(xp.clip(g.array, -v, v))

@@ -28,6 +28,7 @@ from typing import Any
 from ...autograd.grad_mode import no_grad
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 from ..module import Module
 
 # --------------------------------------------------------------------------- parameter counts
@@ -164,17 +165,17 @@ def activation_patterns(model: Module | Callable[[Tensor], Sequence[Tensor]], x:
     out_parts = []
     n = xt.shape[0]
     captured: list = []
-    handles = [m.register_forward_hook(lambda mod, inp, out: captured.append(inp[0]._data)) for m in mods]
+    handles = [m.register_forward_hook(lambda mod, inp, out: captured.append(inp[0].array)) for m in mods]
     try:
         for s in range(0, n, batch_size):
-            xb = Tensor._make(xt._data[s:s + batch_size])
+            xb = as_tensor(xt.array[s:s + batch_size])
             captured.clear()
             with no_grad():
                 res = model(xb)
             pre = list(captured)
             if not is_module:
                 res = [res] if isinstance(res, Tensor) else res
-                pre = [t._data if isinstance(t, Tensor) else xp.asarray(t) for t in res]
+                pre = [xp.asarray(t) for t in res]
             if not pre:
                 raise RuntimeError("activation_patterns: no activation module ran during the forward pass")
             out_parts.append(xp.concatenate([c.reshape(c.shape[0], -1) > 0 for c in pre], axis=1))
@@ -204,7 +205,7 @@ def count_linear_regions_1d(model: Module | Callable[[Tensor], Tensor], lo: floa
     this equals the number of distinct patterns. For a shallow net with D units it is the number
     of distinct kinks −b_d/w_d inside (lo, hi), plus 1 — at most D + 1."""
     dt = dtype if dtype is not None else _param_dtype(model)
-    pats = activation_patterns(model, Tensor._make(_centres(lo, hi, n).reshape(-1, 1).astype(dt)), modules)
+    pats = activation_patterns(model, as_tensor(_centres(lo, hi, n).reshape(-1, 1).astype(dt)), modules)
     if pats.shape[0] == 0:
         return 0
     changes = xp.any(pats[1:] != pats[:-1], axis=1)
@@ -224,7 +225,7 @@ def count_linear_regions_2d(model: Module | Callable[[Tensor], Tensor], xlim: tu
     ys = _centres(ylim[0], ylim[1], n)
     gx, gy = xp.meshgrid(xs, ys)
     pts = xp.stack([gx.reshape(-1), gy.reshape(-1)], axis=1).astype(dt)
-    pats = activation_patterns(model, Tensor._make(pts), modules)
+    pats = activation_patterns(model, as_tensor(pts), modules)
     uniq, ids = xp.unique(pats, axis=0, return_inverse=True)
     count = int(uniq.shape[0])
     if return_map:
@@ -241,8 +242,8 @@ def count_linear_pieces_1d(f: Callable[[Tensor], Tensor], lo: float = -1.0, hi: 
     merges neighbouring regions with the same slope. Evaluate in float64 (``rtol`` of the slope scale)."""
     grid = _grid_1d(lo, hi, n)
     with no_grad():
-        y = f(Tensor._make(grid.astype(_param_dtype(f))))
-    ya = (y._data if isinstance(y, Tensor) else xp.asarray(y)).astype(xp.float64).reshape(n, -1)
+        y = f(as_tensor(grid.astype(_param_dtype(f))))
+    ya = xp.asarray(y).astype(xp.float64).reshape(n, -1)
     h = (hi - lo) / (n - 1)
     slopes = (ya[1:] - ya[:-1]) / h
     scale = max(float(xp.abs(slopes).max()), 1.0) if slopes.size else 1.0

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ...autograd.engine import run_backward
+from ...autograd.engine import grad
 from ...autograd.grad_mode import enable_grad
 from ...autograd.tensor import Tensor
 from ...backend import xp
+from ...creation import as_tensor
 
 METHODS = ("gradient", "grad_x_input")
 
@@ -58,22 +59,21 @@ def input_gradients(model: Callable[[Tensor], Tensor], x: Tensor | Any, target: 
     bs = n if batch_size is None else int(batch_size)
     parts = []
     for s in range(0, n, bs):
-        xb = Tensor._make(xt._data[s:s + bs].copy(), requires_grad=True)
+        xb = as_tensor(xt.array[s:s + bs].copy()).requires_grad_()
         tb = target
         if target is not None and not isinstance(target, int):
-            tarr = target._data if isinstance(target, Tensor) else xp.asarray(target)
-            tb = tarr[s:s + bs]
+            tb = xp.asarray(target)[s:s + bs]
         with enable_grad():
             out = model(xb)
             if not isinstance(out, Tensor):
                 raise TypeError(f"input_gradients: the model returned a {type(out).__name__}, not a Tensor")
             y = _select(out, tb)
             if not y.requires_grad:
-                parts.append(xp.zeros_like(xb._data))
+                parts.append(xp.zeros_like(xb.array))
                 continue
-            (g,) = run_backward((y,), (None,), False, False, inputs=(xb,), capture=True, allow_unused=True)
-        parts.append(xp.zeros_like(xb._data) if g is None else g._data)
-    return Tensor._make(xp.concatenate(parts, axis=0) if parts else xp.zeros_like(xt._data))
+            (g,) = grad(y, xb, allow_unused=True)
+        parts.append(xp.zeros_like(xb.array) if g is None else g.array)
+    return as_tensor(xp.concatenate(parts, axis=0) if parts else xp.zeros_like(xt.array))
 
 
 def feature_importance(model: Callable[[Tensor], Tensor], x: Tensor | Any, method: str = "gradient",
@@ -85,18 +85,18 @@ def feature_importance(model: Callable[[Tensor], Tensor], x: Tensor | Any, metho
     opposite effects then cancel, which is why the magnitude is the default)."""
     if method not in METHODS:
         raise ValueError(f"feature_importance: method must be one of {METHODS}, got {method!r}")
-    g = input_gradients(model, x, target=target, batch_size=batch_size)._data.astype(xp.float64)
+    g = input_gradients(model, x, target=target, batch_size=batch_size).array.astype(xp.float64)
     if method == "grad_x_input":
-        xa = (x._data if isinstance(x, Tensor) else xp.asarray(x)).astype(xp.float64)
+        xa = xp.asarray(x).astype(xp.float64)
         g = g * xa
     if absolute:
         g = xp.abs(g)
-    return Tensor._make(g.mean(axis=0))
+    return as_tensor(g.mean(axis=0))
 
 
 def rank_features(importance: Tensor | Any, names: Sequence[str] | None = None) -> list:
     """Feature indices (or ``names``) sorted from most to least important (flattened, stable)."""
-    a = (importance._data if isinstance(importance, Tensor) else xp.asarray(importance)).reshape(-1)
+    a = xp.asarray(importance).reshape(-1)
     order = [int(i) for i in xp.argsort(-a, kind="stable")]
     if names is None:
         return order
@@ -107,7 +107,7 @@ def rank_features(importance: Tensor | Any, names: Sequence[str] | None = None) 
 
 def importance_table(importance: Tensor | Any, names: Sequence[str] | None = None) -> str:
     """A text table of the features by decreasing importance, with the share of the total."""
-    a = (importance._data if isinstance(importance, Tensor) else xp.asarray(importance)).reshape(-1).astype(xp.float64)
+    a = xp.asarray(importance).reshape(-1).astype(xp.float64)
     total = float(xp.abs(a).sum()) or 1.0
     labels = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(a.size)]
     lines = [f"{'rank':>4}  {'feature':<16} {'importance':>12} {'share':>7}"]

@@ -54,8 +54,7 @@ class Record:
 
 def tensor_stats(t: Tensor | Any, zero_tol: float = 0.0) -> dict[str, float]:
     """mean, std (population, /n), Frobenius norm, fraction of |x| ≤ zero_tol, mean |x|, min, max."""
-    a = t._data if isinstance(t, Tensor) else xp.asarray(t)
-    a = a.astype(xp.float64, copy=False)
+    a = xp.asarray(t).astype(xp.float64, copy=False)
     n = int(a.size)
     if n == 0:
         nan = float("nan")

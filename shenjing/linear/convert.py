@@ -13,11 +13,12 @@ from typing import Any
 from .. import backend as B
 from ..autograd.tensor import Tensor
 from ..backend import xp
+from ..creation import as_tensor
 
 
 def to_array(a: Any) -> Any:
     """The values of a Tensor (detached) or anything array-like, as a backend array."""
-    return xp.asarray(a._data if isinstance(a, Tensor) else a)
+    return xp.asarray(a)
 
 
 def unpack(*args: Any) -> tuple[list[Any], Callable[[Any], Any]]:
@@ -37,7 +38,7 @@ def unpack(*args: Any) -> tuple[list[Any], Callable[[Any], Any]]:
 
     def pack(x: Any) -> Any:
         x = xp.asarray(x, dtype=out_dtype)
-        return Tensor._make(x) if tensor else x
+        return as_tensor(x) if tensor else x
 
     return arrs64, pack
 
