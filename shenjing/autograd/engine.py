@@ -187,7 +187,8 @@ class _Pass:
                 self.captured[id(out)] = g
         if self.needed is not None and fn not in self.needed:
             return
-        fn.check_versions()
+        if fn.saves_inputs or fn.saves_output:
+            fn.check_versions()
         grads = fn.backward(g)
         for i, (t, c, need, gi) in enumerate(zip(fn.inputs, fn.next_fns, fn.needs_input_grad, grads if type(grads) is tuple else (grads,))):
             if gi is None or not need:  # (as recorded in forward: an in-place op may have changed t since)

@@ -74,9 +74,16 @@ class Function:
             out._vc = [0]
         if grad_enabled():
             n = len(inputs)
-            needs = ((inputs[0].requires_grad,) if n == 1 else (inputs[0].requires_grad, inputs[1].requires_grad) if n == 2
-                     else tuple([t.requires_grad for t in inputs]))
-            if True in needs:
+            if n == 1:
+                needs = (True,) if inputs[0].requires_grad else None
+            elif n == 2:
+                ra, rb = inputs[0].requires_grad, inputs[1].requires_grad
+                needs = (ra, rb) if ra or rb else None
+            else:
+                needs = tuple([t.requires_grad for t in inputs])
+                if True not in needs:
+                    needs = None
+            if needs is not None:
                 out.requires_grad = True
                 out.grad_fn = fn
                 fn.inputs = inputs

@@ -15,6 +15,7 @@ _flag: contextvars.ContextVar[bool] = contextvars.ContextVar("shenjing_grad_enab
 #: ``grad_enabled()``: does the current thread record the graph? (the engine's hot path)
 grad_enabled = _flag.get
 _set = _flag.set
+_reset = _flag.reset
 
 
 def is_grad_enabled() -> bool:
@@ -61,11 +62,10 @@ class _GradMode:
         return self if func is None or not callable(func) else self(func)
 
     def __enter__(self) -> None:
-        self.prev = grad_enabled()
-        _set(self.mode)
+        self.token = _set(self.mode)
 
     def __exit__(self, *exc) -> None:
-        _set(self.prev)
+        _reset(self.token)
 
     def __call__(self, func):
         @functools.wraps(func)

@@ -222,10 +222,17 @@ def load_all() -> dict[str, Experiment]:
 
 
 def missing_data(exp: Experiment) -> list[str]:
-    """The datasets of ``exp`` whose files are not found on this machine (see ``shenjing info``)."""
+    """The datasets of ``exp`` whose files are not found, or not all in one folder, on this machine
+    (``shenjing info`` says where it looks)."""
     from ..data.datasets import find_files
 
-    return [name for name in exp.datasets if any(find_files(name, split) is None for split in ("train", "test"))]
+    def found(name: str) -> bool:
+        try:
+            return all(find_files(name, split) is not None for split in ("train", "test"))
+        except FileNotFoundError:  # a folder that holds only some of the files
+            return False
+
+    return [name for name in exp.datasets if not found(name)]
 
 
 def catalogue_markdown() -> str:

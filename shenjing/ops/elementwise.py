@@ -89,7 +89,7 @@ class Elementwise(Function):
     f: Callable
     calls: tuple  # per input: call(node, g) → the input's gradient, or None (no gradient, e.g. a condition)
 
-    def forward(self, *arrays, **kw):
+    def forward(self, *arrays, **kw):  # (rows without keywords get a plain forward(self, a, b): see op)
         if kw:
             self.kw = kw
         return self.f(*arrays, **kw)
@@ -122,11 +122,28 @@ def op(name: str, f: Callable, *rules, args: str = "", doc: str = "") -> type[El
         keys = tuple(len(names) if p == "y" else names.index(p) if p in names else p for p in params)
         calls.append(None if rule is None else _caller(rule, keys, len(names)))
         reads.append(tuple("out" if p == "y" else names.index(p) for p in params if p == "y" or p in names))
-    return type(name, (Elementwise,), {
+    body = {
         "f": staticmethod(f), "calls": tuple(calls), "reads": tuple(reads), "__doc__": doc or f"{name}, elementwise.",
         "saves_inputs": any(r != "out" for rs in reads for r in rs), "saves_output": any("out" in rs for rs in reads),
         "__module__": __name__,
-    })
+    }
+    if len(inspect.signature(f).parameters) == len(names) if not isinstance(f, xp.ufunc) else True:
+        # no keyword arguments: a forward without the *args/**kw packing (every op's hot path)
+        body["forward"] = (lambda self, a: f(a)) if len(names) == 1 else (lambda self, a, b: f(a, b)) if len(names) == 2 else (
+            lambda self, a, b, c: f(a, b, c))
+    if len(calls) == 1 and calls[0] is not None:  # the call itself is the backward: one Python call per node
+        body["backward"] = calls[0]
+    elif len(calls) == 2 and None not in calls:
+        body["backward"] = _binary_backward(*calls)
+    return type(name, (Elementwise,), body)
+
+
+def _binary_backward(call_a: Callable, call_b: Callable) -> Callable:
+    def backward(self, g):
+        need_a, need_b = self.needs_input_grad
+        return call_a(self, g) if need_a else None, call_b(self, g) if need_b else None
+
+    return backward
 
 
 def _zero(g):
