@@ -1,4 +1,4 @@
-"""The ``shenjing`` command: ``train``, ``evaluate``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
+"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
 
 Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
 naming the option, exit code 2. Other failures are one line with the exit code of their kind
@@ -38,8 +38,8 @@ EXIT_CODES = {
     EXIT_PIPE: "the output was closed (e.g. piped into head)",
 }
 # options that may change on --resume: they do not change what trains (the rest must match the checkpoint)
-RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth")
-OUTPUT_FILES = ("config.json", "metrics.json", "curves.png", "confusion.png", "attention.png")
+RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth", "export")
+OUTPUT_FILES = ("config.json", "metrics.json", "curves.png", "confusion.png", "attention.png", "model.onnx")
 
 
 class CommandError(Exception):
@@ -307,6 +307,8 @@ def cmd_train(args) -> int:
         history = trainer.fit(task.train, task.val, epochs=args.epochs)
         seconds = time.perf_counter() - t0
         report_run(trainer, task, history, seconds, n_params, args, out)
+        if args.export:
+            export_onnx(model, task, out / "model.onnx")
     return EXIT_OK
 
 
@@ -353,23 +355,52 @@ def read_config(path: Path) -> dict:
     return cfg
 
 
-def cmd_evaluate(args) -> int:
-    from .train import CheckpointMismatchError, Trainer, load_checkpoint
+def checkpoint_run(checkpoint: str, data: str | None):
+    """The checkpoint's state, its task (dataset) and its model with the checkpoint's weights."""
+    from .train import CheckpointMismatchError, load_checkpoint
     from .train.registry import build_model, build_task
 
-    check_folder("data", args.data, must_exist=True)
-    ckpt = Path(args.checkpoint)
+    check_folder("data", data, must_exist=True)
+    ckpt = Path(checkpoint)
     state = load_checkpoint(ckpt)
     cfg = state.get("config") or read_config(ckpt.parent / "config.json")  # the checkpoint's own options first
-    task = build_task(cfg["dataset"], cfg, args.data or cfg.get("data"))
+    task = build_task(cfg["dataset"], cfg, data or cfg.get("data"))
     model = build_model(cfg["model"], task.input_shape, task.num_classes, **model_options(cfg))
     try:
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError, ValueError) as e:
         why = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
         raise CheckpointMismatchError(f"{ckpt} does not fit the model of its options ({why})") from e
+    return state, task, model
+
+
+def cmd_evaluate(args) -> int:
+    from .train import Trainer
+
+    state, task, model = checkpoint_run(args.checkpoint, args.data)
     res = Trainer(model, _loss(task), None, metrics=task.metrics, progress=False).evaluate(task.test)
-    print(json.dumps({"checkpoint": str(ckpt), "epoch": state["epoch"], **{f"test_{k}": v for k, v in res.items()}}, indent=2))
+    print(json.dumps({"checkpoint": args.checkpoint, "epoch": state["epoch"], **{f"test_{k}": v for k, v in res.items()}}, indent=2))
+    return EXIT_OK
+
+
+def export_onnx(model, task, path: Path, opset: int | None = None) -> None:
+    """``model`` as ONNX at ``path``, its batch axis dynamic, traced on the first test sample."""
+    try:
+        from . import onnx as sj_onnx
+    except ImportError as e:
+        raise CommandError(EXIT_USAGE, str(e)) from None
+    x0 = task.test.dataset[0][0]
+    try:
+        sj_onnx.export(model, (x0.unsqueeze(0),), path, input_names=["input"], output_names=["output"],
+                       dynamic_axes={"input": [0], "output": [0]}, opset_version=opset or sj_onnx.DEFAULT_OPSET)
+    except (ImportError, sj_onnx.UnsupportedOperatorError) as e:
+        raise CommandError(EXIT_USAGE, str(e)) from None
+    print(f"ONNX model (opset {opset or sj_onnx.DEFAULT_OPSET}, input {(1, *x0.shape)} with a dynamic batch) -> {path}")
+
+
+def cmd_export(args) -> int:
+    _, task, model = checkpoint_run(args.checkpoint, args.data)
+    export_onnx(model, task, Path(args.out) if args.out else Path(args.checkpoint).parent / "model.onnx", args.opset)
     return EXIT_OK
 
 
@@ -475,6 +506,7 @@ def add_train_parser(sub, parents: list) -> None:
     t.add_argument("--out", default="runs/fashion-mlp", help="output folder (default: runs/fashion-mlp)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out (with the same options)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--export", choices=("onnx",), default=None, help="also write the trained model as model.onnx in --out")
     t.set_defaults(func=cmd_train)
 
 
@@ -490,6 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("checkpoint")
     e.add_argument("--data", default=None)
     e.set_defaults(func=cmd_evaluate)
+
+    x = sub.add_parser("export", parents=[debug], help="write a checkpoint of `shenjing train` as an ONNX model")
+    x.add_argument("checkpoint")
+    x.add_argument("--format", choices=("onnx",), default="onnx")
+    x.add_argument("--out", default=None, help="output file (default: model.onnx beside the checkpoint)")
+    x.add_argument("--opset", type=int_in(13, 21), default=None, help="ONNX opset version, 13–21 (default: 17)")
+    x.add_argument("--data", default=None, help="dataset folder, for the sample the model is traced on")
+    x.set_defaults(func=cmd_export)
 
     i = sub.add_parser("info", parents=[debug], help="version, array backend, BLAS, datasets found")
     i.set_defaults(func=cmd_info)

@@ -16,6 +16,10 @@ back to its input's shape when the input was broadcast (un-broadcasting), then c
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from threading import Lock
 
 from ..backend import xp
 from .grad_mode import grad_enabled
@@ -163,6 +167,43 @@ class Function:
     @property
     def name(self) -> str:
         return type(self).__name__
+
+
+@dataclass(frozen=True)
+class Call:
+    """One recorded op: its Function class, input Tensors, keyword arguments and output."""
+
+    fn: type[Function]
+    inputs: tuple
+    kw: dict
+    output: Tensor
+
+
+_recording = Lock()
+
+
+@contextmanager
+def recording() -> Iterator[list[Call]]:
+    """Record every op applied in the block, grad mode or not, in order (for export: ``shenjing.onnx``).
+
+    The list of ``Call`` fills as ops run. One recording at a time in the process; ops in other
+    threads during the block are recorded too, so record from one thread."""
+    if not _recording.acquire(blocking=False):
+        raise RuntimeError("recording: another recording is in progress")
+    calls: list[Call] = []
+    plain = Function.__dict__["apply"]
+
+    def apply(cls, *inputs, **kw):
+        out = plain.__func__(cls, *inputs, **kw)
+        calls.append(Call(cls, inputs, kw, out))
+        return out
+
+    Function.apply = classmethod(apply)  # swapped only here, so that the hot path pays nothing
+    try:
+        yield calls
+    finally:
+        Function.apply = plain
+        _recording.release()
 
 
 _new_object = object.__new__

@@ -497,12 +497,29 @@ def clone(input: Tensor) -> Tensor:
 # ---------------------------------------------------------------- comparisons and logic (no grad)
 
 
+class Compare(Function):
+    """A comparison or logical op (no gradient): recorded as an op, so that export sees it; its
+    output never requires grad. ``other`` is a Python scalar operand, if any."""
+
+    saves_inputs = False
+
+    def forward(self, *arrays, f, other=None):
+        return xp.asarray(f(*arrays) if other is None else f(arrays[0], other))
+
+
+def compare(f, *inputs: Tensor, other=None) -> Tensor:
+    """``f`` (an array function) on ``inputs`` as a ``Compare`` op."""
+    out = Compare.apply(*inputs, f=f, other=other)
+    if out.grad_fn is not None:
+        out.grad_fn, out.requires_grad = None, False
+    return out
+
+
 def _compare(ufunc):
     def op(input, other) -> Tensor:
         if isinstance(other, Tensor):
-            a, b = binary_operands(input, other)
-            return Tensor._make(xp.asarray(ufunc(a._data, b._data)))
-        return Tensor._make(xp.asarray(ufunc(input._data, other)))
+            return compare(ufunc, *binary_operands(input, other))
+        return compare(ufunc, input, other=other)
 
     op.__name__ = ufunc.__name__
     return op
@@ -523,7 +540,7 @@ bitwise_xor = _compare(xp.bitwise_xor)
 
 
 def logical_not(input: Tensor) -> Tensor:
-    return Tensor._make(xp.logical_not(input._data))
+    return compare(xp.logical_not, input)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
@@ -533,15 +550,15 @@ def bitwise_not(input: Tensor) -> Tensor:
 
 
 def isnan(input: Tensor) -> Tensor:
-    return Tensor._make(xp.isnan(input._data))
+    return compare(xp.isnan, input)
 
 
 def isinf(input: Tensor) -> Tensor:
-    return Tensor._make(xp.isinf(input._data))
+    return compare(xp.isinf, input)
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return Tensor._make(xp.isfinite(input._data))
+    return compare(xp.isfinite, input)
 
 
 def isclose(input: Tensor, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> Tensor:
