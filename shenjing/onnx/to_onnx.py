@@ -372,7 +372,7 @@ CONVERTERS.update({
     "Prod": _reduce("ReduceProd"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"), "Cumsum": _cumsum,
     "Linear": _linear, "Conv2d": _conv, "ConvTranspose2d": _conv_transpose, "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool,
-    "_RepeatNearest": _repeat_nearest, "ChannelAffine": _channel_affine, "Normalize": _normalize, "NormalizePlain": _normalize,
+    "_RepeatNearest": _repeat_nearest, "ChannelAffine": _channel_affine, "Normalize": _normalize, "NormalizePlain": _normalize, "BatchNormalize": _normalize,
     "Embedding": _embedding, "Gather": _gather, "GetItem": _getitem, "_GetItemView": _getitem, "Einsum": _einsum,
     "ScaledDotProductAttention": _attention, "PackedAttention": _attention,
 })

@@ -50,7 +50,7 @@ ARCHITECTURES = {
 def _trained_bn(model):
     """Batch-norm statistics that are not the initial 0/1, so that eval mode is really checked."""
     for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.running_mean is not None:
             with m.running_mean.inplace() as a:
                 a[...] = np.random.default_rng(1).uniform(-1, 1, a.shape)
             with m.running_var.inplace() as a:
@@ -124,6 +124,9 @@ LAYERS = {
     "upsample_bilinear": (conv(2, nn.Upsample(scale_factor=2, mode="bilinear")), (2, 2, 3, 3)),
     "batch_norm1d": (nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4)), (3, 4)),
     "batch_norm2d_no_affine": (conv(3, nn.BatchNorm2d(3, affine=False)), (2, 3, 4, 4)),
+    "batch_norm_batch_statistics": (conv(3, nn.BatchNorm2d(3, track_running_stats=False)), (2, 3, 4, 4)),
+    "adaptive_avg_uneven": (conv(2, nn.AdaptiveAvgPool2d(3)), (2, 2, 7, 7)),
+    "upsample_size_align_corners": (conv(2, nn.Upsample(size=(5, 7), mode="bilinear", align_corners=True)), (2, 2, 3, 3)),
     "layer_norm": (nn.Sequential(nn.Linear(4, 6), nn.LayerNorm(6)), (3, 4)),
     "group_norm": (conv(4, nn.GroupNorm(2, 4)), (2, 4, 3, 3)),
     "flatten_unflatten": (nn.Sequential(conv(2, nn.Flatten()), nn.Unflatten(1, (2, 9))), (2, 2, 3, 3)),
