@@ -102,6 +102,24 @@ class TwoInputs(nn.Module):
         return self.bilinear(x, x * 2)
 
 
+class QueryAttending(nn.Module):
+    def __init__(self, score):
+        super().__init__()
+        self.attention, self.query = nn.QueryAttention(8, score=score, hidden=6), nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.attention(self.query(x[:, 0]), x)[0]
+
+
+class CausalLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, 0.0, batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x, src_mask=nn.transformer.generate_square_subsequent_mask(x.shape[1]), is_causal=True)
+
+
 def conv(c_in, *layers):
     return nn.Sequential(nn.Conv2d(c_in, c_in, 1), *layers)
 
@@ -134,6 +152,8 @@ LAYERS = {
     "self_attention": (SelfAttention(), (2, 5, 16)),
     "encoder": (nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, 0.1, batch_first=True), 2), (2, 5, 16)),
     "bilinear": (TwoInputs(), (3, 4)),
+    "causal_encoder_layer": (CausalLayer(), (2, 5, 16)),
+    **{f"query_attention_{s}": (QueryAttending(s), (2, 5, 8)) for s in ("dot", "scaled_dot", "linear", "additive")},
     "identity": (nn.Identity(), (3, 4)),
 }
 
