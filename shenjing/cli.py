@@ -209,14 +209,15 @@ def check_resume(saved: dict | None, cfg: dict, done: int, where: Path) -> None:
         raise CheckpointMismatchError(f"--resume: --epochs {cfg['epochs']} is fewer than the {done} epochs the checkpoint in {where.parent} has trained")
 
 
-def resume_state(out: Path, cfg: dict) -> dict | None:
+def resume_state(out: Path, cfg: dict, quiet: bool = False) -> dict | None:
     """The checkpoint state to continue from (None: no checkpoint yet, a new run), checked against ``cfg``."""
     from .train import load_checkpoint
     from .train.trainer import CHECKPOINT
 
     ckpt = out / CHECKPOINT
     if not ckpt.exists():
-        print(f"--resume: no checkpoint in {out} yet: starting from epoch 1", flush=True)
+        if not quiet:
+            print(f"--resume: no checkpoint in {out} yet: starting from epoch 1", flush=True)
         return None
     state = load_checkpoint(ckpt)
     check_resume(state.get("config"), cfg, state["epoch"], ckpt)
@@ -271,44 +272,85 @@ def folder_lock(folder: Path):
         os.close(fd)
 
 
+def join_world(args) -> tuple[int, int]:
+    """(rank, world size): under mpiexec, join the MPI world; the global --batch-size must split evenly."""
+    from .distributed import group
+
+    if not group.launched_by_mpi():
+        return 0, 1
+    group.init()
+    rank, size = group.get_rank(), group.get_world_size()
+    share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
+    if args.batch_size % size:
+        raise CommandError(EXIT_USAGE, f"argument --batch-size: the global batch {args.batch_size} does not split evenly over {size} ranks")
+    return rank, size
+
+
+def share_cores(threads: int) -> None:
+    """BLAS and shenjing's kernels on ``threads`` threads: the ranks of one machine share its cores
+    (oversubscribed, spinning BLAS threads make a 2-rank step ~20× slower on 2 cores)."""
+    from threadpoolctl import threadpool_limits
+
+    from .ops.parallel import set_num_threads
+
+    threadpool_limits(threads)
+    set_num_threads(threads)
+
+
+def data_parallel(model):
+    """The model for N ranks: batch norm over the global batch (SyncBatchNorm), gradients averaged (DDP)."""
+    from . import nn
+    from .distributed import DistributedDataParallel
+
+    return DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(model))
+
+
 def cmd_train(args) -> int:
     import shenjing as sj
 
+    from .distributed.shard import ShardedLoader
     from .files import atomic_write_bytes, remove_leftovers
     from .train import EarlyStopping, LRSchedulerCallback, Trainer
 
     sj.tune_malloc()
+    rank, world = join_world(args)
+    lead = rank == 0  # only rank 0 writes files and prints
     cfg = train_config(args)
     out = Path(args.out)
-    state = resume_state(out, cfg) if args.resume else None
+    state = resume_state(out, cfg, quiet=not lead) if args.resume else None
     sj.manual_seed(args.seed)
     task, model = build_run(cfg)
-    optimizer = build_optimizer(args.optimizer, model.parameters(), args.lr, cfg["momentum"], args.weight_decay)
+    net = data_parallel(model) if world > 1 else model
+    optimizer = build_optimizer(args.optimizer, net.parameters(), args.lr, cfg["momentum"], args.weight_decay)
     callbacks = []
     if args.schedule == "cosine":
         callbacks.append(LRSchedulerCallback(sj.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)))
     if args.patience:
         callbacks.append(EarlyStopping("val_loss", patience=args.patience))
-    trainer = Trainer(model, _loss(task), optimizer, metrics=task.metrics, callbacks=callbacks, out_dir=out, progress=not args.quiet,
-                      generators=task.generators, max_loss_growth=args.max_loss_growth or None, config=cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    with folder_lock(out):
+    trainer = Trainer(net, _loss(task), optimizer, metrics=task.metrics, callbacks=callbacks, out_dir=out if lead else None,
+                      progress=lead and not args.quiet, generators=task.generators, max_loss_growth=args.max_loss_growth or None, config=cfg)
+    if lead:
+        out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out) if lead else contextlib.nullcontext():
         if state is not None:
             trainer.restore(state)
-        remove_leftovers(out, OUTPUT_FILES)
-        samples = {"train": len(task.train.dataset), "val": 0 if task.val is None else len(task.val.dataset), "test": len(task.test.dataset)}
-        atomic_write_bytes(out / "config.json", json.dumps({**cfg, "classes": task.classes, "samples": samples}, indent=2).encode())
         n_params = sum(p.numel() for p in model.parameters())
-        print(f"shenjing train: {args.model} ({n_params:,} parameters) on {args.dataset}, {samples['train']} training "
-              f"samples, {args.optimizer} lr={args.lr}, batch {args.batch_size}, {args.epochs} epochs -> {out}", flush=True)
-        if state is not None:
-            print(f"resuming from the checkpoint of epoch {trainer.epoch}", flush=True)
+        if lead:
+            remove_leftovers(out, OUTPUT_FILES)
+            samples = {"train": len(task.train.dataset), "val": 0 if task.val is None else len(task.val.dataset), "test": len(task.test.dataset)}
+            atomic_write_bytes(out / "config.json", json.dumps({**cfg, "classes": task.classes, "samples": samples, "ranks": world}, indent=2).encode())
+            ranks = f" on {world} ranks ({args.batch_size // world} per rank)" if world > 1 else ""
+            print(f"shenjing train: {args.model} ({n_params:,} parameters) on {args.dataset}, {samples['train']} training "
+                  f"samples, {args.optimizer} lr={args.lr}, batch {args.batch_size}{ranks}, {args.epochs} epochs -> {out}", flush=True)
+            if state is not None:
+                print(f"resuming from the checkpoint of epoch {trainer.epoch}", flush=True)
         t0 = time.perf_counter()
-        history = trainer.fit(task.train, task.val, epochs=args.epochs)
+        history = trainer.fit(ShardedLoader(task.train) if world > 1 else task.train, task.val, epochs=args.epochs)
         seconds = time.perf_counter() - t0
-        report_run(trainer, task, history, seconds, n_params, args, out)
-        if args.export:
-            export_onnx(model, task, out / "model.onnx")
+        if lead:
+            report_run(trainer, task, history, seconds, n_params, args, out)
+            if args.export:
+                export_onnx(model, task, out / "model.onnx")
     return EXIT_OK
 
 
@@ -328,12 +370,12 @@ def report_run(trainer, task, history: list, seconds: float, n_params: int, args
     plot_curves(history, out / "curves.png", title=f"{args.model} on {args.dataset}")
     if res["outputs"].ndim == 2:  # one label per sample: a confusion matrix
         plot_confusion(confusion_matrix(res["outputs"], res["targets"], task.num_classes), task.classes, out / "confusion.png")
-    if hasattr(trainer.model, "attention_maps"):  # a Transformer: the attention maps of the first test sequence
+    if hasattr(trainer.saved_model, "attention_maps"):  # a Transformer: the attention maps of the first test sequence
         from .viz.attention import sequence_attention_figure
         from .viz.plots import save_figure
 
         x0, y0 = task.test.dataset[0]
-        save_figure(sequence_attention_figure(trainer.model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
+        save_figure(sequence_attention_figure(trainer.saved_model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
     print(f"test {metric} {res[metric]:.4f}  test loss {res['loss']:.4f}  ({seconds:.1f} s of training) -> {out}")
 
 
@@ -430,7 +472,22 @@ def cmd_info(args) -> int:
         if len(found) < len(splits) and dataset_dir(name) is not None:
             text = f"incomplete: {dataset_dir(name)[0]} lacks " + " and ".join(k for k in splits if k not in found) + " files" + (f" ({text})" if found else "")
         print(f"dataset {name}: {text}")
+    print(f"MPI: {mpi_line()}")
     return EXIT_OK
+
+
+def mpi_line() -> str:
+    """The MPI library and this process's world, or how to install it."""
+    from .distributed import group
+
+    if not group.is_available():
+        return "not installed (pip install 'shenjing[mpi]' for mpiexec -n N shenjing train ...)"
+    from mpi4py import MPI
+
+    if group.launched_by_mpi():
+        group.init()
+    version = " ".join(MPI.Get_library_version().splitlines()[0].split())
+    return f"{version}, mpi4py {__import__('mpi4py').__version__}; world size {group.get_world_size()} (rank {group.get_rank()})"
 
 
 def cmd_lab(args) -> int:
@@ -494,7 +551,8 @@ def add_train_parser(sub, parents: list) -> None:
     t.add_argument("--lr", type=float_in(0, low_open=True), default=1e-3, help="learning rate > 0 (default: 0.001)")
     t.add_argument("--momentum", type=float_in(0, 1), default=None, help="in [0, 1), for sgd and rmsprop only (default: 0.9)")
     t.add_argument("--weight-decay", type=float_in(0), default=0.0)
-    t.add_argument("--batch-size", type=int_in(1), default=128)
+    t.add_argument("--batch-size", type=int_in(1), default=128,
+                   help="the global batch (default: 128); under mpiexec -n N it is split over the N ranks and must divide by N")
     t.add_argument("--epochs", type=int_in(1), default=20)
     t.add_argument("--schedule", choices=("none", "cosine"), default="none", help="learning-rate schedule per epoch")
     t.add_argument("--patience", type=int_in(0), default=0, help="early-stopping patience in epochs (0: off)")
@@ -574,7 +632,9 @@ def failure_line(e: BaseException, code: int) -> str:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     if code == EXIT_DIVERGED:
         text = f"training diverged: {text}"
-    return text
+    from .distributed.group import get_rank, get_world_size
+
+    return f"(rank {get_rank()}) {text}" if get_world_size() > 1 else text
 
 
 def _resume_hint(args) -> str:

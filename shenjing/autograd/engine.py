@@ -10,6 +10,8 @@ the producer's pending gradient, accumulated into a leaf's ``.grad``, or capture
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from ..backend import xp
 from .broadcast import reduce_axes, sum_to
 from .grad_mode import set_grad_enabled
@@ -21,6 +23,18 @@ _FREED = (
     ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
     "graph a second time."
 )
+
+
+_callbacks: ContextVar[list | None] = ContextVar("backward_callbacks", default=None)
+
+
+def queue_callback(fn) -> None:
+    """Run ``fn()`` once the backward pass in progress has finished (every ``.grad`` accumulated);
+    called from a hook during backward (PyTorch's ``queue_callback``, used by DistributedDataParallel)."""
+    queued = _callbacks.get()
+    if queued is None:
+        raise RuntimeError("queue_callback: only a hook that runs during a backward pass may queue a callback")
+    queued.append(fn)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
@@ -74,10 +88,16 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
     order = _order(seeds)
     targets = None if inputs is None else {id(t) for t in inputs}
     backward = _Pass(create_graph, capture, targets, needed=None if targets is None else _prune(order, targets))
-    with set_grad_enabled(create_graph):
-        backward.seed(seeds)
-        for fn in reversed(order):
-            backward.run(fn)
+    queued = _callbacks.set([])
+    try:
+        with set_grad_enabled(create_graph):
+            backward.seed(seeds)
+            for fn in reversed(order):
+                backward.run(fn)
+        for callback in _callbacks.get():
+            callback()
+    finally:
+        _callbacks.reset(queued)
     if not retain_graph:
         for fn in order:
             fn.__dict__.clear()

@@ -51,6 +51,7 @@ from .layers import (
     Identity,
     LayerNorm,
     Linear,
+    SyncBatchNorm,
     Unflatten,
 )
 from .loss import *  # noqa: F403

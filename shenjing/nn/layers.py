@@ -282,6 +282,52 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation whose statistics are those of the global batch, over every rank
+    (torch.nn.SyncBatchNorm, for DistributedDataParallel); in eval mode, or in a world of one
+    process, exactly BatchNorm. ``SyncBatchNorm.convert_sync_batchnorm(model)`` replaces the
+    BatchNorm1d/2d layers of a model."""
+
+    _dims = (2, 3, 4, 5)
+
+    def forward(self, input: Tensor) -> Tensor:
+        from ..distributed.group import get_world_size
+        from ..distributed.sync_batchnorm import SyncBatchNormalize
+
+        if not self.training or get_world_size() == 1:
+            return super().forward(input)
+        self._check_input_dim(input)
+        stats: dict = {}
+        w = self.weight if self.weight is not None else as_tensor(xp.ones(self.num_features, input.dtype))
+        b = self.bias if self.bias is not None else as_tensor(xp.zeros(self.num_features, input.dtype))
+        y = SyncBatchNormalize.apply(input, w, b, eps=self.eps, stats=stats)
+        if self.track_running_stats:
+            self._update_running(stats)
+        return y
+
+    def _update_running(self, stats: dict) -> None:
+        with self.num_batches_tracked.inplace() as nbt:
+            nbt[...] += 1
+        f = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+        unbiased = stats["var"] * stats["count"] / max(stats["count"] - 1, 1)
+        for name, value in (("running_mean", stats["mean"]), ("running_var", unbiased)):
+            with getattr(self, name).inplace() as r:
+                r *= 1 - f
+                r += (f * value).astype(r.dtype)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
+        """``module`` with every BatchNorm1d/2d replaced by a SyncBatchNorm holding its parameters and statistics."""
+        if isinstance(module, (BatchNorm1d, BatchNorm2d)):
+            sync = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+            sync.load_state_dict(module.state_dict())
+            sync.train(module.training)
+            return sync
+        for name, child in list(module.named_children()):
+            setattr(module, name, cls.convert_sync_batchnorm(child))
+        return module
+
+
 class LayerNorm(Module):
     """Layer normalisation (层归一化): each sample over its last dims ``normalized_shape``, biased
     variance; γ = 1, β = 0 at init (``elementwise_affine``)."""

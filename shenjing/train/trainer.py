@@ -24,6 +24,8 @@ from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from ..creation import as_tensor
+from ..distributed.ddp import DistributedDataParallel
+from ..distributed.group import mean_value
 from ..files import atomic_write_bytes, fault_point, remove_leftovers
 from ..random import default_generator
 from .checkpoint import CheckpointMismatchError, load_checkpoint, save_checkpoint
@@ -172,7 +174,9 @@ class Trainer:
     state belongs to the run (e.g. a DataLoader's); the global generator is always included.
     ``nan_guard`` stops on a NaN/Inf loss or gradient, ``max_loss_growth`` (None or 0: off) on a
     loss above that multiple of the first step's; ``config`` (JSON-like) is stored in the
-    checkpoint as the options the run was started with.
+    checkpoint as the options the run was started with. A DistributedDataParallel model is
+    checkpointed as its module; each step's loss is then the mean over the ranks, so that every
+    rank sees the same loss and stops at the same step.
     """
 
     def __init__(self, model, loss_fn, optimizer, *, metrics=("accuracy",), callbacks=(), out_dir=None,
@@ -181,6 +185,7 @@ class Trainer:
         if max_loss_growth is not None and not (max_loss_growth >= 0 and math.isfinite(max_loss_growth)):
             raise ValueError(f"Trainer: max_loss_growth must be a finite number ≥ 0 or None, got {max_loss_growth}")
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.saved_model = model.module if isinstance(model, DistributedDataParallel) else model
         self.metrics = [m if callable(m) else METRICS[m] for m in metrics]
         self.metric_names = [getattr(m, "__name__", str(m)) if callable(m) else m for m in metrics]
         self.callbacks = list(callbacks)
@@ -198,7 +203,7 @@ class Trainer:
         return {
             "epoch": self.epoch,
             "global_step": self.global_step,
-            "model": self.model.state_dict(),
+            "model": self.saved_model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": [default_generator.get_state()] + [g.get_state() for g in self.generators],
             "history": self.history,
@@ -208,7 +213,7 @@ class Trainer:
         }
 
     def load_state(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
+        self.saved_model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         rngs = state["rng"]
         default_generator.set_state(rngs[0])
@@ -270,7 +275,7 @@ class Trainer:
     def _step(self, x, y) -> tuple[float, Tensor]:
         out = self.model(x)
         loss = self.loss_fn(out, y)
-        value = loss.item()
+        value = mean_value(loss.item())  # over the ranks (the value itself in one process)
         self._check_loss(value, x)
         self.optimizer.zero_grad()
         loss.backward()

@@ -1,0 +1,122 @@
+"""Two ranks on loopback: collectives, DistributedDataParallel, SyncBatchNorm against one process,
+and a dead or stalled rank ending the job instead of hanging it."""
+
+from __future__ import annotations
+
+import pytest
+
+from .mpi_helpers import run_script
+
+COLLECTIVES = """
+import numpy as np, shenjing as sj
+from shenjing import distributed as dist
+dist.init()
+r, w = dist.get_rank(), dist.get_world_size()
+t = sj.tensor([1.0 + r, 10.0])
+dist.all_reduce(t)
+assert t.tolist() == [3.0, 20.0], t
+m = sj.tensor([float(r)])
+dist.all_reduce(m, dist.ReduceOp.MAX)
+assert m.item() == 1.0
+b = sj.tensor([float(r) + 5])
+dist.broadcast(b, src=1)
+assert b.item() == 6.0
+out = [sj.zeros(2) for _ in range(w)]
+dist.all_gather(out, sj.tensor([r, r * 2.0]))
+assert [o.tolist() for o in out] == [[0, 0], [1, 2]]
+dist.barrier()
+if r == 0:
+    print("ok", w)
+"""
+
+
+def test_collectives_on_two_ranks(tmp_path):
+    res = run_script(2, COLLECTIVES, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok 2"  # rank 0 prints; a failed check on either rank fails the job
+
+
+EQUIVALENCE = """
+import numpy as np, shenjing as sj
+from shenjing import nn, distributed as dist
+dist.init()
+r, w = dist.get_rank(), dist.get_world_size()
+
+def make():
+    sj.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(4 * 3 * 3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+
+g = sj.Generator().manual_seed(1)
+X, Y = sj.randn(8, 1, 6, 6, generator=g) * 3 + 1, sj.randint(0, 3, (8,), generator=g)
+ref = make()
+opt = sj.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+for _ in range(3):
+    loss = nn.functional.cross_entropy(ref(X), Y); opt.zero_grad(); loss.backward(); opt.step()
+
+sj.manual_seed(100 + r)  # other weights on each rank: the wrap broadcasts rank 0's
+model = nn.SyncBatchNorm.convert_sync_batchnorm(make())
+ddp = dist.DistributedDataParallel(model, bucket_cap_mb=0.0002)  # several buckets
+assert len(ddp.buckets) > 1
+opt = sj.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+b = 8 // w
+for _ in range(3):
+    loss = nn.functional.cross_entropy(ddp(X[r * b:(r + 1) * b]), Y[r * b:(r + 1) * b]); opt.zero_grad(); loss.backward(); opt.step()
+sd, rd = model.state_dict(), ref.state_dict()
+worst = max(float(np.abs(sd[k].numpy() - rd[k].numpy()).max()) for k in rd)
+assert worst < 1e-5, worst
+
+# no_sync: two half-batches accumulated locally, then one synchronised backward = the full batch
+sj.manual_seed(0); acc = nn.Linear(36, 3)
+sj.manual_seed(0); full = nn.Linear(36, 3)
+ddp2 = dist.DistributedDataParallel(acc)
+F, q = X.reshape(8, 36), b // 2
+with ddp2.no_sync():
+    (nn.functional.cross_entropy(ddp2(F[r * b:r * b + q]), Y[r * b:r * b + q]) / 2).backward()
+local = acc.weight.grad.numpy().copy()
+(nn.functional.cross_entropy(ddp2(F[r * b + q:(r + 1) * b]), Y[r * b + q:(r + 1) * b]) / 2).backward()
+nn.functional.cross_entropy(full(F), Y).backward()
+assert np.abs(acc.weight.grad.numpy() - full.weight.grad.numpy()).max() < 1e-6
+summed = local.copy()
+dist.group.all_reduce_array(summed)
+assert not np.allclose(local, summed / w)  # inside no_sync the gradients were this rank's own
+if r == 0:
+    print("ok", worst)
+"""
+
+
+def test_ddp_and_sync_batch_norm_equal_one_process(tmp_path):
+    res = run_script(2, EQUIVALENCE, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("ok")
+
+
+DEATH = """
+import os, signal, sys, time
+import numpy as np
+from shenjing.distributed import group
+group.init(timeout=float(sys.argv[1]))
+a = np.ones(2)
+group.all_reduce_array(a)
+if group.get_rank() == 1:
+    if sys.argv[2] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(60)  # stalled
+group.all_reduce_array(a)
+"""
+
+
+@pytest.mark.parametrize("how", ["kill", "stall"])
+def test_a_dead_or_stalled_rank_ends_the_job(how, tmp_path):
+    import sys
+    import time
+
+    from .mpi_helpers import run_ranks
+
+    script = tmp_path / "death.py"
+    script.write_text(DEATH)
+    t0 = time.perf_counter()
+    res = run_ranks(2, [sys.executable, script, 3, how], timeout=50)
+    assert res.returncode != 0 and time.perf_counter() - t0 < 40
+    if how == "stall":
+        assert "waited 3 s for the other ranks" in res.stderr and "aborting the job" in res.stderr
