@@ -345,7 +345,7 @@ def cmd_train(args) -> int:
             if state is not None:
                 print(f"resuming from the checkpoint of epoch {trainer.epoch}", flush=True)
         t0 = time.perf_counter()
-        history = trainer.fit(ShardedLoader(task.train) if world > 1 else task.train, task.val, epochs=args.epochs)
+        history = trainer.fit(ShardedLoader(task.train, net) if world > 1 else task.train, task.val, epochs=args.epochs)
         seconds = time.perf_counter() - t0
         if lead:
             report_run(trainer, task, history, seconds, n_params, args, out)
@@ -647,7 +647,14 @@ def _resume_hint(args) -> str:
 
 
 def main(argv=None) -> int:
-    """Run the command; returns the exit code (EXIT_CODES)."""
+    """Run the command; returns the exit code (EXIT_CODES). Under mpiexec, a rank that fails
+    alone aborts the job instead of leaving the other ranks waiting."""
+    from .distributed.group import finish
+
+    return finish(run_command(argv))
+
+
+def run_command(argv=None) -> int:
     args = None
     try:
         try:

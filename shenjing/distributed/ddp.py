@@ -29,6 +29,9 @@ class DistributedDataParallel(Module):
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.sync_gradients = True
+        #: this rank's share of the global batch × world size (1 for equal slices): the gradients are
+        #: weighted by it before averaging, so that uneven slices still give the global batch's mean
+        self.grad_scale = 1.0
         self.params = [p for p in module.parameters() if p.requires_grad]
         self.buckets = _buckets(self.params, int(bucket_cap_mb * 2**20))
         self.queued = False
@@ -65,6 +68,8 @@ class DistributedDataParallel(Module):
         for bucket in self.buckets:
             flat = xp.concatenate([(p.grad.array if p.grad is not None else xp.zeros(p.shape, p.dtype)).reshape(-1)
                                    for p in bucket])
+            if self.grad_scale != 1.0:
+                flat *= flat.dtype.type(self.grad_scale)
             all_reduce_array(flat, ReduceOp.AVG)
             offset = 0
             for p in bucket:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from enum import Enum
 from typing import Any
 
@@ -211,3 +212,19 @@ def mean_value(value: float) -> float:
     a = xp.asarray([value], dtype=xp.float64)
     all_reduce_array(a, ReduceOp.SUM)
     return float(a[0] / _world.size)
+
+
+def finish(code: int, grace: float = 5.0) -> int:
+    """Leave the world with exit ``code``: after a failure, wait up to ``grace`` s for every rank to
+    fail too (a failure all ranks meet, like divergence); if some rank does not, abort the job —
+    a rank that failed alone must not leave the others waiting in a collective."""
+    if code == 0 or _world.size == 1:
+        return code
+    request = _world.comm.Ibarrier()
+    deadline = time.monotonic() + grace
+    while not request.Test():
+        if time.monotonic() > deadline:
+            print(f"shenjing: rank {_world.rank} failed (exit code {code}); aborting the other ranks", file=sys.stderr, flush=True)
+            _world.comm.Abort(code)
+        time.sleep(0.01)
+    return code

@@ -120,3 +120,38 @@ def test_a_dead_or_stalled_rank_ends_the_job(how, tmp_path):
     assert res.returncode != 0 and time.perf_counter() - t0 < 40
     if how == "stall":
         assert "waited 3 s for the other ranks" in res.stderr and "aborting the job" in res.stderr
+
+
+ALONE = """
+import sys, numpy as np
+from shenjing.distributed import group
+group.init(timeout=60)
+if group.get_rank() == 1:
+    sys.exit(group.finish(4, grace=1.0))  # failed alone: the job is aborted
+group.all_reduce_array(np.ones(1))  # rank 0 would wait here for a minute
+"""
+
+
+def test_a_rank_that_fails_alone_aborts_the_job(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    res = run_script(2, ALONE, tmp_path, timeout=50)
+    assert res.returncode != 0 and time.perf_counter() - t0 < 20
+    assert "rank 1 failed (exit code 4); aborting the other ranks" in res.stderr
+
+
+def test_uneven_last_batches_count_every_sample_once(tmp_path):
+    """Last batches of 1 and 3 samples on 2 ranks: the same steps as one process."""
+    from tests.cli_helpers import CLI, fake_fashion, run_cli
+
+    from .mpi_helpers import run_ranks
+    from .test_train_mpi import relative_difference, weights
+
+    data = fake_fashion(tmp_path / "data", n_train=400, n_test=50)
+    for n in (257, 259):
+        args = ["train", "--data", data, "--subset", n, "--val-size", "0", "--hidden", "16", "--dropout", "0", "--epochs", "1", "--quiet"]
+        assert run_cli([*args, "--out", tmp_path / f"one{n}"]).returncode == 0
+        res = run_ranks(2, [*CLI, *args, "--out", tmp_path / f"two{n}"])
+        assert res.returncode == 0, res.stderr
+        assert relative_difference(weights(tmp_path / f"one{n}"), weights(tmp_path / f"two{n}")) < 1e-5
