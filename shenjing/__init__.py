@@ -16,6 +16,7 @@ from .autograd import (
     ShapeError,
     Tensor,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -202,7 +203,8 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: E402,F401  (sj.nn, sj.optim as torch.nn, torch.optim)
+from . import accelerator, cuda, nn, optim, utils  # noqa: E402,F401  (as torch.nn, torch.optim, torch.cuda, torch.accelerator, torch.utils)
+from .device import device  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (after the core, which shenjing.nn uses)
 
 float = float32  # noqa: A001

@@ -136,12 +136,14 @@ def randn_like(input: Tensor, dtype=None, generator: Generator | None = None) ->
     return randn(*input.shape, dtype=dtype or input.dtype, generator=generator)
 
 
-def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
-    """N(mean, std²); mean and std may be tensors (broadcast)."""
+def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """N(mean, std²); mean and std may be tensors (broadcast); ``requires_grad`` as torch.normal (d2l's
+    ``w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)``)."""
     m, s = xp.asarray(mean), xp.asarray(std)
     shape = _size((size,)) if size is not None else xp.broadcast_shapes(xp.shape(m), xp.shape(s))
     dt = dtype or (mean.dtype if isinstance(mean, Tensor) else std.dtype if isinstance(std, Tensor) else B.get_default_dtype())
-    return as_tensor((m + s * rng(generator).standard_normal(shape)).astype(dt))
+    out = as_tensor((m + s * rng(generator).standard_normal(shape)).astype(dt))
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def bernoulli(input: Tensor, p=None, generator: Generator | None = None) -> Tensor:

@@ -86,3 +86,35 @@ class enable_grad(_GradMode):
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode:
+    """``torch.inference_mode``: no graph inside, as ``no_grad`` (PyTorch also skips version
+    counters there, a speed-up NumPy does not need). ``inference_mode(False)`` changes nothing.
+    A context manager and a decorator (bare ``@inference_mode`` or ``@inference_mode()``)."""
+
+    def __new__(cls, mode=True):
+        self = object.__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):  # bare @inference_mode
+            self.mode = True
+            return self(mode)
+        self.mode = bool(mode)
+        return self
+
+    def __enter__(self) -> None:
+        self.token = _set(False) if self.mode else None
+
+    def __exit__(self, *exc) -> None:
+        if self.token is not None:
+            _reset(self.token)
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+

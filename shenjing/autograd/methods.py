@@ -30,14 +30,27 @@ def _fast_mul(a, b):
 
 
 def _to(self, *args, **kwargs):
-    """to(dtype) / to(other) / to('cpu'); device arguments are accepted and ignored (CPU only)."""
+    """to(dtype) / to(other) / to('cpu'); a device must be the CPU (no GPU backend: 'cuda' is refused)."""
+    from ..device import check_device, is_device
+
     dtype = kwargs.get("dtype")
+    if kwargs.get("device") is not None:
+        check_device(kwargs["device"], "Tensor.to")
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif not isinstance(a, str) and a is not None:
+        elif is_device(a) or isinstance(a, str):
+            check_device(a, "Tensor.to")
+        elif a is not None:
             dtype = a
     return self if dtype is None else E.to_dtype(self, dtype)
+
+
+def _cuda(self, device=None, non_blocking: bool = False):
+    """Refused: shenjing has no GPU backend."""
+    from ..device import check_device
+
+    check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}", "Tensor.cuda")
 
 
 def _type(self, dtype=None):
@@ -157,6 +170,7 @@ _methods = {
     "long": _new_dtype(B.int64), "int": _new_dtype(B.int32), "short": _new_dtype(B.int16),
     "bool": _new_dtype(B.bool_), "byte": _new_dtype(B.uint8),
     "cpu": lambda self: self,
+    "cuda": _cuda,
     "contiguous": lambda self: self if self._data.flags.c_contiguous else E.clone(self),
     # reductions
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "max": R.max, "min": R.min,

@@ -2,7 +2,8 @@
 
 Files are looked for in these folders, in this order:
 
-1. ``root`` if given (then only there);
+1. ``root`` if given (if the files are not there, the folders below are searched next, with a
+   warning naming where they were found, before ``download=True`` downloads into ``root``);
 2. ``$SHENJING_DATA/<name>`` (for Fashion-MNIST also ``$SHENJING_DATA`` itself);
 3. ``~/.cache/shenjing/<name>`` (where ``download=True`` puts them);
 4. ``/usr/share/datasets/<name>`` (Debian: ``apt-get install dataset-fashion-mnist``).
@@ -23,6 +24,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ from .idx import read_idx
 from .transforms import Transform
 
 __all__ = ["FashionMNIST", "MNIST", "IncompleteDatasetError", "search_dirs", "dataset_dir", "find_files", "download_dataset", "cache_dir",
-           "dataset_status", "DATASETS"]
+           "dataset_status", "DATASETS", "locate"]
 
 _ENV = "SHENJING_DATA"
 
@@ -185,23 +187,58 @@ def _how_to_get(name: str, root: Any = None) -> str:
     return "\n".join(lines)
 
 
-def _not_found(name: str, split: str, root: Any) -> FileNotFoundError:
+def _not_found(name: str, split: str, root: Any, download_error: str | None = None, search_installed: bool = True) -> FileNotFoundError:
     spec = _spec(name)
     img_stem, lbl_stem = _SPLIT_FILES[split]
-    dirs = search_dirs(name, root)
+    dirs = search_dirs(name, root) + (search_dirs(name) if root is not None and search_installed else [])
     looked = "\n".join(f"  {d}   ({why}{'' if d.is_dir() else ', does not exist'})" for d, why in dirs)
-    if root is not None:
+    if root is not None and not search_installed:
         where = f"{dirs[0][0]} (root)"
     else:
-        where = f"any of the {len(dirs)} folders searched (${_ENV}, ~/.cache/shenjing, {spec['system_dir']})"
+        where = f"any of the {len(dirs)} folders searched (" + ("root, " if root is not None else "") + f"${_ENV}, ~/.cache/shenjing, {spec['system_dir']})"
     if spec["debian_package"]:
         fix = f"install them with `apt-get install {spec['debian_package']}`"
     else:
         fix = f"put the four files in DIR/{name} and set {_ENV}=DIR"
+    failed = f"\nDownloading failed too: {download_error}" if download_error is not None else ""
     return FileNotFoundError(
         f"{spec['title']} {split} files ({img_stem}[.gz] and {lbl_stem}[.gz]) not found in {where}; {fix}.\n"
-        f"Looked in:\n{looked}\n{_how_to_get(name, root)}"
+        f"Looked in:\n{looked}{failed}\n{_how_to_get(name, root)}"
     )
+
+
+def locate(name: str, split: str, root: str | os.PathLike | None = None, download: bool = False,
+           search_installed: bool = True) -> tuple[Path, Path]:
+    """(images, labels) of ``split``, as a torchvision dataset finds them: in ``root`` if given; if
+    not there, in the installed locations ($SHENJING_DATA, the cache, the Debian package) — with a
+    warning naming where — and only then, with ``download=True``, downloaded into ``root`` (or the
+    cache). The error when nothing works lists every folder looked at. ``search_installed=False``
+    keeps to ``root`` (``shenjing train --data DIR`` means that folder only)."""
+    try:
+        files = find_files(name, split, root)
+    except IncompleteDatasetError:
+        if not download:
+            raise
+        files = None
+    if files is None and root is not None and search_installed:
+        try:
+            files = find_files(name, split)
+        except IncompleteDatasetError:
+            files = None
+        if files is not None:
+            warnings.warn(f"{_spec(name)['title']}: no files under root={os.fspath(root)!r}; using the installed copy in {files[0].parent}",
+                          stacklevel=3)
+    if files is None:
+        if not download:
+            raise _not_found(name, split, root, search_installed=search_installed)
+        try:
+            download_dataset(name, root, splits=(split,))
+        except RuntimeError as e:  # every mirror failed: the download errors and every folder looked at
+            raise RuntimeError(str(_not_found(name, split, root, str(e).split("\nTo get them")[0], search_installed))) from None
+        files = find_files(name, split, root if root is not None else _default_dest(name))
+        if files is None:
+            raise _not_found(name, split, root)
+    return files
 
 
 def _sha256(path: Path) -> str:
@@ -285,7 +322,7 @@ class _IDXImageDataset(Dataset):
     _name = ""
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True, transform: Callable | None = None,
-                 target_transform: Callable | None = None, download: bool = False) -> None:
+                 target_transform: Callable | None = None, download: bool = False, search_installed: bool = True) -> None:
         spec = _spec(self._name)
         self.train = train
         self.split = "train" if train else "test"
@@ -293,19 +330,7 @@ class _IDXImageDataset(Dataset):
         self.target_transform = target_transform
         self.classes = list(spec["classes"])
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
-        try:
-            files = find_files(self._name, self.split, root)
-        except IncompleteDatasetError:
-            if not download:
-                raise
-            files = None
-        if files is None:
-            if not download:
-                raise _not_found(self._name, self.split, root)
-            download_dataset(self._name, root, splits=(self.split,))
-            files = find_files(self._name, self.split, root if root is not None else _default_dest(self._name))
-            if files is None:
-                raise _not_found(self._name, self.split, root)
+        files = locate(self._name, self.split, root, download, search_installed)
         self.image_file, self.label_file = files
         self.root = self.image_file.parent
         images = read_idx(self.image_file, shape=(None, 28, 28), dtype=xp.uint8)

@@ -104,30 +104,38 @@ class Lambda(Transform):
 
 
 class ToTensor(Transform):
-    """Images to float tensors: uint8 pixels 0..255 → values in [0, 1] (other dtypes are only cast).
+    """An image to a CHW float tensor, as torchvision's ToTensor: (H, W) → (1, H, W) and
+    (H, W, C) → (C, H, W); uint8 pixels 0..255 become values in [0, 1] (the default float dtype,
+    or ``dtype``), other dtypes keep their values (and dtype unless ``dtype`` is given).
 
-    ``add_channel=True`` inserts a channel dimension before the last two: (H, W) → (1, H, W),
-    (N, H, W) → (N, 1, H, W). Unlike torchvision no HWC→CHW permutation is done: shenjing images
-    are stored channel-first already.
+    ``apply_batch`` does the same to every sample of a stack: (N, H, W) → (N, 1, H, W),
+    (N, H, W, C) → (N, C, H, W).
     """
 
-    def __init__(self, dtype: Any = None, add_channel: bool = False) -> None:
+    def __init__(self, dtype: Any = None) -> None:
         self.dtype = dtype
-        self.add_channel = add_channel
+
+    def _convert(self, a, lead: int) -> Tensor:
+        nd = a.ndim - lead
+        if nd == 2:
+            a = xp.expand_dims(a, lead)
+        elif nd == 3:
+            a = xp.moveaxis(a, -1, lead)
+        else:
+            what = "sample of the batch" if lead else "image"
+            raise ValueError(f"ToTensor: an {what} must be (H, W) or (H, W, C), got shape {tuple(a.shape[lead:])}")
+        if a.dtype == xp.uint8:
+            dtype = B.get_default_dtype() if self.dtype is None else xp.dtype(self.dtype)
+            a = a.astype(dtype) * dtype.type(1 / 255)
+        elif self.dtype is not None:
+            a = a.astype(xp.dtype(self.dtype))
+        return _out(xp.ascontiguousarray(a))
 
     def __call__(self, x: Any) -> Tensor:
-        a = _arr(x)
-        dtype = B.get_default_dtype() if self.dtype is None else xp.dtype(self.dtype)
-        if a.dtype == xp.uint8:
-            a = a.astype(dtype) * dtype.type(1 / 255)
-        else:
-            a = a.astype(dtype, copy=False)
-        if self.add_channel:
-            a = xp.expand_dims(a, -3)
-        return _out(a)
+        return self._convert(_arr(x), 0)
 
     def apply_batch(self, xs: Any) -> Tensor:
-        return self(xs)
+        return self._convert(_arr(xs), 1)
 
 
 class Flatten(Transform):

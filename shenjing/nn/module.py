@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from ..autograd.grad_mode import is_grad_enabled
 from ..autograd.tensor import Tensor
 from ..backend import xp
 from ..creation import as_tensor
@@ -82,6 +83,7 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
         d["_hook_id"] = 0
 
     # ------------------------------------------------------------- attribute registration
@@ -169,7 +171,10 @@ class Module:
             r = hook(self, args)
             if r is not None:
                 args = r if isinstance(r, tuple) else (r,)
-        out = self.forward(*args, **kwargs)
+        if self.__dict__.get("_backward_hooks") and is_grad_enabled():
+            out = self._forward_with_backward_hooks(args, kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             r = hook(self, args, out)
             if r is not None:
@@ -181,6 +186,59 @@ class Module:
         self.__dict__["_hook_id"] += 1
         self._forward_hooks[self._hook_id] = hook
         return _Handle(self._forward_hooks, self._hook_id)
+
+    def register_full_backward_hook(self, hook) -> _Handle:
+        """``hook(module, grad_input, grad_output)`` once the gradients with respect to this module's
+        tensor inputs are computed (None for inputs that need none); for a module with one tensor
+        input a returned ``(grad,)`` replaces the gradient passed on. As torch, but a module called
+        with several inputs cannot replace their gradients (an error says so)."""
+        self.__dict__["_hook_id"] += 1
+        self._backward_hooks[self._hook_id] = hook
+        return _Handle(self._backward_hooks, self._hook_id)
+
+    def _forward_with_backward_hooks(self, args, kwargs):
+        """Forward with each tensor input through a copy (its gradient is then this module's share
+        only) and hooks on the copies and outputs that gather grad_input and grad_output."""
+        args = list(args)
+        grad_in: list = [None] * len(args)
+        grad_out: dict = {}
+        pending = {i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad}
+
+        def fire():
+            g_out = tuple(grad_out.get(j) for j in range(n_out))
+            for hook in list(self._backward_hooks.values()):
+                r = hook(self, tuple(grad_in), g_out)
+                if r is not None:
+                    if len(args) != 1:
+                        raise RuntimeError(f"{type(self).__name__} backward hook: replacing grad_input is supported for a module with one input only")
+                    grad_in[0] = r[0] if isinstance(r, (tuple, list)) else r
+            return grad_in
+
+        def in_hook(i):
+            def h(g):
+                grad_in[i] = g
+                pending.discard(i)
+                return fire()[i] if not pending else None
+            return h
+
+        for i in sorted(pending):
+            args[i] = args[i].clone()
+            args[i].register_hook(in_hook(i))
+        out = self.forward(*args, **kwargs)
+        outs = out if isinstance(out, tuple) else (out,)
+        n_out = len(outs)
+        needing = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+
+        def out_hook(j):
+            def h(g):
+                grad_out[j] = g
+                if not pending and len(grad_out) == len(needing):  # no input needs a gradient: fire now
+                    fire()
+            return h
+
+        for j in needing:
+            outs[j].register_hook(out_hook(j))
+        return out
 
     def register_forward_pre_hook(self, hook) -> _Handle:
         self.__dict__["_hook_id"] += 1
@@ -271,12 +329,18 @@ class Module:
         return self
 
     def to(self, *args, **kwargs) -> Module:
-        """Cast floating-point parameters and buffers to a dtype (devices are accepted, CPU only)."""
+        """Cast floating-point parameters and buffers to a dtype; a device must be the CPU (no GPU backend)."""
+        from ..device import check_device, is_device
+
         dtype = kwargs.get("dtype")
+        if kwargs.get("device") is not None:
+            check_device(kwargs["device"], f"{type(self).__name__}.to")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif not isinstance(a, str) and a is not None:
+            elif is_device(a) or isinstance(a, str):
+                check_device(a, f"{type(self).__name__}.to")
+            elif a is not None:
                 dtype = a
         if dtype is None:
             return self
@@ -299,6 +363,14 @@ class Module:
         return self.to(xp.float64)
 
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Refused: shenjing has no GPU backend (use ``.to('cpu')`` or leave the module where it is)."""
+        from ..device import check_device
+
+        check_device("cuda" if device is None else device if isinstance(device, str) or hasattr(device, "type") else f"cuda:{device}",
+                     f"{type(self).__name__}.cuda")
         return self
 
     # ------------------------------------------------------------- state

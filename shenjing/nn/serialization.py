@@ -2,7 +2,9 @@
 
 A state_dict uses PyTorch's key names and shapes, so a file written from
 ``torch_model.state_dict()`` (as NumPy arrays, e.g. by ``safetensors.torch.save_file``) loads into
-the equivalent shenjing model, and the reverse. The format follows the file extension:
+the equivalent shenjing model, and the reverse. Any file name works (``model.pth`` as in PyTorch
+tutorials); the content is one of these two formats, safetensors unless npz is asked for (a
+``.npz`` name or ``format='npz'``), and reading recognises the format by content:
 
 * ``.safetensors`` — the ``safetensors`` package's NumPy API (header of names, dtypes, shapes, then
   raw bytes);
@@ -54,12 +56,48 @@ _EXTS = (".safetensors", ".npz")
 # ------------------------------------------------------------------ helpers
 
 
-def _format(path) -> str:
-    p = os.fspath(path).lower()
-    for ext in _EXTS:
-        if p.endswith(ext):
+def _format(path, format: str | None = None) -> str:
+    """The format to write: ``format`` if given ('safetensors' or 'npz'), else ``.npz`` for a name
+    ending in .npz, else safetensors — whatever the name (``model.pth``, ``ckpt.pt``, no suffix)."""
+    if format is not None:
+        fmt = "." + str(format).lower().lstrip(".")
+        if fmt not in _EXTS:
+            raise ValueError(f"save: format must be 'safetensors' or 'npz', got {format!r} (pickle is never written)")
+        return fmt
+    return ".npz" if os.fspath(path).lower().endswith(".npz") else ".safetensors"
+
+
+_PICKLE_HELP = (
+    "shenjing never unpickles (loading a pickle can run arbitrary code). Convert the file once in PyTorch:\n"
+    "    import torch; from safetensors.torch import save_file\n"
+    "    sd = torch.load(PATH, weights_only=True)\n"
+    "    save_file({k: v.contiguous() for k, v in sd.items()}, 'model.safetensors')\n"
+    "then model.load_state_dict(shenjing.load('model.safetensors')) (state-dict key names are PyTorch's)."
+)
+
+
+def _sniff(path, data: bytes) -> str:
+    """The format of a file from its first bytes: '.safetensors', '.npz' or a pickle refusal."""
+    name = os.fspath(path)
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            names = []
+        if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+            raise InvalidFileError(f"{name}: a PyTorch pickle file (torch.save's zip format, data.pkl inside). " + _PICKLE_HELP.replace("PATH", repr(name)))
+        return ".npz"
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise InvalidFileError(f"{name}: a pickle file (old torch.save format). " + _PICKLE_HELP.replace("PATH", repr(name)))
+    if len(data) >= 9 and data[8:9] == b"{":
+        return ".safetensors"
+    low = name.lower()
+    for ext in _EXTS:  # damaged files of a known format: let that reader name the damage
+        if low.endswith(ext):
             return ext
-    raise ValueError(f"{os.fspath(path)}: unsupported file extension; use .safetensors or .npz")
+    head = data[:16]
+    raise InvalidFileError(f"{name}: not a safetensors or npz file (corrupt, truncated or another format; first bytes {head!r})")
 
 
 def _as_array(value, key: str):
@@ -148,10 +186,10 @@ def _read_npz(path, data: bytes):
 
 
 def _read(path):
-    """(arrays, key order, metadata) of a file, checked."""
-    fmt = _format(path)
+    """(arrays, key order, metadata) of a file, checked; the format is recognised by content."""
     with open(path, "rb") as f:
         data = f.read()
+    fmt = _sniff(path, data)
     arrays, order, metadata = (_read_safetensors if fmt == ".safetensors" else _read_npz)(path, data)
     unknown = [k for k in metadata if k.startswith("shenjing.") and k not in (_KEYS, _CRC, _META_CRC, _TREE)]
     if unknown:
@@ -173,8 +211,8 @@ def _read(path):
     return arrays, metadata
 
 
-def _write(path, arrays: Mapping, metadata: dict) -> None:
-    fmt = _format(path)
+def _write(path, arrays: Mapping, metadata: dict, format: str | None = None) -> None:
+    fmt = _format(path, format)
     if fmt == ".npz" and _NPZ_META in arrays:
         raise ValueError(f"save: the key '{_NPZ_META}' is reserved")
     meta = {_KEYS: json.dumps(list(arrays)), _CRC: _crc(arrays)}
@@ -193,8 +231,10 @@ def _tensor(arr) -> Tensor:
 # ------------------------------------------------------------------ state dicts
 
 
-def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
-    """Write a state dict (names → tensors or arrays) to ``path`` (.safetensors or .npz), atomically.
+def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None,
+                    format: str | None = None) -> None:
+    """Write a state dict (names → tensors or arrays) to ``path`` atomically: safetensors, or npz
+    for a ``.npz`` name or ``format='npz'``.
 
     ``metadata`` (str → str) is stored alongside (safetensors header / an npz member)."""
     if not isinstance(state_dict, Mapping):
@@ -209,7 +249,7 @@ def save_state_dict(state_dict: Mapping[str, Any], path: str | os.PathLike, meta
         if not isinstance(k, str) or not isinstance(v, str):
             raise TypeError("save_state_dict: metadata must map str to str")
         meta[k] = v
-    _write(path, arrays, meta)
+    _write(path, arrays, meta, format)
 
 
 def load_state_dict(path: str | os.PathLike) -> OrderedDict[str, Tensor]:
@@ -275,30 +315,54 @@ def _decode(node, arrays: Mapping):
     return node
 
 
-def save(obj: Any, f: str | os.PathLike, **kwargs: Any) -> None:
-    """``torch.save`` without pickle. A Module is saved as its ``state_dict()``; a flat dict of
-    names → tensors is written as a plain state-dict file (readable by safetensors/NumPy tools);
-    nested containers of tensors, numbers and strings keep their structure (stored as JSON)."""
+def _check_map_location(map_location: Any) -> None:
+    """``map_location`` as torch.load takes it; only the CPU exists here (a GPU target is refused)."""
+    from ..device import check_device
+
+    if map_location is None or callable(map_location):
+        return
+    targets = map_location.values() if isinstance(map_location, Mapping) else [map_location]
+    for t in targets:
+        check_device(t, "load(map_location=...)")
+
+
+def save(obj: Any, f: str | os.PathLike, format: str | None = None, **kwargs: Any) -> None:
+    """``torch.save`` without pickle, under any file name (``model.pth``, ``ckpt.pt``, ...): the file is
+    safetensors (npz for a ``.npz`` name or ``format='npz'``). A flat dict of names → tensors (a
+    state_dict) is a plain safetensors file readable by other tools; nested containers of tensors,
+    numbers and strings keep their structure (stored as JSON). A whole Module is refused: its
+    class and code would need pickle — save ``model.state_dict()`` instead."""
     from .module import Module
 
     if isinstance(obj, Module):
-        obj = obj.state_dict()
+        raise TypeError(
+            f"save: cannot save a whole Module ({type(obj).__name__}): that needs pickle, which shenjing never writes. "
+            "Save its weights instead: shenjing.save(model.state_dict(), path), and load them into a new model with "
+            "model.load_state_dict(shenjing.load(path))"
+        )
+    unknown = set(kwargs) - {"pickle_module", "pickle_protocol", "_use_new_zipfile_serialization"}
+    if unknown:
+        raise TypeError(f"save: unexpected keyword argument(s) {sorted(unknown)}")
     if _is_flat(obj):
-        save_state_dict(obj, f)
+        save_state_dict(obj, f, format=format)
         return
     arrays: dict = OrderedDict()
     tree = _encode(obj, arrays)
-    _write(f, arrays, {_TREE: json.dumps(tree)})
+    _write(f, arrays, {_TREE: json.dumps(tree)}, format)
 
 
-def load(f: str | os.PathLike, map_location: Any = None, weights_only: bool = True, **kwargs: Any) -> Any:
+def load(f: str | os.PathLike, map_location: Any = None, weights_only: bool | None = None, **kwargs: Any) -> Any:
     """``torch.load`` for files written by ``shenjing.save`` / ``save_state_dict`` (or any
-    .safetensors/.npz of arrays): a state dict of Tensors, or the nested object that was saved."""
+    safetensors/npz file of arrays), whatever the name: the format is recognised by content. Returns
+    a state dict of Tensors, or the nested object that was saved. ``map_location`` ('cpu') and
+    ``weights_only`` are accepted as in PyTorch; only data is ever read, so both give the same
+    result. A pickle file (PyTorch's own torch.save format) is refused with how to convert it."""
+    _check_map_location(map_location)
     arrays, metadata = _read(f)
     if _TREE in metadata:
         try:
             tree = json.loads(metadata[_TREE])
             return _decode(tree, arrays)
         except (ValueError, KeyError, TypeError) as e:
-            raise _corrupt(f, _format(f), e) from None
+            raise _corrupt(f, "saved-object", e) from None
     return OrderedDict((k, _tensor(a)) for k, a in arrays.items())

@@ -56,7 +56,7 @@ def image_task(name: str, cfg: dict, root=None) -> Task:
     from ..random import Generator
 
     cls = FashionMNIST if name == "fashion-mnist" else MNIST
-    tr_ds, te_ds = cls(root=root, train=True), cls(root=root, train=False)
+    tr_ds, te_ds = (cls(root=root, train=t, search_installed=False) for t in (True, False))  # --data DIR: that folder only
     x = xp.asarray(tr_ds.data, dtype=xp.float32)[:, None]
     xt = xp.asarray(te_ds.data, dtype=xp.float32)[:, None]
     y, yt = xp.asarray(tr_ds.targets, dtype=xp.int64), xp.asarray(te_ds.targets, dtype=xp.int64)

@@ -272,3 +272,46 @@ def test_real_fashion_mnist():
     assert 70 < train.data.mean() < 75  # mean pixel ≈ 72.9 (0.286 · 255)
     with gzip.open(SYSTEM / "t10k-labels-idx1-ubyte.gz") as f:
         assert f.read(4) == b"\x00\x00\x08\x01"
+
+
+# --- torchvision-style root: FashionMNIST(root="data", download=True) on a machine with the data installed
+def test_root_without_files_uses_the_installed_copy_and_says_where(env, monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("network used although the data is installed")
+
+    monkeypatch.setattr(D.urllib.request, "urlopen", boom)
+    img = write_split(env / "data" / "fashion-mnist", "test", 5)[0]
+    monkeypatch.setenv("SHENJING_DATA", str(env / "data"))
+    with pytest.warns(UserWarning, match=r"no files under root=.*data-missing/data'; using the installed copy in .*data/fashion-mnist"):
+        ds = FashionMNIST(root=env / "data-missing" / "data", train=False, download=True)
+    np.testing.assert_array_equal(ds.data, img)
+    assert not (env / "data-missing").exists()  # nothing downloaded or created
+
+
+def test_root_download_from_a_local_mirror_when_nothing_is_installed(env, monkeypatch):
+    src = _mirror(env, monkeypatch)
+    ds = FashionMNIST(root=env / "data", download=True)
+    assert ds.root == env / "data" and len(ds) == 30
+    assert (env / "data" / "train-images-idx3-ubyte.gz").read_bytes() == (src / "train-images-idx3-ubyte.gz").read_bytes()
+
+
+def test_root_error_lists_every_place_looked_at(env, monkeypatch):
+    monkeypatch.setitem(D.DATASETS["fashion-mnist"], "mirrors", ("file:///nonexistent-mirror/",))
+    monkeypatch.setenv("SHENJING_DATA", str(env / "shared"))
+    with pytest.raises(RuntimeError) as e:
+        FashionMNIST(root=env / "data", download=True)
+    msg = str(e.value)
+    for d, _ in D.search_dirs("fashion-mnist", env / "data") + D.search_dirs("fashion-mnist"):
+        assert str(d) in msg
+    assert "nonexistent-mirror" in msg and "apt-get install dataset-fashion-mnist" in msg
+    with pytest.raises(FileNotFoundError) as e:
+        FashionMNIST(root=env / "data")
+    assert str(env / "shared" / "fashion-mnist") in str(e.value) and "(root" in str(e.value)
+
+
+def test_search_installed_false_keeps_to_root(env, monkeypatch):
+    write_split(env / "data" / "fashion-mnist", "train", 5)
+    monkeypatch.setenv("SHENJING_DATA", str(env / "data"))
+    with pytest.raises(FileNotFoundError) as e:
+        FashionMNIST(root=env / "mine", search_installed=False)
+    assert str(env / "mine") in str(e.value) and str(env / "data" / "fashion-mnist") not in str(e.value)

@@ -23,15 +23,24 @@ from shenjing.data import (
 )
 
 
-def test_to_tensor_scales_uint8():
+def test_to_tensor_scales_uint8_and_gives_chw():
+    """torchvision's ToTensor: HW → 1HW, HWC → CHW, uint8 → float in [0, 1], other dtypes keep values."""
     img = np.array([[0, 128, 255]], dtype=np.uint8)
     t = ToTensor()(img)
-    assert isinstance(t, sj.Tensor) and t.dtype == sj.float32
-    np.testing.assert_allclose(t.numpy(), [[0, 128 / 255, 1]], rtol=1e-6)
-    assert ToTensor(add_channel=True)(np.zeros((28, 28), np.uint8)).shape == (1, 28, 28)
-    assert ToTensor(add_channel=True).apply_batch(np.zeros((5, 28, 28), np.uint8)).shape == (5, 1, 28, 28)
+    assert isinstance(t, sj.Tensor) and t.dtype == sj.float32 and t.shape == (1, 1, 3)
+    np.testing.assert_allclose(t.numpy(), [[[0, 128 / 255, 1]]], rtol=1e-6)
+    assert ToTensor()(np.zeros((28, 28), np.uint8)).shape == (1, 28, 28)
+    assert ToTensor().apply_batch(np.zeros((5, 28, 28), np.uint8)).shape == (5, 1, 28, 28)
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)  # H=2, W=3, C=3
+    chw = ToTensor()(rgb).numpy()
+    assert chw.shape == (3, 2, 3)
+    np.testing.assert_allclose(chw[1], rgb[:, :, 1] / 255, rtol=1e-6)
+    np.testing.assert_allclose(ToTensor().apply_batch(np.stack([rgb, rgb])).numpy()[1], chw)
     assert ToTensor(dtype=sj.float64)(sj.tensor([[1, 2]], dtype=sj.uint8)).dtype == sj.float64
-    np.testing.assert_array_equal(ToTensor()(np.array([0.5, 2.0])).numpy(), [0.5, 2.0])  # floats are only cast
+    f = ToTensor()(np.array([[0.5, 2.0]]))  # not uint8: values and dtype kept (torchvision: no division)
+    assert f.dtype == sj.float64 and f.tolist() == [[[0.5, 2.0]]]
+    with pytest.raises(ValueError, match=r"ToTensor.*\(H, W\) or \(H, W, C\).*\(4,\)"):
+        ToTensor()(np.zeros(4, np.uint8))
 
 
 def test_standardize_fit_on_train_apply_to_test(rng):

@@ -106,8 +106,9 @@ def test_npz_written_by_numpy_loads(tmp_path):
 
 def test_module_and_nested_objects(tmp_path):
     s = sj_model()
-    sj.save(s, tmp_path / "m.npz")  # a Module is saved as its state_dict
-    assert list(sj.load(tmp_path / "m.npz")) == list(s.state_dict())
+    with pytest.raises(TypeError, match=r"whole Module \(Sequential\).*pickle.*shenjing.save\(model.state_dict\(\), path\)"):
+        sj.save(s, tmp_path / "m.pth")  # torch.save(model): refused, nothing written
+    assert not (tmp_path / "m.pth").exists()
     ckpt = {"model": s.state_dict(), "epoch": 3, "lr": 0.1, "name": "run", "none": None, "flags": [True, 2.5],
             "optim": {"state": {0: {"momentum_buffer": sj.ones(2), "step": 4}}, "param_groups": [{"lr": 0.1, "params": [0, 1]}]},
             "pair": (1, sj.zeros(1)), "p": nn.Parameter(sj.ones(2))}
@@ -158,13 +159,64 @@ def test_pickled_npz_is_refused(tmp_path):
         sj.load(path)
 
 
-def test_missing_file_and_bad_extension(tmp_path):
+def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         sj.load(tmp_path / "nope.safetensors")
-    with pytest.raises(ValueError, match="extension"):
-        sj.save({"a": sj.ones(1)}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="extension"):
-        sj.load(tmp_path / "x.pt")
+
+
+@pytest.mark.parametrize("name", ["model.pth", "ckpt.pt", "weights", "w.bin"])
+def test_any_file_name_is_safetensors(tmp_path, name):
+    """torch.save(model.state_dict(), "model.pth") works; the content is safetensors whatever the name."""
+    from safetensors.numpy import load_file
+
+    s = sj_model()
+    path = tmp_path / name
+    sj.save(s.state_dict(), path)
+    assert sorted(load_file(str(path))) == sorted(s.state_dict())  # a plain safetensors file for other tools
+    back = sj.load(path, map_location="cpu", weights_only=True)
+    assert list(back) == list(s.state_dict())
+    for k, v in s.state_dict().items():
+        np.testing.assert_array_equal(back[k].numpy(), v.numpy())
+    sj.save({"epoch": 2, "w": sj.ones(2)}, path)  # a nested checkpoint too
+    assert sj.load(path, weights_only=False)["epoch"] == 2
+
+
+def test_npz_by_explicit_choice_and_load_by_content(tmp_path):
+    sd = {"a": sj.arange(3.0)}
+    sj.save(sd, tmp_path / "w.pt", format="npz")
+    assert (tmp_path / "w.pt").read_bytes()[:2] == b"PK"
+    assert sj.load(tmp_path / "w.pt")["a"].tolist() == [0.0, 1.0, 2.0]
+    sj.save(sd, tmp_path / "w.npz")  # a .npz name chooses npz
+    assert (tmp_path / "w.npz").read_bytes()[:2] == b"PK"
+    os.replace(tmp_path / "w.npz", tmp_path / "renamed.safetensors")  # the name does not decide how a file is read
+    assert sj.load(tmp_path / "renamed.safetensors")["a"].tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="format must be 'safetensors' or 'npz'"):
+        sj.save(sd, tmp_path / "x", format="pickle")
+
+
+def test_pytorch_pickle_files_are_refused_with_how_to_convert(tmp_path):
+    """Both torch.save formats (zip with data.pkl, legacy pickle) are refused, never unpickled."""
+    torch = pytest.importorskip("torch")
+    t = torch.nn.Linear(2, 3)
+    marker = tmp_path / "unpickled"
+    for legacy in (False, True):
+        path = tmp_path / f"torch{int(legacy)}.pth"
+        torch.save(t.state_dict(), path, _use_new_zipfile_serialization=not legacy)
+        with pytest.raises(ValueError, match=r"(?s)pickle.*never unpickles.*safetensors.torch import save_file.*weights_only=True"):
+            sj.load(path)
+    path = tmp_path / "evil.pt"  # a pickle that would create a file if it were unpickled
+    path.write_bytes(b"\x80\x04cos\nsystem\n(V" + f"touch {marker}".encode() + b"\ntR.")
+    with pytest.raises(ValueError, match="pickle"):
+        sj.load(path)
+    assert not marker.exists()
+
+
+def test_load_map_location(tmp_path):
+    sj.save({"a": sj.ones(1)}, tmp_path / "a.pt")
+    for loc in ("cpu", sj.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage, None):
+        assert sj.load(tmp_path / "a.pt", map_location=loc)["a"].tolist() == [1.0]
+    with pytest.raises(RuntimeError, match="device 'cuda'.*no GPU backend"):
+        sj.load(tmp_path / "a.pt", map_location="cuda")
 
 
 @pytest.mark.parametrize("ext", [".npz", ".safetensors"])
