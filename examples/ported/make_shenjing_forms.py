@@ -11,7 +11,7 @@ IMPORTS = {
     "from torch.utils.data import DataLoader": "from shenjing.utils.data import DataLoader",
     "from torch.utils.data import DataLoader, TensorDataset": "from shenjing.utils.data import DataLoader, TensorDataset",
     "from torch.utils.data import DataLoader, Subset": "from shenjing.utils.data import DataLoader, Subset",
-    "from torch.utils.data import Dataset, DataLoader": "from shenjing.utils.data import Dataset, DataLoader",
+    "from torch.utils.data import DataLoader, Dataset": "from shenjing.utils.data import DataLoader, Dataset",
     "from torchvision import datasets": "from shenjing.vision import datasets",
     "from torchvision.transforms import ToTensor": "from shenjing.vision.transforms import ToTensor",
 }

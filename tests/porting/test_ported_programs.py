@@ -20,8 +20,10 @@ PORTED = ROOT / "examples" / "ported"
 NAMES = sorted(p.name[: -len("_torch.py")] for p in PORTED.glob("*_torch.py"))
 #: PORT_BUDGET of each program (training images, or steps for attention); None: no budget
 BUDGET = {"tensors": None, "autograd": None, "build_model": None, "save_load": None, "linreg_scratch": None, "softmax_scratch": 2000,
-          "mlp": 2000, "lenet": 2000, "resnet": 1000, "attention": 150, "quickstart": 2000}
-USES_FASHION = {"softmax_scratch", "mlp", "lenet", "resnet", "quickstart"}
+          "mlp": 2000, "lenet": 2000, "resnet": 1000, "attention": 150, "quickstart": 2000, "optimization": 5000}
+USES_FASHION = {"softmax_scratch", "mlp", "lenet", "resnet", "quickstart", "optimization"}
+#: larger budgets for the slow comparison (accuracy within a tighter margin)
+SLOW_BUDGET = {"softmax_scratch": 20000, "mlp": 20000, "optimization": 20000, "resnet": 4000}
 
 
 def _converter():
@@ -65,11 +67,12 @@ def test_forms_differ_only_in_import_lines(name):
     assert conv.convert((PORTED / f"{name}_torch.py").read_text()) == (PORTED / f"{name}_shenjing.py").read_text()
 
 
-def run(name: str, form: str, tmp: str) -> dict:
+def run(name: str, form: str, tmp: str, budget: int | None = None) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONPATH=str(PORTED),
                PYTHONWARNINGS="default")
-    if BUDGET[name] is not None:
-        env["PORT_BUDGET"] = str(BUDGET[name])
+    budget = BUDGET[name] if budget is None else budget
+    if budget is not None:
+        env["PORT_BUDGET"] = str(budget)
     cwd = pathlib.Path(tmp) / f"{name}_{form}"
     cwd.mkdir(parents=True, exist_ok=True)
     p = subprocess.run([sys.executable, str(PORTED / f"{name}_{form}.py")], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
@@ -131,6 +134,12 @@ def _compare(name: str, t: dict, s: dict) -> None:  # long: one comparison rule 
             if name != "lenet":  # LeNet's sigmoids stay on the plateau for a budget this small, in both
                 _decreasing(r["losses"])
         assert abs(s["test_acc"] - t["test_acc"]) < 0.15
+    elif name == "optimization":
+        assert s["x_shape"] == t["x_shape"] == [1, 28, 28] and s["batches"] == t["batches"]
+        for r in (s, t):
+            _decreasing(r["losses"])
+            assert r["reloaded_accuracy"] == r["accuracy"] > 0.3
+        assert abs(s["accuracy"] - t["accuracy"]) < 0.1
     elif name == "quickstart":
         assert s["shapes"] == t["shapes"] == [[64, 1, 28, 28], [64], "int64"]
         assert abs(s["accuracy"] - t["accuracy"]) < 0.1
@@ -158,3 +167,14 @@ def test_both_forms_run_and_agree(name, tmpdir_module):
             pytest.skip("torchvision is not importable next to the CPU torch wheel: the PyTorch form is not run")
     t = run(name, "torch", tmpdir_module)
     _compare(name, t, s)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SLOW_BUDGET))
+def test_larger_budget_accuracy_agrees(name, tmp_path):
+    """Ten times the data: the test accuracies of the two forms within 0.04 of each other."""
+    if not _has_fashion():
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    s, t = (run(name, form, str(tmp_path), SLOW_BUDGET[name]) for form in ("shenjing", "torch"))
+    key = "accuracy" if name == "optimization" else "test_acc"
+    assert abs(s[key] - t[key]) < 0.04, (s[key], t[key])
