@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from . import backend as B
 from .autograd.tensor import Tensor, as_tensor, from_numpy  # noqa: F401  (re-exported)
 from .backend import xp
+from .device import check_device
 from .random import Generator, rng, uniform_values
 
 
@@ -19,6 +21,18 @@ def _size(size) -> tuple:
     return out
 
 
+def _checks_device(fn):
+    """Creation functions take ``device=`` as torch does; only the CPU exists (a GPU is a clear error)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if kwargs.get("device") is not None:
+            check_device(kwargs["device"], f"{fn.__name__}(device=...)")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _out(arr, requires_grad: bool) -> Tensor:
     t = as_tensor(arr)
     return t.requires_grad_(True) if requires_grad else t
@@ -28,23 +42,28 @@ def _float(dtype):
     return B.get_default_dtype() if dtype is None else xp.dtype(dtype)
 
 
+@_checks_device
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (list, scalar, array or tensor)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
+@_checks_device
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.zeros(_size(size), dtype=_float(dtype)), requires_grad)
 
 
+@_checks_device
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.ones(_size(size), dtype=_float(dtype)), requires_grad)
 
 
+@_checks_device
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.empty(_size(size), dtype=_float(dtype)), requires_grad)
 
 
+@_checks_device
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = B.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
@@ -55,26 +74,31 @@ def _like(input: Tensor, dtype):
     return input.shape, input.dtype if dtype is None else xp.dtype(dtype)
 
 
+@_checks_device
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     return _out(xp.zeros(shape, dt), requires_grad)
 
 
+@_checks_device
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     return _out(xp.ones(shape, dt), requires_grad)
 
 
+@_checks_device
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     return _out(xp.empty(shape, dt), requires_grad)
 
 
+@_checks_device
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     return _out(xp.full(shape, fill_value, dt), requires_grad)
 
 
+@_checks_device
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """[start, end) in steps; int64 for integer arguments, else the default float."""
     if end is None:
@@ -91,6 +115,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     return _out((start + step * xp.arange(n, dtype=B.float64 if xp.dtype(dtype).kind == "f" else B.int64)).astype(dtype), requires_grad)
 
 
+@_checks_device
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad)
 
@@ -99,20 +124,24 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_gr
     return _out(xp.logspace(start, end, int(steps), base=base).astype(_float(dtype)), requires_grad)
 
 
+@_checks_device
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
+@_checks_device
 def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """U[0, 1)."""
     return _out(uniform_values(rng(generator), 0.0, 1.0, _size(size), _float(dtype)), requires_grad)
 
 
+@_checks_device
 def randn(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """N(0, 1)."""
     return _out(rng(generator).standard_normal(_size(size)).astype(_float(dtype)), requires_grad)
 
 
+@_checks_device
 def randint(low, high=None, size=None, generator: Generator | None = None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` also works)."""
@@ -124,6 +153,7 @@ def randint(low, high=None, size=None, generator: Generator | None = None, dtype
     return _out(rng(generator).integers(low, high, size=_size((size,))).astype(dt), requires_grad)
 
 
+@_checks_device
 def randperm(n: int, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
     return as_tensor(rng(generator).permutation(n).astype(B.int64 if dtype is None else dtype))
 

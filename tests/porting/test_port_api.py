@@ -166,3 +166,11 @@ def test_fashion_mnist_as_torchvision_gives_chw_batches(tmp_path, monkeypatch):
     assert fast[0].shape == slow[0].shape == (8, 1, 28, 28)
     np.testing.assert_array_equal(fast[0].numpy(), slow[0].numpy())
     assert fast[1].tolist() == slow[1].tolist()
+
+
+def test_creation_functions_take_device_cpu_and_refuse_a_gpu():
+    for make in (lambda d: sj.zeros(2, device=d), lambda d: sj.rand(1, 28, 28, device=d), lambda d: sj.tensor([1.0], device=d),
+                 lambda d: sj.arange(3, device=d), lambda d: sj.randint(0, 5, (2,), device=d), lambda d: sj.eye(2, device=d)):
+        assert make("cpu").device == "cpu" and make(sj.device("cpu")) is not None
+        with pytest.raises(RuntimeError, match=r"\(device=\.\.\.\): device 'cuda' is not available.*no GPU backend"):
+            make("cuda")
