@@ -193,6 +193,7 @@ def _softplus_dx(g, x, beta, threshold):
 
 _SQRT_PI_2 = 2 / math.sqrt(math.pi)
 _LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
 
 # name, forward, then ∂/∂input for each input (g: the output's gradient; x or a, b: the inputs; y: the output)
 Add = op("Add", xp.add, lambda g: g, lambda g: g)
@@ -224,6 +225,15 @@ Sin = op("Sin", xp.sin, lambda g, x: g * x.cos())
 Cos = op("Cos", xp.cos, lambda g, x: -g * x.sin())
 Tan = op("Tan", xp.tan, lambda g, y: g * (1 + y * y))
 Atan = op("Atan", xp.arctan, lambda g, x: g / (1 + x * x), doc="arctan; d/dz = 1/(1+z²) (Xu Fig 1.8's arctan activation).")
+Asin = op("Asin", xp.arcsin, lambda g, x: g * (1 - x * x).rsqrt(), doc="arcsin; d/dx = 1/√(1−x²).")
+Acos = op("Acos", xp.arccos, lambda g, x: -g * (1 - x * x).rsqrt(), doc="arccos; d/dx = −1/√(1−x²).")
+Sinh = op("Sinh", xp.sinh, lambda g, x: g * cosh(x))
+Cosh = op("Cosh", xp.cosh, lambda g, x: g * sinh(x))
+Asinh = op("Asinh", xp.arcsinh, lambda g, x: g * (x * x + 1).rsqrt(), doc="arsinh; d/dx = 1/√(x²+1).")
+Acosh = op("Acosh", xp.arccosh, lambda g, x: g * (x * x - 1).rsqrt(), doc="arcosh; d/dx = 1/√(x²−1).")
+Atanh = op("Atanh", xp.arctanh, lambda g, x: g / (1 - x * x), doc="artanh; d/dx = 1/(1−x²).")
+Exp2 = op("Exp2", xp.exp2, lambda g, y: g * y * _LN2)
+Log10 = op("Log10", xp.log10, lambda g, x: g / (x * _LN10))
 Tanh = op("Tanh", xp.tanh, lambda g, y: g * (1 - y * y), doc="tanh; d/dz = 1 − tanh²z.")
 Sigmoid = op("Sigmoid", lambda a: B.special().expit(a), lambda g, y: g * y * (1 - y),
              doc="σ(z) = 1/(1+e^(−z)) (logistic, 逻辑函数); σ′ = σ(1−σ).")
@@ -399,6 +409,29 @@ sin = _float_unary(Sin)
 cos = _float_unary(Cos)
 tan = _float_unary(Tan)
 atan = arctan = _float_unary(Atan)
+asin = arcsin = _float_unary(Asin)
+acos = arccos = _float_unary(Acos)
+sinh = _float_unary(Sinh)
+cosh = _float_unary(Cosh)
+asinh = arcsinh = _float_unary(Asinh)
+acosh = arccosh = _float_unary(Acosh)
+atanh = arctanh = _float_unary(Atanh)
+exp2 = _float_unary(Exp2)
+log10 = _float_unary(Log10)
+
+
+def _refuse(what: str) -> Callable:
+    def rule(g):
+        raise RuntimeError(f"the derivative for '{what}' is not implemented (as PyTorch; use the out-of-place form)")
+
+    return rule
+
+
+# the in-place forms PyTorch gives no derivative (acosh_, asinh_, atanh_): same values, backward refuses
+NO_INPLACE_DERIVATIVE = {
+    n: _float_unary(op(f"{cls.__name__}Inplace", cls.f, _refuse(f"inplace version of {n}")))
+    for n, cls in (("acosh", Acosh), ("asinh", Asinh), ("atanh", Atanh))
+}
 tanh = _float_unary(Tanh)
 sigmoid = _float_unary(Sigmoid)
 erf = _float_unary(Erf)

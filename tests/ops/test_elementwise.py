@@ -1,5 +1,7 @@
 """Elementwise ops against PyTorch in float64: values, gradients, broadcasting, dtypes."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -19,7 +21,12 @@ BROADCAST = [
     ((1, 0), (5, 1)),
 ]
 
-POSITIVE = {"log", "log2", "sqrt", "rsqrt", "log1p"}
+POSITIVE = {"log", "log2", "log10", "sqrt", "rsqrt", "log1p"}
+UNIT = {"asin", "acos", "atanh", "arcsin"}  # inputs in (−1, 1)
+
+def _named(name, m, x):
+    return getattr(m, name)(x)
+
 
 UNARY = {
     "abs": lambda m, x: m.abs(x),
@@ -37,6 +44,9 @@ UNARY = {
     "tan": lambda m, x: m.tan(x),
     "atan": lambda m, x: m.atan(x),
     "tanh": lambda m, x: m.tanh(x),
+    **{n: partial(_named, n) for n in ("asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "exp2", "log10")},
+    "arcsin": lambda m, x: x.arcsin(),
+    "arc_methods": lambda m, x: x.arcsinh() + m.arctanh(x.tanh() * 0.5) + (x.square() + 1.5).arccosh() + x.sinh().cosh(),
     "sigmoid": lambda m, x: m.sigmoid(x),
     "relu": lambda m, x: m.relu(x),
     "sign": lambda m, x: m.sign(x),
@@ -62,6 +72,10 @@ def _input(name, rng, shape):
         x = np.abs(x) + 0.2
     if name in ("tan",):
         x = np.clip(x, -1.2, 1.2)
+    if name in UNIT:
+        x = np.tanh(x) * 0.9
+    if name == "acosh":
+        x = np.abs(x) + 1.2
     return np.asarray(x)
 
 
@@ -272,6 +286,9 @@ def test_bitwise_ops(rng):
     check(lambda m, x, y: (x & y, x | y, x ^ y, ~x), a, b, grad=False)
     p, q = rng.random((3, 4)) > 0.5, rng.random(4) > 0.5
     check(lambda m, x, y: (x & y, x | y, x ^ y, ~x), p, q, grad=False)
+    named = lambda m, x, y: (x.bitwise_and(y), x.bitwise_or(y), x.bitwise_xor(y), x.bitwise_not(), m.bitwise_xor(x, y))  # noqa: E731
+    check(named, a, b, grad=False)
+    check(named, p, q, grad=False)
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sin", "tanh", "sigmoid", "erf", "reciprocal", "rsqrt", "log1p"])
