@@ -490,6 +490,27 @@ def mpi_line() -> str:
     return f"{version}, mpi4py {__import__('mpi4py').__version__}; world size {group.get_world_size()} (rank {group.get_rank()})"
 
 
+def lab_run_spread(args, run_experiment) -> list | None:
+    """``lab run ID... --workers N``: the experiments dealt round robin over N MPI ranks (one BLAS thread
+    each), results gathered on rank 0 in the ids' order; None on other ranks and in the relaunching process."""
+    from .distributed import group, spread
+
+    if args.workers > 1 and not group.launched_by_mpi():
+        argv = ["lab", "run", *args.id, "--out", str(args.out), "--seed", str(args.seed), "--workers", str(args.workers)]
+        try:
+            args.relaunch_code = spread.relaunch(args.workers, argv + (["--quick"] if args.quick else []))
+        except RuntimeError as e:
+            raise CommandError(EXIT_USAGE, f"argument --workers: {e}") from None
+        return None
+    if not group.launched_by_mpi():
+        return [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in args.id]
+    group.init()
+    rank, size = group.get_rank(), group.get_world_size()
+    share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
+    mine = [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in spread.deal(args.id, rank, size)]
+    return spread.gather_in_order(mine, len(args.id), rank, size)
+
+
 def cmd_lab(args) -> int:
     from .lab import build_report, catalogue_markdown, load_all, run_experiment
 
@@ -508,13 +529,17 @@ def cmd_lab(args) -> int:
     check_folder("out", args.out)
     if args.lab_command == "run":
         exps = load_all()
-        if args.id not in exps:
-            raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {args.id!r}; `shenjing lab list` shows the {len(exps)} available")
-        res = run_experiment(args.id, args.out, quick=args.quick, seed=args.seed)
-        verdict = "holds" if res["verdict"] else "does NOT hold"
-        print(f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
-              f"figures {', '.join(res['figures'])} and result.json in {Path(args.out) / res['id']}")
-        return EXIT_OK if res["verdict"] else EXIT_CLAIM
+        for exp_id in args.id:
+            if exp_id not in exps:
+                raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {exp_id!r}; `shenjing lab list` shows the {len(exps)} available")
+        results = lab_run_spread(args, run_experiment)
+        if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
+            return getattr(args, "relaunch_code", EXIT_OK)
+        for res in results:
+            verdict = "holds" if res["verdict"] else "does NOT hold"
+            print(f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
+                  f"figures {', '.join(res['figures'])} and result.json in {Path(args.out) / res['id']}")
+        return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
     path = build_report(args.out, quick=args.quick, seed=args.seed)
     print(f"report: {path}")
     return EXIT_OK
@@ -596,8 +621,10 @@ def build_parser() -> argparse.ArgumentParser:
     lsub = lab.add_subparsers(dest="lab_command", required=True)
     ls = lsub.add_parser("list", parents=[debug], help="list the experiments (id, title, Chinese title, source)")
     ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
-    r = lsub.add_parser("run", parents=[debug], help="run one experiment: figures (PNG) and result.json with the verdict")
-    r.add_argument("id")
+    r = lsub.add_parser("run", parents=[debug], help="run experiments: figures (PNG) and result.json with the verdict, per experiment")
+    r.add_argument("id", nargs="+", help="one or more experiment ids (`shenjing lab list`)")
+    r.add_argument("--workers", type=int_in(1), default=1,
+                   help="spread the experiments over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
     for q in (r, lsub.add_parser("report", parents=[debug], help="run every experiment and write one HTML page (report.html)")):
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
