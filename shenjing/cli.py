@@ -1,4 +1,4 @@
-"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
+"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``playground``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
 
 Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
 naming the option, exit code 2. Other failures are one line with the exit code of their kind
@@ -490,6 +490,20 @@ def mpi_line() -> str:
     return f"{version}, mpi4py {__import__('mpi4py').__version__}; world size {group.get_world_size()} (rank {group.get_rank()})"
 
 
+def cmd_playground(args) -> int:
+    import socket
+
+    from .playground.server import serve
+
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as e:
+            raise CommandError(EXIT_FILESYSTEM, f"cannot listen on {args.host}:{args.port} ({e.strerror}); choose another --port") from None
+    serve(args.host, args.port, args.open)
+    return EXIT_OK
+
+
 def lab_run_spread(args, run_experiment) -> list | None:
     """``lab run ID... --workers N``: the experiments dealt round robin over N MPI ranks (one BLAS thread
     each), results gathered on rank 0 in the ids' order; None on other ranks and in the relaunching process."""
@@ -613,6 +627,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--opset", type=int_in(13, 21), default=None, help="ONNX opset version, 13–21 (default: 17)")
     x.add_argument("--data", default=None, help="dataset folder, for the sample the model is traced on")
     x.set_defaults(func=cmd_export)
+
+    g = sub.add_parser("playground", parents=[debug], help="the interactive playground in the browser (a local web server)")
+    g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    g.add_argument("--port", type=int_in(1, 65535), default=8000, help="port (default: 8000)")
+    g.add_argument("--open", action="store_true", help="open the page in the default browser")
+    g.set_defaults(func=cmd_playground)
 
     i = sub.add_parser("info", parents=[debug], help="version, array backend, BLAS, datasets found")
     i.set_defaults(func=cmd_info)
