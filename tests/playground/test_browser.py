@@ -99,6 +99,8 @@ def test_circle_learns_in_the_browser(server, page, tmp_path):
     page.click("[data-testid=lang]")
     assert wait_for(lambda: "测试损失" in page.inner_text("body"), 10)
     assert number(page, "epoch") >= epoch  # the language changes, the network does not
+    drawn = "c => c.getContext('2d').getImageData(20, 20, 1, 1).data[3]"
+    assert page.eval_on_selector("canvas[data-key='h-0-0']", drawn) == 255  # heat maps redrawn while paused
     shot(page, tmp_path, "playground-zh.png")
     page.click("[data-testid=lang]")
     assert not page.errors

@@ -33,6 +33,7 @@ function applyLang() {
   $("lang").textContent = lang === "zh" ? "English" : "中文";
   buildDatasets();
   if (state) buildNetwork();
+  if (frame) drawFrame(frame);  // the rebuilt diagram's heat maps, also while paused
 }
 
 // ------------------------------------------------------------------ the hash (TF Playground's keys)
@@ -223,6 +224,14 @@ function onFrame(f) {
   $("testLoss").textContent = fmt(f.testLoss);
   if (f.history.length) { curve.push(f.history[0]); if (curve.length > 500) curve.shift(); }
   if (f.gradNorms.length) { gradHistory.push(f.gradNorms); if (gradHistory.length > 300) gradHistory.shift(); }
+  drawFrame(f);
+  const d = $("diverged");
+  d.hidden = !f.diverged; d.textContent = f.diverged || "";
+  if (f.diverged) setPlaying(false);
+  requestAnimationFrame(() => ws.send(JSON.stringify({type: "ack"})));
+}
+
+function drawFrame(f) {
   drawHeat($("heatmap"), f.output, f.grid);
   drawPoints($("heatmap"));
   f.neurons.forEach((layer, l) => layer.forEach((b64, j) => {
@@ -231,10 +240,6 @@ function onFrame(f) {
   }));
   state.features.forEach((k, i) => { const c = document.querySelector(`[data-key="in-${k}"]`); if (c) drawHeat(c, f.inputs[i], f.grid); });
   drawCurve(); drawGrads(); drawLinks();
-  const d = $("diverged");
-  d.hidden = !f.diverged; d.textContent = f.diverged || "";
-  if (f.diverged) setPlaying(false);
-  requestAnimationFrame(() => ws.send(JSON.stringify({type: "ack"})));
 }
 
 function onState(s) {
