@@ -115,6 +115,10 @@ def test_changing_the_hash_rebuilds_the_network(server, page):
     page.click("[data-testid=step]")
     assert wait_for(lambda: number(page, "epoch") == 1, 20)
     assert "dataset=spiral" in page.evaluate("location.hash")
+    page.select_option("[data-testid=activation-1]", "sin")  # one layer's own activation
+    assert wait_for(lambda: "activations=relu,sin,relu" in page.evaluate("location.hash"), 20)
+    assert wait_for(lambda: page.input_value("[data-testid=activation-1]") == "sin", 20)
+    assert page.input_value("[data-testid=activation-0]") == "relu"
 
 
 def test_upload_a_csv_train_and_download_the_model(server, page, tmp_path):

@@ -47,7 +47,7 @@ function readHash() {
 function setHash(changes) {
   const p = new URLSearchParams(location.hash.slice(1));
   for (const [k, v] of Object.entries(changes)) p.set(k, v);
-  location.hash = p.toString();
+  location.hash = p.toString().replace(/%2C/g, ",");  // commas kept, as TF Playground writes networkShape
 }
 
 function applyConfig(hash) {
@@ -174,7 +174,8 @@ function buildNetwork() {
   state.networkShape.forEach((n, l) => {
     const col = document.createElement("div");
     col.className = "layer";
-    col.innerHTML = `<div class="layer-title"><button data-l="${l}" data-d="1">+</button><button data-l="${l}" data-d="-1">−</button><br>${n} ${t("neurons")}<br><small>${state.activations[l]}</small></div>`;
+    col.innerHTML = `<div class="layer-title"><button data-l="${l}" data-d="1">+</button><button data-l="${l}" data-d="-1">−</button><br>${n} ${t("neurons")}<br></div>`;
+    col.firstChild.appendChild(layerActivation(l));
     for (let j = 0; j < n; j++) col.appendChild(neuronCanvas(`h-${l}-${j}`));
     layers.appendChild(col);
   });
@@ -186,6 +187,19 @@ function buildNetwork() {
     };
   });
   $("layerCount").textContent = state.networkShape.length;
+}
+
+function layerActivation(l) {  // each hidden layer's own activation (hash key `activations`)
+  const sel = document.createElement("select");
+  sel.className = "layer-act"; sel.setAttribute("data-testid", `activation-${l}`);
+  ACTIVATIONS.forEach(a => sel.add(new Option(a, a)));
+  sel.value = state.activations[l];
+  sel.onchange = () => {
+    const acts = state.activations.slice();
+    acts[l] = sel.value;
+    setHash({activations: acts.join(",")});
+  };
+  return sel;
 }
 
 function drawLinks() {
