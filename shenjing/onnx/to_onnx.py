@@ -19,7 +19,8 @@ SAME = {
     "Neg": "Neg", "Abs": "Abs", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Reciprocal": "Reciprocal",
     "Sin": "Sin", "Cos": "Cos", "Tan": "Tan", "Atan": "Atan", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Relu": "Relu",
     "Erf": "Erf", "Softplus": "Softplus", "Sign": "Sign", "Floor": "Floor", "Ceil": "Ceil", "Clone": "Identity",
-    "MatMul": "MatMul",
+    "MatMul": "MatMul", "Asin": "Asin", "Acos": "Acos", "Sinh": "Sinh", "Cosh": "Cosh", "Asinh": "Asinh", "Acosh": "Acosh",
+    "Atanh": "Atanh",
 }
 
 
@@ -365,7 +366,8 @@ CONVERTERS.update({
     "Where": _where, "Step": _step, "Clamp": _clamp, "Round": _round, "Trunc": _trunc, "Remainder": _remainder,
     "LogSigmoid": _log_sigmoid, "Cast": _cast, "Compare": _compare,
     "Expm1": _unary(("Exp", None), ("Sub", 1)), "Log1p": _unary(("Add", 1), ("Log", None)),
-    "Log2": _unary(("Log", None), ("Div", math.log(2))), "Rsqrt": _unary(("Sqrt", None), ("Reciprocal", None)),
+    "Log2": _unary(("Log", None), ("Div", math.log(2))), "Log10": _unary(("Log", None), ("Div", math.log(10))),
+    "Exp2": _unary(("Mul", math.log(2)), ("Exp", None)), "Rsqrt": _unary(("Sqrt", None), ("Reciprocal", None)),
     "Reshape": _reshape, "BroadcastTo": _expand, "Permute": _permute, "Cat": _cat, "Tile": _tile, "Flip": _flip,
     "PadConstant": _pad_constant,
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "_Amax": _reduce("ReduceMax"), "_Amin": _reduce("ReduceMin"),

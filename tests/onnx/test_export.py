@@ -84,6 +84,32 @@ def test_every_activation(act, tmp_path):
     assert_close(got, ref)
 
 
+class Pointwise(nn.Module):
+    """A pointwise function on inputs inside its domain: tanh(x)·0.9 for the (−1, 1) ones, 1 + x² for arcosh."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+POINTWISE = {"asin": lambda x: (x.tanh() * 0.9).asin(), "acos": lambda x: (x.tanh() * 0.9).acos(), "sinh": sj.sinh,
+             "cosh": sj.cosh, "asinh": sj.asinh, "acosh": lambda x: (1 + x * x).acosh(), "atanh": lambda x: (x.tanh() * 0.9).atanh(),
+             "exp2": sj.exp2, "log10": lambda x: (1 + x * x).log10()}
+
+
+@pytest.mark.parametrize("name", list(POINTWISE))
+def test_pointwise_functions(name, tmp_path):
+    got, ref = exported(Pointwise(POINTWISE[name]), sj.randn(5, 4), tmp_path)
+    assert_close(got, ref)
+    loaded = so.load(tmp_path / "m.onnx")
+    x = sj.randn(2, 4)
+    with sj.no_grad():
+        assert_close(loaded(x).numpy(), Pointwise(POINTWISE[name])(x).numpy())
+
+
 class SelfAttention(nn.Module):
     def __init__(self):
         super().__init__()
