@@ -15,10 +15,13 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from .i18n import LANGS, lang_in_argv, pick
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
@@ -37,6 +40,33 @@ EXIT_CODES = {
     EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
     EXIT_PIPE: "the output was closed (e.g. piped into head)",
 }
+EXIT_CODES_ZH = {
+    EXIT_OK: "成功",
+    EXIT_CLAIM: "`lab run`: 实验已运行, 但论断不成立",
+    EXIT_USAGE: "用法错误: 某个选项无效、超出范围或与数据不符 (消息中指出该选项)",
+    EXIT_INPUT: "输入文件缺失或损坏: 数据集、检查点、config.json",
+    EXIT_FILESYSTEM: "文件无法写入或读取: 磁盘已满、只读、权限不足",
+    EXIT_RESUME: "运行目录不匹配: --resume 的选项不同、检查点属于另一个模型、目录正被使用",
+    EXIT_DIVERGED: "训练发散: 出现 NaN/Inf, 或损失增长超过 --max-loss-growth (保留最后一个正常的检查点)",
+    EXIT_INTERNAL: "内部错误 (shenjing 或模型中的缺陷, 如形状错误): 显示回溯信息",
+    EXIT_INTERRUPTED: "被中断 (Ctrl-C)",
+    EXIT_PIPE: "输出被关闭 (如通过管道传给 head)",
+}
+# argparse's and the option types' words in Chinese (the rest of a message — names, values, paths — stays as it is)
+ZH_PHRASES = (
+    (r"must be an integer ≥ (\S+), got (.*)$", r"必须是 ≥ \1 的整数, 实际为 \2"),
+    (r"must be an integer from (\S+) to (\S+), got (.*)$", r"必须是 \1 到 \2 之间的整数, 实际为 \3"),
+    (r"must be a finite number ([≥>]) (\S+) and < (\S+), got (.*)$", r"必须是 \1 \2 且 < \3 的有限数, 实际为 \4"),
+    (r"must be a finite number ([≥>]) (\S+), got (.*)$", r"必须是 \1 \2 的有限数, 实际为 \3"),
+    (r"must be widths ≥ 1 separated by commas, e\.g\. 512,512, got (.*)$", r"必须是以逗号分隔的 ≥ 1 的宽度, 如 512,512, 实际为 \1"),
+    (r"must be KEY=VALUE, got (.*)$", r"必须是 KEY=VALUE 形式, 实际为 \1"),
+    (r"^argument ", "参数 "),
+    (r"the following arguments are required: ", "缺少必需的参数: "),
+    (r"unrecognized arguments: ", "无法识别的参数: "),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"无效的选择: \1 (可选: \2)"),
+    (r"expected one argument", "需要一个值"),
+    (r"invalid (\w+) value: ", r"无效的 \1 值: "),
+)
 # options that may change on --resume: they do not change what trains (the rest must match the checkpoint)
 RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth", "export")
 OUTPUT_FILES = ("config.json", "metrics.json", "curves.png", "confusion.png", "attention.png", "model.onnx")
@@ -525,18 +555,38 @@ def lab_run_spread(args, run_experiment) -> list | None:
     return spread.gather_in_order(mine, len(args.id), rank, size)
 
 
+def lab_list(args) -> int:
+    """``lab list``: one line per experiment (the title in the chosen language first), or the Markdown table."""
+    from .lab import catalogue_markdown, load_all
+
+    if args.markdown:
+        print(catalogue_markdown(), end="")
+        return EXIT_OK
+    exps = load_all()
+    for e in exps.values():
+        first, second = (e.title_zh, e.title) if args.lang == "zh" else (e.title, e.title_zh)
+        print(f"{e.id:26s} {first}  ({second})  [{e.source}]")
+    print(pick(args.lang, f"{len(exps)} experiments", f"{len(exps)} 个实验"))
+    return EXIT_OK
+
+
+def lab_run_lines(res: dict, out: Path, lang: str) -> str:
+    """What ``lab run`` prints for one result: the claim, the verdict with its method, the runtime and files."""
+    where = out / res["id"]
+    if lang == "zh":
+        verdict = "论断成立" if res["verdict"] else "论断不成立"
+        return (f"{res['id']}: {res.get('claim_zh') or res['claim']}\n  结论: {verdict} ({res['method_zh']})\n  用时 {res['runtime_s']:.1f} 秒; "
+                f"图 {', '.join(res['figures'])} 与 result.json 在 {where}")
+    verdict = "holds" if res["verdict"] else "does NOT hold"
+    return (f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
+            f"figures {', '.join(res['figures'])} and result.json in {where}")
+
+
 def cmd_lab(args) -> int:
-    from .lab import build_report, catalogue_markdown, load_all, run_experiment
+    from .lab import build_report, load_all, run_experiment
 
     if args.lab_command == "list":
-        if args.markdown:
-            print(catalogue_markdown(), end="")
-            return EXIT_OK
-        exps = load_all()
-        for e in exps.values():
-            print(f"{e.id:26s} {e.title}  ({e.title_zh})  [{e.source}]")
-        print(f"{len(exps)} experiments")
-        return EXIT_OK
+        return lab_list(args)
     import shenjing as sj
 
     sj.tune_malloc()
@@ -550,28 +600,44 @@ def cmd_lab(args) -> int:
         if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
             return getattr(args, "relaunch_code", EXIT_OK)
         for res in results:
-            verdict = "holds" if res["verdict"] else "does NOT hold"
-            print(f"{res['id']}: {res['claim']}\n  verdict: the claim {verdict} ({res['method']})\n  runtime {res['runtime_s']:.1f} s; "
-                  f"figures {', '.join(res['figures'])} and result.json in {Path(args.out) / res['id']}")
+            print(lab_run_lines(res, Path(args.out), args.lang))
         return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
-    path = build_report(args.out, quick=args.quick, seed=args.seed)
-    print(f"report: {path}")
+    path = build_report(args.out, quick=args.quick, seed=args.seed, lang=args.lang)
+    print(pick(args.lang, f"report: {path}", f"报告: {path}"))
     return EXIT_OK
 
 
 # ---------------------------------------------------------------------- parser and main
 
 
+def in_chinese(message: str) -> str:
+    """An option error's words in Chinese (:data:`ZH_PHRASES`); names, values and paths stay as they are."""
+    for pattern, zh in ZH_PHRASES:
+        message = re.sub(pattern, zh, message)
+    return message
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors: ``shenjing train: error: argument --lr: ...`` (exit 2)."""
+    """argparse with one-line usage errors: ``shenjing train: error: argument --lr: ...`` (exit 2),
+    in Chinese with ``lang="zh"`` (``shenjing train: 错误: 参数 --lr: ...``)."""
+
+    def __init__(self, *args, lang: str = "en", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lang = lang
 
     def error(self, message: str):
+        if self.lang == "zh":
+            self.exit(EXIT_USAGE, f"{self.prog}: 错误: {in_chinese(message)}\n")
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _epilog() -> str:
+def _epilog(lang: str = "en") -> str:
+    if lang == "zh":
+        rows = "\n".join(f"  {code:>3}  {what}" for code, what in EXIT_CODES_ZH.items())
+        return f"退出码:\n{rows}\n\n加上 --debug 时失败还会显示回溯信息. 见 docs/reliability.md. 输出语言: --lang en|zh (默认取自 LANG/LC_ALL)."
     rows = "\n".join(f"  {code:>3}  {what}" for code, what in EXIT_CODES.items())
-    return f"exit codes:\n{rows}\n\nWith --debug a failure also shows its traceback. See docs/reliability.md."
+    return (f"exit codes:\n{rows}\n\nWith --debug a failure also shows its traceback. See docs/reliability.md. "
+            "Output language: --lang en|zh (default from LANG/LC_ALL).")
 
 
 def add_train_parser(sub, parents: list) -> None:
@@ -607,12 +673,18 @@ def add_train_parser(sub, parents: list) -> None:
     t.set_defaults(func=cmd_train)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    debug = argparse.ArgumentParser(add_help=False)
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The parser of every command; its usage errors and the epilog in ``lang``."""
+    from functools import partial
+
+    language = argparse.ArgumentParser(add_help=False)
+    language.add_argument("--lang", choices=LANGS, default=None, help="language of the output: en or zh (default: from LANG/LC_ALL)")
+    debug = argparse.ArgumentParser(add_help=False, parents=[language])
     debug.add_argument("--debug", action="store_true", help="show the traceback of a failure")
-    p = Parser(prog="shenjing", description="神经 shenjing: train, evaluate and inspect models.", epilog=_epilog(),
-               formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = Parser(prog="shenjing", description=pick(lang, "神经 shenjing: train, evaluate and inspect models.",
+                                                  "神经 shenjing: 训练、评估与检查模型."), epilog=_epilog(lang),
+               formatter_class=argparse.RawDescriptionHelpFormatter, lang=lang, parents=[language])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=partial(Parser, lang=lang))
     add_train_parser(sub, [debug])
 
     e = sub.add_parser("evaluate", parents=[debug], help="evaluate a checkpoint written by `shenjing train` on the test set")
@@ -638,7 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_info)
 
     lab = sub.add_parser("lab", help="the notes' demonstrations: list, run one, or build the report")
-    lsub = lab.add_subparsers(dest="lab_command", required=True)
+    lsub = lab.add_subparsers(dest="lab_command", required=True, parser_class=partial(Parser, lang=lang))
     ls = lsub.add_parser("list", parents=[debug], help="list the experiments (id, title, Chinese title, source)")
     ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
     r = lsub.add_parser("run", parents=[debug], help="run experiments: figures (PNG) and result.json with the verdict, per experiment")
@@ -684,12 +756,12 @@ def failure_line(e: BaseException, code: int) -> str:
     return f"(rank {get_rank()}) {text}" if get_world_size() > 1 else text
 
 
-def _resume_hint(args) -> str:
+def _resume_hint(args, lang: str = "en") -> str:
     from .train.trainer import CHECKPOINT
 
     out = getattr(args, "out", None)
     if getattr(args, "command", None) == "train" and out and (Path(out) / CHECKPOINT).exists():
-        return f"; the checkpoint in {out} is kept: continue with --resume"
+        return pick(lang, f"; the checkpoint in {out} is kept: continue with --resume", f"; {out} 中的检查点已保留: 用 --resume 继续")
     return ""
 
 
@@ -703,11 +775,13 @@ def main(argv=None) -> int:
 
 def run_command(argv=None) -> int:
     args = None
+    lang = lang_in_argv(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            args = build_parser().parse_args(argv)
+            args = build_parser(lang).parse_args(argv)
         except SystemExit as e:  # --help, or a usage error already printed
             return e.code if isinstance(e.code, int) else EXIT_USAGE
+        args.lang = lang
         code = args.func(args)
         sys.stdout.flush()
         return code
@@ -717,14 +791,15 @@ def run_command(argv=None) -> int:
             os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PIPE
     except KeyboardInterrupt:
-        print(f"shenjing: interrupted{_resume_hint(args)}", file=sys.stderr)
+        print(pick(lang, f"shenjing: interrupted{_resume_hint(args)}", f"shenjing: 已中断{_resume_hint(args, lang)}"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as e:
-        return report_failure(e, args)
+        return report_failure(e, args, lang)
 
 
-def report_failure(e: Exception, args) -> int:
-    """Print a failure: one line (plus the traceback with --debug), or an internal error's traceback."""
+def report_failure(e: Exception, args, lang: str = "en") -> int:
+    """Print a failure: one line (plus the traceback with --debug), or an internal error's traceback;
+    in Chinese the line says the kind of failure (:data:`EXIT_CODES_ZH`) before the message."""
     import traceback
 
     prog = f"shenjing {args.command}" if args is not None else "shenjing"
@@ -733,13 +808,19 @@ def report_failure(e: Exception, args) -> int:
     code = user_failure(e)
     if code is None:
         traceback.print_exc()
-        print(f"{prog}: internal error: {type(e).__name__}: {e}\nThis is a bug in shenjing or in the model (e.g. a shape error). "
-              "Please report it with the traceback above, the command line and the output of `shenjing info`.", file=sys.stderr)
+        print(pick(lang, f"{prog}: internal error: {type(e).__name__}: {e}\nThis is a bug in shenjing or in the model (e.g. a shape error). "
+                         "Please report it with the traceback above, the command line and the output of `shenjing info`.",
+                   f"{prog}: 内部错误: {type(e).__name__}: {e}\n这是 shenjing 或模型中的缺陷 (如形状错误). "
+                   "请附上上面的回溯信息、命令行和 `shenjing info` 的输出报告它."), file=sys.stderr)
         return EXIT_INTERNAL
     if getattr(args, "debug", False):
         traceback.print_exc()
-    hint = _resume_hint(args) if code == EXIT_FILESYSTEM else ""
-    print(f"{prog}: error: {failure_line(e, code)}{hint}", file=sys.stderr)
+    hint = _resume_hint(args, lang) if code == EXIT_FILESYSTEM else ""
+    if lang == "zh":
+        kind = EXIT_CODES_ZH.get(code, "").split(":")[0]
+        print(f"{prog}: 错误 ({kind}): {in_chinese(failure_line(e, code))}{hint}", file=sys.stderr)
+    else:
+        print(f"{prog}: error: {failure_line(e, code)}{hint}", file=sys.stderr)
     return code
 
 

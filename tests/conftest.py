@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import shenjing as sj
 
 SEED_ENV = "SHENJING_TEST_SEED"
+# shenjing speaks Chinese where the locale is zh_*: the tests expect English unless they pass --lang zh
+os.environ["LC_ALL"] = "C.UTF-8"
 
 
 def _session_seed() -> int:

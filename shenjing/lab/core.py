@@ -59,7 +59,8 @@ class Check:
     list or a dict, every entry must pass. ``what`` says in words what the value is ("the MLP's
     test accuracy"); with ``op="true"`` it states the fact that must hold ("every truth table is
     exact") and the value must be ``True``. ``quick`` is the threshold in ``--quick`` mode when it
-    differs from the full run's.
+    differs from the full run's. ``what_zh`` says the same in Chinese (中文); without it the Chinese
+    sentence names the measured key.
     """
 
     key: str
@@ -67,6 +68,7 @@ class Check:
     threshold: Any = None
     what: str = ""
     quick: Any = None
+    what_zh: str = ""
 
     def __post_init__(self) -> None:
         if self.op not in _OPS:
@@ -91,10 +93,12 @@ class Check:
         values = list(v.values()) if isinstance(v, dict) else list(v) if isinstance(v, (list, tuple)) else [v]
         return bool(values) and all(_plain(x) is not None and test(_plain(x), t) for x in values)
 
-    def sentence(self, quick: bool = False) -> str:
+    def sentence(self, quick: bool = False, lang: str = "en") -> str:
+        """The condition in words, in English or (``lang="zh"``) in Chinese."""
+        what = self.what if lang != "zh" else self.what_zh or f"测得的 {self.key}"
         if self.op == "true":
-            return self.what
-        return f"{self.what} {_OPS[self.op][0]} {_number(self.limit(quick))}"
+            return what if lang != "zh" or self.what_zh else f"{what} 为真"
+        return f"{what} {_OPS[self.op][0]} {_number(self.limit(quick))}"
 
 
 def _plain(x: Any) -> Any:
@@ -110,10 +114,10 @@ def _number(t: Any) -> str:
 
 @dataclass
 class Experiment:
-    """What an experiment shows (id, bilingual title, the notes' section, the claim) and the checks
-    that decide whether the claim held; ``module`` (set by :func:`load_all`) holds its ``measure``
-    and ``figures``. ``datasets`` names the data files it reads (``"fashion-mnist"``), which
-    :func:`missing_data` looks for."""
+    """What an experiment shows (id, bilingual title, the notes' section, the claim in English and in
+    Chinese) and the checks that decide whether the claim held; ``module`` (set by :func:`load_all`)
+    holds its ``measure`` and ``figures``. ``datasets`` names the data files it reads
+    (``"fashion-mnist"``), which :func:`missing_data` looks for."""
 
     id: str
     title: str
@@ -122,6 +126,7 @@ class Experiment:
     claim: str
     checks: tuple[Check, ...]
     datasets: tuple[str, ...] = ()
+    claim_zh: str = ""
     module: ModuleType | None = field(default=None, repr=False, compare=False)
 
 
@@ -129,12 +134,15 @@ class Experiment:
 class Measurement:
     """What ``measure`` returns: the numbers the verdict rests on, how they were measured (without
     the thresholds: the checks add those), the data the figures need, and extra numbers for
-    ``result.json`` that are not part of the claim (such as wall times, which vary between runs)."""
+    ``result.json`` that are not part of the claim (such as wall times, which vary between runs).
+    ``method_zh`` is the method in Chinese, where the experiment writes one (the checks' Chinese
+    sentences follow it)."""
 
     measured: dict
     method: str
     data: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    method_zh: str = ""
 
 
 def single_threaded_blas():
@@ -245,11 +253,18 @@ def catalogue_markdown() -> str:
 
 
 def judge(exp: Experiment, measured: dict, quick: bool) -> tuple[bool, list[dict], str]:
-    """The verdict, the per-check results and the sentence "Holds if …" made from ``exp.checks``."""
+    """The verdict, the per-check results (with the sentence in English, ``says``, and in Chinese,
+    ``says_zh``) and the sentence "Holds if …" made from ``exp.checks``."""
     results = [{"key": c.key, "op": c.op, "threshold": jsonable(c.limit(quick)), "value": jsonable(c.value(measured)),
-                "holds": c.holds(measured, quick), "says": c.sentence(quick)} for c in exp.checks]
+                "holds": c.holds(measured, quick), "says": c.sentence(quick), "says_zh": c.sentence(quick, "zh")} for c in exp.checks]
     verdict = bool(results) and all(r["holds"] for r in results)
     return verdict, results, "Holds if " + "; ".join(r["says"] for r in results) + "."
+
+
+def method_zh(m: Measurement, checks: list[dict]) -> str:
+    """The Chinese method text: the experiment's own (if it writes one), then "成立条件: …" from the checks."""
+    head = f"{m.method_zh.rstrip()} " if m.method_zh else ""
+    return f"{head}成立条件: " + "; ".join(c["says_zh"] for c in checks) + "。"
 
 
 def run_experiment(exp_id: str, out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0) -> dict:
@@ -265,8 +280,9 @@ def run_experiment(exp_id: str, out_dir: str | Path = "lab-out", quick: bool = F
     verdict, checks, holds_if = judge(exp, m.measured, quick)
     exp.module.figures(ctx, m)
     result = {
-        "id": exp.id, "title": exp.title, "title_zh": exp.title_zh, "source": exp.source, "claim": exp.claim,
-        "verdict": verdict, "measured": jsonable(m.measured), "method": f"{m.method.rstrip()} {holds_if}", "checks": checks,
+        "id": exp.id, "title": exp.title, "title_zh": exp.title_zh, "source": exp.source, "claim": exp.claim, "claim_zh": exp.claim_zh,
+        "verdict": verdict, "measured": jsonable(m.measured), "method": f"{m.method.rstrip()} {holds_if}",
+        "method_zh": method_zh(m, checks), "checks": checks,
         "runtime_s": time.perf_counter() - t0, "figures": list(ctx.figures), "quick": quick, "seed": seed,
         **{k: jsonable(v) for k, v in m.extra.items()},
     }

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ..backend import xp
 
+#: CJK fonts (中文字体) for the Chinese glyphs, best first: Debian's fonts-noto-cjk, WenQuanYi, Source Han, macOS's and Windows'
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "PingFang SC", "Heiti SC", "Microsoft YaHei", "SimHei", "Noto Serif CJK SC")
+_CJK_FILES = ("notosanscjk", "sourcehansans", "wqy-", "wenquanyi", "notoserifcjk")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` that matplotlib can use, or None. Fonts installed after
+    matplotlib built its font cache (e.g. ``apt-get install fonts-noto-cjk``) are added from the
+    system's font folders."""
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS if n in names), None)
+
+    if known() is None:
+        for path in font_manager.findSystemFonts():
+            if any(k in Path(path).name.lower() for k in _CJK_FILES):
+                font_manager.fontManager.addfont(path)
+    return known()
+
 
 def pyplot():
-    """matplotlib.pyplot on the Agg backend (files, no window): ``plt = pyplot()``."""
+    """matplotlib.pyplot on the Agg backend (files, no window): ``plt = pyplot()``. Text is set in
+    DejaVu Sans, with the Chinese glyphs from a CJK font (:func:`cjk_font`), so Chinese labels render."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    cjk = cjk_font()
+    family = ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
+    if plt.rcParams["font.family"] != family:
+        plt.rcParams["font.family"] = family
     return plt
 
 

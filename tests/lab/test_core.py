@@ -52,7 +52,8 @@ def test_judge_builds_verdict_and_method_from_the_checks():
     verdict, checks, holds_if = judge(exp, {"a": 0.5, "b": 3}, quick=False)
     assert verdict and holds_if == "Holds if a < 1; b ≥ 2." and [c["holds"] for c in checks] == [True, True]
     verdict, checks, _ = judge(exp, {"a": 0.5, "b": 1}, quick=False)
-    assert not verdict and checks[1] == {"key": "b", "op": ">=", "threshold": 2, "value": 1, "holds": False, "says": "b ≥ 2"}
+    assert not verdict and checks[1] == {"key": "b", "op": ">=", "threshold": 2, "value": 1, "holds": False, "says": "b ≥ 2",
+                                          "says_zh": "测得的 b ≥ 2"}
 
 
 def test_min_seconds_takes_the_minimum_and_stops_at_the_budget():

@@ -8,7 +8,7 @@ from shenjing.lab import ORDER, load_all, missing_data, run_experiment
 from shenjing.lab.report import build_report
 
 EXPERIMENTS = list(load_all())
-KEYS = {"id", "title", "title_zh", "source", "claim", "verdict", "measured", "method", "checks", "runtime_s", "figures"}
+KEYS = {"id", "title", "title_zh", "source", "claim", "claim_zh", "verdict", "measured", "method", "method_zh", "checks", "runtime_s", "figures"}
 
 
 def test_registered_ids_are_from_the_catalogue():
@@ -29,6 +29,7 @@ def test_quick_run(exp_id, tmp_path):
         assert (tmp_path / exp_id / name).stat().st_size > 1000
     assert res["measured"] and res["method"]
     assert res["checks"] and res["method"].endswith(" ".join(["Holds if", "; ".join(c["says"] for c in res["checks"])]) + ".")
+    assert res["claim_zh"] and res["method_zh"].endswith("成立条件: " + "; ".join(c["says_zh"] for c in res["checks"]) + "。")
     assert res["verdict"] is True, f"{exp_id}: the claim did not hold: {res['measured']}"
 
 

@@ -32,16 +32,25 @@ EXPERIMENT = Experiment(
     source="Xu §1.7 Figs 1.5–1.11; Nelson ch. 4 Fig 4-5; Fang §4.1",
     claim="Every activation's closed-form derivative equals the one autograd computes on a grid; the sigmoid "
           "family saturates (f′ → 0 for large |z|) while the ReLU family keeps f′ ≈ 1 for large z > 0.",
+    claim_zh="每个激活函数的闭式导数都与自动微分在网格上算出的相等; sigmoid 一族会饱和 (|z| 大时 f′ → 0), 而 ReLU 一族在 z > "
+             "0 很大时仍保持 f′ ≈ 1.",
     checks=(
-        Check("max_abs_closed_minus_autograd", "<", 1e-12, "over all activations, max |closed-form f′ − autograd f′|"),
-        Check("max_rel_central_difference_minus_autograd", "<", 1e-6, "max |central difference − autograd f′| / max(1, |f′|) away from kinks"),
-        Check("notes_derivative_formulas_max_abs_error", "<", 1e-12, "for each derivative formula the notes print, max |formula − autograd f′|"),
+        Check("max_abs_closed_minus_autograd", "<", 1e-12, "over all activations, max |closed-form f′ − autograd f′|",
+              what_zh="所有激活函数上 max |闭式 f′ − 自动微分 f′|"),
+        Check("max_rel_central_difference_minus_autograd", "<", 1e-6, "max |central difference − autograd f′| / max(1, |f′|) away from kinks",
+              what_zh="远离折点处 max |中心差分 − 自动微分 f′| / max(1, |f′|)"),
+        Check("notes_derivative_formulas_max_abs_error", "<", 1e-12, "for each derivative formula the notes print, max |formula − autograd f′|",
+              what_zh="讲义印出的每个导数公式的 max |公式 − 自动微分 f′|"),
         Check("softmax_temperature_jacobian_max_abs_error", "<", 1e-12,
-              "for each T, the max error of the softmax Jacobian s_i(δ_ij − s_j)/T and of F.derivative against autograd"),
-        Check("sigmoid_family_max_abs_derivative_for_abs_z_ge_5", "<", 0.05, "for sigmoid, tanh and arctan, max |f′| over |z| ≥ 5"),
-        Check("relu_family_min_derivative_for_z_ge_5", ">", 0.9, "for each of the ReLU family, min f′ over z ≥ 5"),
-        Check("fang_printed_relu.homogeneity_error_relu(3z)-3relu(z)", "<", 1e-12, "max |ReLU(3z) − 3·ReLU(z)|"),
-        Check("fang_printed_relu.homogeneity_error_printed(3z)-3printed(z)", ">", 1, "max |printed(3z) − 3·printed(z)| of Fang's printed 'ReLU'"),
+              "for each T, the max error of the softmax Jacobian s_i(δ_ij − s_j)/T and of F.derivative against autograd",
+              what_zh="对每个 T, softmax 雅可比 s_i(δ_ij − s_j)/T 与 F.derivative 相对自动微分的最大误差"),
+        Check("sigmoid_family_max_abs_derivative_for_abs_z_ge_5", "<", 0.05, "for sigmoid, tanh and arctan, max |f′| over |z| ≥ 5",
+              what_zh="sigmoid、tanh 与 arctan 在 |z| ≥ 5 上的 max |f′|"),
+        Check("relu_family_min_derivative_for_z_ge_5", ">", 0.9, "for each of the ReLU family, min f′ over z ≥ 5",
+              what_zh="ReLU 一族每个函数在 z ≥ 5 上的 min f′"),
+        Check("fang_printed_relu.homogeneity_error_relu(3z)-3relu(z)", "<", 1e-12, "max |ReLU(3z) − 3·ReLU(z)|", what_zh="max |ReLU(3z) − 3·ReLU(z)|"),
+        Check("fang_printed_relu.homogeneity_error_printed(3z)-3printed(z)", ">", 1, "max |printed(3z) − 3·printed(z)| of Fang's printed 'ReLU'",
+              what_zh="Fang 印出的 'ReLU' 的 max |printed(3z) − 3·printed(z)|"),
     ),
 )
 

@@ -38,12 +38,16 @@ EXPERIMENT = Experiment(
     claim="Each stage of ResNet, DenseNet and U-Net has the shape its design predicts (DenseNet grows k₀ + l·k channels), "
           "the parameter count equals Σ C_i·C_o·K² + C_o over the layers, and a U-Net learns to segment the toy images "
           "far above the majority-class baseline.",
+    claim_zh="ResNet、DenseNet 与 U-Net 的每个阶段都具有其设计所预言的形状 (DenseNet 的通道数按 k₀ + l·k 增长), 参数个数等于各层 "
+             "Σ C_i·C_o·K² + C_o, 而 U-Net 学会分割玩具图像, 远高于多数类基线.",
     checks=(
-        Check("shape_mismatch_count", "==", 0, "the number of stages whose output shape differs from the design's"),
-        Check("count_minus_per_layer_formula", "==", 0, "for each model, count_parameters − the per-layer formula summed"),
-        Check("count_minus_closed_form", "==", 0, "for each model, count_parameters − the closed form"),
-        Check("unet.test_mean_iou", ">=", 0.9, "the U-Net's test mean IoU", quick=0.75),
-        Check("unet.test_mean_iou_above_baseline", ">=", 0.3, "the U-Net's test mean IoU − the majority-class baseline's"),
+        Check("shape_mismatch_count", "==", 0, "the number of stages whose output shape differs from the design's", what_zh="输出形状与设计不符的阶段个数"),
+        Check("count_minus_per_layer_formula", "==", 0, "for each model, count_parameters − the per-layer formula summed",
+              what_zh="对每个模型, count_parameters − 逐层公式之和"),
+        Check("count_minus_closed_form", "==", 0, "for each model, count_parameters − the closed form", what_zh="对每个模型, count_parameters − 闭式公式"),
+        Check("unet.test_mean_iou", ">=", 0.9, "the U-Net's test mean IoU", quick=0.75, what_zh="U-Net 的测试平均 IoU"),
+        Check("unet.test_mean_iou_above_baseline", ">=", 0.3, "the U-Net's test mean IoU − the majority-class baseline's",
+              what_zh="U-Net 的测试平均 IoU − 多数类基线的"),
     ),
 )
 

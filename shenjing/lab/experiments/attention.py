@@ -45,16 +45,22 @@ EXPERIMENT = Experiment(
           "sums to 1); with a learned linear score qᵀW x_i it learns to retrieve the item a query points to; and a "
           "small Transformer encoder learns to sort digits, its last-layer heads attending to the input tokens each "
           "position has to output.",
+    claim_zh="讲义中的注意力 e_i = score(q, x_i), α = softmax(e), 输出 Σ α_i x_i 正是模块的计算 (α 之和为 1); 用学到的线性打分 "
+             "qᵀW x_i 时它学会取出查询所指的那一项; 小型 Transformer 编码器学会给数字排序, 其最后一层的注意力头关注每个位置需要输出的输入词元.",
     checks=(
-        Check("by_hand.max_abs_difference", "<=", 1e-12, "max |module − the formulas by hand| over α and the output"),
-        Check("by_hand.alpha_sum_error", "<=", 1e-12, "|Σ α_i − 1|"),
-        Check("retrieval.linear_trained.accuracy", ">=", 0.9, "the learned score's test retrieval accuracy"),
-        Check("retrieval.learned_over_dot_accuracy", ">=", 3, "that accuracy ÷ the dot score's"),
-        Check("transformer_sort.test_sequence_accuracy", ">=", 0.9, "the Transformer's test whole-sequence accuracy"),
+        Check("by_hand.max_abs_difference", "<=", 1e-12, "max |module − the formulas by hand| over α and the output",
+              what_zh="α 与输出上 max |模块 − 手算公式|"),
+        Check("by_hand.alpha_sum_error", "<=", 1e-12, "|Σ α_i − 1|", what_zh="|Σ α_i − 1|"),
+        Check("retrieval.linear_trained.accuracy", ">=", 0.9, "the learned score's test retrieval accuracy", what_zh="学到的打分的测试检索准确率"),
+        Check("retrieval.learned_over_dot_accuracy", ">=", 3, "that accuracy ÷ the dot score's", what_zh="该准确率 ÷ 点积打分的"),
+        Check("transformer_sort.test_sequence_accuracy", ">=", 0.9, "the Transformer's test whole-sequence accuracy",
+              what_zh="Transformer 整个序列的测试准确率"),
         Check("transformer_sort.best_head_distance_over_uniform", "<=", 0.4,
-              "the best head's distance Σ_i α_ji |x_i − y_j| ÷ its value under uniform attention"),
+              "the best head's distance Σ_i α_ji |x_i − y_j| ÷ its value under uniform attention",
+              what_zh="最佳注意力头的距离 Σ_i α_ji |x_i − y_j| ÷ 均匀注意力下的值"),
         Check("transformer_sort.best_head_mass_over_uniform", ">=", 2,
-              "that head's weight Σ_i α_ji [x_i = y_j] on the tokens equal to the output ÷ its uniform value"),
+              "that head's weight Σ_i α_ji [x_i = y_j] on the tokens equal to the output ÷ its uniform value",
+              what_zh="该头放在等于输出的词元上的权重 Σ_i α_ji [x_i = y_j] ÷ 均匀时的值"),
     ),
 )
 

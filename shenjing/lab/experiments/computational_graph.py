@@ -19,10 +19,11 @@ EXPERIMENT = Experiment(
     source="Wang 五.III",
     claim="For out = 3(a + b·c), backpropagation through the graph gives dL/db = 3·data, and shenjing's autograd "
           "agrees with the node objects of the notes once MulNode.backward multiplies by the upstream gradient.",
+    claim_zh="对 out = 3(a + b·c), 沿计算图反向传播得 dL/db = 3·data; 只要 MulNode.backward 乘上上游梯度, shenjing 的自动微分就与讲义中的节点对象一致.",
     checks=(
-        Check("max_abs_error_autograd_vs_3data", "<", 1e-12, "max |autograd's dL/db − 3·data|"),
-        Check("max_abs_error_nodes_vs_autograd", "<", 1e-12, "max |node objects' dL/db − autograd's|"),
-        Check("as_printed_ratio_minus_3", "<", 1e-9, "|median(autograd / printed MulNode) − 3|"),
+        Check("max_abs_error_autograd_vs_3data", "<", 1e-12, "max |autograd's dL/db − 3·data|", what_zh="max |自动微分的 dL/db − 3·data|"),
+        Check("max_abs_error_nodes_vs_autograd", "<", 1e-12, "max |node objects' dL/db − autograd's|", what_zh="max |节点对象的 dL/db − 自动微分的|"),
+        Check("as_printed_ratio_minus_3", "<", 1e-9, "|median(autograd / printed MulNode) − 3|", what_zh="|median(自动微分 / 印刷的 MulNode) − 3|"),
     ),
 )
 

@@ -34,11 +34,15 @@ EXPERIMENT = Experiment(
     claim="Trained from a small initialisation, the input-weight directions (w_i, b_i)/‖(w_i, b_i)‖ of a two-layer tanh "
           "network condense onto a few orientations (most pairs nearly parallel), whereas from the standard "
           "initialisation they stay spread out.",
+    claim_zh="从小初始化开始训练, 两层 tanh 网络输入权重的方向 (w_i, b_i)/‖(w_i, b_i)‖ 凝聚到少数几个方向上 (大多数对几乎平行),"
+             " 而从标准初始化开始它们保持分散.",
     checks=(
-        Check("small_init.parallel_fraction_after", ">=", 0.8, "after training from the small init, the fraction of pairs with |cos| > 0.95"),
-        Check("standard_init.parallel_fraction_after", "<=", 0.4, "from the standard init"),
-        Check("clusters_after_standard_minus_small", ">", 0, "the standard init's orientation clusters minus the small init's"),
-        Check("small_init.loss_last_over_first", "<", 0.1, "the small init's final loss / its first"),
+        Check("small_init.parallel_fraction_after", ">=", 0.8, "after training from the small init, the fraction of pairs with |cos| > 0.95",
+              what_zh="从小初始化训练后 |cos| > 0.95 的对所占比例"),
+        Check("standard_init.parallel_fraction_after", "<=", 0.4, "from the standard init", what_zh="从标准初始化训练后"),
+        Check("clusters_after_standard_minus_small", ">", 0, "the standard init's orientation clusters minus the small init's",
+              what_zh="标准初始化的方向簇数减去小初始化的"),
+        Check("small_init.loss_last_over_first", "<", 0.1, "the small init's final loss / its first", what_zh="小初始化的最终损失 / 初始损失"),
     ),
 )
 

@@ -38,10 +38,14 @@ EXPERIMENT = Experiment(
     claim="The trapezoid rule on a grid of n cells in d dimensions has error ~ n^(−2/d), while Monte Carlo with n samples "
           "has error ~ n^(−1/2) for every d = 1…10; the fluctuation of the 1/m-scaled two-layer net shrinks like "
           "m^(−1/2) whatever the input dimension.",
+    claim_zh="d 维中 n 个格子的梯形公式误差约为 n^(−2/d), 而 n 个样本的蒙特卡洛误差对每个 d = 1…10 都约为 n^(−1/2); 以 1/m 缩放的两层网络的涨落像 "
+             "m^(−1/2) 一样缩小, 与输入维数无关.",
     checks=(
-        Check("trapezoid_exponent_relative_deviation", "<=", 0.2, "for every d = 1…10, |trapezoid exponent + 2/d| / (2/d)"),
-        Check("monte_carlo_exponent_deviation", "<=", 0.1, "|Monte Carlo exponent + 1/2|"),
-        Check("two_layer_net_exponent_deviation", "<=", 0.1, "for input dims 1, 10, 100, |the two-layer net's exponent + 1/2|"),
+        Check("trapezoid_exponent_relative_deviation", "<=", 0.2, "for every d = 1…10, |trapezoid exponent + 2/d| / (2/d)",
+              what_zh="对每个 d = 1…10, |梯形公式的指数 + 2/d| / (2/d)"),
+        Check("monte_carlo_exponent_deviation", "<=", 0.1, "|Monte Carlo exponent + 1/2|", what_zh="|蒙特卡洛的指数 + 1/2|"),
+        Check("two_layer_net_exponent_deviation", "<=", 0.1, "for input dims 1, 10, 100, |the two-layer net's exponent + 1/2|",
+              what_zh="对输入维数 1、10、100, |两层网络的指数 + 1/2|"),
     ),
 )
 

@@ -22,14 +22,17 @@ EXPERIMENT = Experiment(
     claim="Units dropped in a step get exactly zero gradient; inverted dropout keeps the expected activation; the "
           "evaluation output equals the mean over random masks in the limit; the non-inverted form needs test-time "
           "scaling by 1−p.",
+    claim_zh="一步中被丢弃的单元梯度恰好为零; 反向 (inverted) 随机失活保持激活的期望不变; 评估时的输出在极限下等于随机掩码的平均;"
+             " 非反向形式在测试时需要乘以 1−p.",
     checks=(
-        Check("max_grad_of_dropped_units", "==", 0.0, "the largest |gradient| of a dropped unit"),
-        Check("kept_grad_error", "<=", 1e-6, "the largest error of a kept unit's gradient against w/(1−p)"),
-        Check("inverted_mean_rel_error", "<=", 0.02, "the relative error of the mean activation over masks"),
-        Check("mc_error_largest_K", "<=", 0.03, "the relative error of the Monte-Carlo mean at the most masks"),
-        Check("mc_error_falls", "true", what="the Monte-Carlo error falls as masks are added (first vs last)"),
-        Check("noninverted_unscaled_rel_error", ">=", 0.5, "the non-inverted form's test error without scaling"),
-        Check("noninverted_scaled_rel_error", "<=", 0.02, "the non-inverted form's test error scaled by 1−p"),
+        Check("max_grad_of_dropped_units", "==", 0.0, "the largest |gradient| of a dropped unit", what_zh="被丢弃单元的最大 |梯度|"),
+        Check("kept_grad_error", "<=", 1e-6, "the largest error of a kept unit's gradient against w/(1−p)", what_zh="保留单元的梯度相对 w/(1−p) 的最大误差"),
+        Check("inverted_mean_rel_error", "<=", 0.02, "the relative error of the mean activation over masks", what_zh="激活在各掩码上平均值的相对误差"),
+        Check("mc_error_largest_K", "<=", 0.03, "the relative error of the Monte-Carlo mean at the most masks", what_zh="掩码最多时蒙特卡洛平均的相对误差"),
+        Check("mc_error_falls", "true", what="the Monte-Carlo error falls as masks are added (first vs last)",
+              what_zh="随着掩码增加, 蒙特卡洛误差下降 (首尾比较)"),
+        Check("noninverted_unscaled_rel_error", ">=", 0.5, "the non-inverted form's test error without scaling", what_zh="非反向形式在测试时不缩放的误差"),
+        Check("noninverted_scaled_rel_error", "<=", 0.02, "the non-inverted form's test error scaled by 1−p", what_zh="非反向形式在测试时乘以 1−p 后的误差"),
     ),
 )
 

@@ -35,11 +35,17 @@ EXPERIMENT = Experiment(
     claim="The mean |∂f/∂x_j| of a trained network ranks the three informative features of a synthetic task in their "
           "true order, above all uninformative ones, and close to the true function's values, while a linear model's "
           "coefficient misses the feature with a symmetric (quadratic) effect.",
+    claim_zh="训练好的网络的平均 |∂f/∂x_j| 把合成任务中三个有信息的特征按真实顺序排在所有无信息特征之前, 且接近真实函数的值;"
+             " 而线性模型的系数漏掉了具有对称 (二次) 效应的特征.",
     checks=(
-        Check("importance_ratio_in_true_order", "<", 1, "the network's importance ratios x1/x0 and x2/x1 (true order x0, x1, x2)"),
-        Check("max_noise_over_min_informative", "<", 0.25, "the largest uninformative importance / the smallest informative one"),
-        Check("relative_error_vs_true", "<", 0.25, "each informative importance's relative error against the true function's"),
-        Check("linear_over_network_importance_x1", "<", 0.2, "the linear |β1| / the network's importance of x1"),
+        Check("importance_ratio_in_true_order", "<", 1, "the network's importance ratios x1/x0 and x2/x1 (true order x0, x1, x2)",
+              what_zh="网络的重要性比值 x1/x0 与 x2/x1 (真实顺序 x0, x1, x2)"),
+        Check("max_noise_over_min_informative", "<", 0.25, "the largest uninformative importance / the smallest informative one",
+              what_zh="无信息特征的最大重要性 / 有信息特征的最小重要性"),
+        Check("relative_error_vs_true", "<", 0.25, "each informative importance's relative error against the true function's",
+              what_zh="每个有信息特征的重要性相对真实函数的相对误差"),
+        Check("linear_over_network_importance_x1", "<", 0.2, "the linear |β1| / the network's importance of x1",
+              what_zh="线性模型的 |β1| / 网络对 x1 的重要性"),
     ),
 )
 

@@ -30,10 +30,11 @@ EXPERIMENT = Experiment(
     source="beyond the notes (F-Principle, Xu et al. 2019)",
     claim="Training an MLP on a sum of equal-amplitude sines, the relative error of each frequency component of the "
           "output falls below 10% in order of increasing frequency: low frequencies converge first.",
+    claim_zh="用 MLP 拟合等振幅正弦之和时, 输出中各频率分量的相对误差按频率从低到高依次降到 10% 以下: 低频先收敛 (频率原则).",
     checks=(
         Check("epoch_below_threshold", "<=", FULL[3], f"the first epoch at which each component's relative error is below {THRESHOLD}",
-              quick=QUICK[3]),
-        Check("first_epoch_gaps", ">", 0, "each of these epochs minus the one of the next lower frequency"),
+              quick=QUICK[3], what_zh="每个分量的相对误差首次低于 0.1 的轮次"),
+        Check("first_epoch_gaps", ">", 0, "each of these epochs minus the one of the next lower frequency", what_zh="每个这样的轮次减去下一个更低频率的轮次"),
     ),
 )
 

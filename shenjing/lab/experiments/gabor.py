@@ -32,12 +32,17 @@ EXPERIMENT = Experiment(
     claim="The least-squares loss of the Gabor model f(x;φ) = sin(φ₀ + 0.06φ₁x)·exp(−(φ₀ + 0.06φ₁x)²/32) has several "
           "local minima; GD from different starts ends in different minima; SGD escapes local minima that hold GD, "
           "while it stays in the global minimum (its gradient noise grows with the misfit).",
+    claim_zh="Gabor 模型 f(x;φ) = sin(φ₀ + 0.06φ₁x)·exp(−(φ₀ + 0.06φ₁x)²/32) 的最小二乘损失有多个局部极小; 从不同起点出发的 "
+             "GD 停在不同的极小点; SGD 能逃离困住 GD 的局部极小, 却停留在全局极小 (其梯度噪声随拟合误差增大).",
     checks=(
-        Check("number_of_minima", ">=", 3, "the number of minima in the window"),
-        Check("gd_distinct_minima_reached", ">=", 3, "the number of different minima GD reaches from the grid of starts"),
-        Check("gd_fraction_leaving_local_minimum", "==", 0.0, "the fraction of GD runs started at a local minimum that leave it"),
-        Check("sgd_fraction_leaving_local_minimum", ">=", 0.25, "the same fraction for SGD"),
-        Check("sgd_fraction_staying_at_global", ">=", 0.9, "the fraction of SGD runs started at the global minimum that stay there"),
+        Check("number_of_minima", ">=", 3, "the number of minima in the window", what_zh="窗口内极小点的个数"),
+        Check("gd_distinct_minima_reached", ">=", 3, "the number of different minima GD reaches from the grid of starts",
+              what_zh="从起点网格出发 GD 到达的不同极小点个数"),
+        Check("gd_fraction_leaving_local_minimum", "==", 0.0, "the fraction of GD runs started at a local minimum that leave it",
+              what_zh="从局部极小出发的 GD 运行中离开它的比例"),
+        Check("sgd_fraction_leaving_local_minimum", ">=", 0.25, "the same fraction for SGD", what_zh="SGD 的同一比例"),
+        Check("sgd_fraction_staying_at_global", ">=", 0.9, "the fraction of SGD runs started at the global minimum that stay there",
+              what_zh="从全局极小出发的 SGD 运行中停留在那里的比例"),
     ),
 )
 

@@ -38,17 +38,21 @@ EXPERIMENT = Experiment(
     claim="Mini-batch SGD reaches a given training loss in fewer epochs and less time than full-batch GD; its "
           "iterates keep fluctuating near a minimum (less with larger batches), and its noise pushes it off a "
           "saddle point on which GD stays.",
+    claim_zh="小批量 SGD 比全批量 GD 用更少的轮数和时间达到给定的训练损失; 它的迭代点在极小点附近不断波动 (批量越大波动越小),"
+             " 其噪声能把它推离 GD 停留的鞍点.",
     checks=(
-        Check("epochs_ratio_gd_over_sgd", ">=", 5, "the epochs GD needs to reach its final loss over the epochs SGD needs"),
-        Check("cpu_time_ratio_gd_over_sgd", ">", 1, "the same ratio of CPU seconds"),
-        Check("wall_time_ratio_gd_over_sgd", ">", 1, "of wall-clock seconds"),
+        Check("epochs_ratio_gd_over_sgd", ">=", 5, "the epochs GD needs to reach its final loss over the epochs SGD needs",
+              what_zh="GD 达到其最终损失所需轮数与 SGD 所需轮数之比"),
+        Check("cpu_time_ratio_gd_over_sgd", ">", 1, "the same ratio of CPU seconds", what_zh="CPU 秒数的同一比值"),
+        Check("wall_time_ratio_gd_over_sgd", ">", 1, "of wall-clock seconds", what_zh="墙钟秒数的同一比值"),
         Check("sgd_spread_ratio_smaller_over_larger_batch", ">", 1,
-              "near the linear model's minimum, the RMS distance of SGD's iterates with batch 1 over batch 8, and 8 over 64"),
-        Check("sgd_spread_near_minimum.64", ">", 0, "that distance with batch 64"),
-        Check("sgd_spread_near_minimum.GD", "<", 1e-8, "GD's"),
-        Check("saddle.gd_final_abs_theta2", "==", 0.0, "on the saddle loss, GD's final |θ₂|"),
-        Check("saddle.gd_final_distance_to_saddle", "<", 1e-3, "GD's final distance to the saddle"),
-        Check("saddle.sgd_fraction_escaped", ">=", 0.9, "the fraction of SGD runs that end with |θ₂| > 0.5"),
+              "near the linear model's minimum, the RMS distance of SGD's iterates with batch 1 over batch 8, and 8 over 64",
+              what_zh="在线性模型极小点附近, SGD 迭代点的 RMS 距离: 批量 1 与 8 之比, 以及 8 与 64 之比"),
+        Check("sgd_spread_near_minimum.64", ">", 0, "that distance with batch 64", what_zh="批量 64 时的该距离"),
+        Check("sgd_spread_near_minimum.GD", "<", 1e-8, "GD's", what_zh="GD 的该距离"),
+        Check("saddle.gd_final_abs_theta2", "==", 0.0, "on the saddle loss, GD's final |θ₂|", what_zh="鞍点损失上 GD 最终的 |θ₂|"),
+        Check("saddle.gd_final_distance_to_saddle", "<", 1e-3, "GD's final distance to the saddle", what_zh="GD 最终到鞍点的距离"),
+        Check("saddle.sgd_fraction_escaped", ">=", 0.9, "the fraction of SGD runs that end with |θ₂| > 0.5", what_zh="以 |θ₂| > 0.5 结束的 SGD 运行比例"),
     ),
 )
 

@@ -40,17 +40,20 @@ EXPERIMENT = Experiment(
           "the hand-wired network has 12 parameters and the fully connected one 19, and trained on the housing data "
           "both come close to the noise level, far below a straight line's error, the dense one without being told "
           "which inputs go together.",
+    claim_zh="单个 ReLU 神经元永远不会预测负房价 (线性模型对贫困地区的小房子会); 手工连接的网络有 12 个参数, 全连接网络有 19 "
+             "个, 在房价数据上训练后两者都接近噪声水平, 远低于直线的误差, 而全连接网络无需被告知哪些输入属于一组.",
     checks=(
-        Check("single_neuron.neuron_min_prediction", ">=", 0.0, "the ReLU neuron's smallest price on the input box"),
-        Check("single_neuron.linear_min_prediction", "<", 0, "the linear model's"),
-        Check("single_neuron.test_rmse_neuron_over_linear", "<=", 1.02, "the neuron's test RMSE / the line's"),
-        Check("parameter_counts.hand_wired", "==", 12, "the hand-wired net's parameter count"),
-        Check("parameter_counts.dense", "==", 19, "the dense net's"),
-        Check("parameter_counts.zhao_formula_(d+1)m1+(m1+1)m2", "==", 19, "Zhao's (d + 1)m₁ + (m₁ + 1)m₂"),
+        Check("single_neuron.neuron_min_prediction", ">=", 0.0, "the ReLU neuron's smallest price on the input box", what_zh="ReLU 神经元在输入框上的最低价格"),
+        Check("single_neuron.linear_min_prediction", "<", 0, "the linear model's", what_zh="线性模型的最低价格"),
+        Check("single_neuron.test_rmse_neuron_over_linear", "<=", 1.02, "the neuron's test RMSE / the line's", what_zh="神经元的测试 RMSE / 直线的"),
+        Check("parameter_counts.hand_wired", "==", 12, "the hand-wired net's parameter count", what_zh="手工连接网络的参数个数"),
+        Check("parameter_counts.dense", "==", 19, "the dense net's", what_zh="全连接网络的参数个数"),
+        Check("parameter_counts.zhao_formula_(d+1)m1+(m1+1)m2", "==", 19, "Zhao's (d + 1)m₁ + (m₁ + 1)m₂", what_zh="Zhao 的 (d + 1)m₁ + (m₁ + 1)m₂"),
         Check("true_parameters_reproduce_noiseless_price", "<", 1e-3,
-              "max |price − noiseless price| with the generator's θ in each net (float32 data)"),
-        Check(f"{TRAIN}.test_rmse_over_noise_sigma", "<", 1.4, "each trained net's test RMSE / the noise σ"),
-        Check(f"{TRAIN}.test_rmse_over_linear", "<", 1, "each trained net's test RMSE / the line's"),
+              "max |price − noiseless price| with the generator's θ in each net (float32 data)",
+              what_zh="在每个网络中代入生成器的 θ 时 max |价格 − 无噪声价格| (float32 数据)"),
+        Check(f"{TRAIN}.test_rmse_over_noise_sigma", "<", 1.4, "each trained net's test RMSE / the noise σ", what_zh="每个训练好的网络的测试 RMSE / 噪声 σ"),
+        Check(f"{TRAIN}.test_rmse_over_linear", "<", 1, "each trained net's test RMSE / the line's", what_zh="每个训练好的网络的测试 RMSE / 直线的"),
     ),
 )
 

@@ -32,17 +32,24 @@ EXPERIMENT = Experiment(
     source="Nelson Fig. 4-9 (特征的比例影响梯度下降的性能)",
     claim="On L = ω₁² + aω₂² gradient descent zig-zags and needs more iterations as a grows (a = 1, 20, 40); "
           "standardising the features and adaptive methods (Adagrad, RMSprop, Adam) remove the dependence on a.",
+    claim_zh="在 L = ω₁² + aω₂² 上梯度下降呈锯齿形, a 越大 (a = 1, 20, 40) 所需迭代越多; 特征标准化与自适应方法 (Adagrad、RMSprop、Adam) "
+             "消除了对 a 的依赖.",
     checks=(
-        Check("gd_iterations_growth", ">", 1.0, "GD's iteration count at a = 20 over a = 1, and at a = 40 over a = 20"),
-        Check("gd_iterations_ratio_a40_over_a1", ">=", 10, "GD's count at a = 40 over a = 1"),
+        Check("gd_iterations_growth", ">", 1.0, "GD's iteration count at a = 20 over a = 1, and at a = 40 over a = 20",
+              what_zh="GD 在 a = 20 与 a = 1 时迭代次数之比, 以及 a = 40 与 a = 20 时之比"),
+        Check("gd_iterations_ratio_a40_over_a1", ">=", 10, "GD's count at a = 40 over a = 1", what_zh="GD 在 a = 40 与 a = 1 时迭代次数之比"),
         Check("gd_quadratic.a=20.zigzag_fraction", ">=", 0.9,
-              "the fraction of GD steps on which ω₂ changes sign while ω₁ does not (zig-zag), at a = 20"),
-        Check("gd_quadratic.a=40.zigzag_fraction", ">=", 0.9, "the same at a = 40"),
-        Check("least_squares_raw_ratio_a40_over_a1", ">=", 10, "on least squares with raw features, GD's count at a = 40 over a = 1"),
+              "the fraction of GD steps on which ω₂ changes sign while ω₁ does not (zig-zag), at a = 20",
+              what_zh="a = 20 时 ω₂ 变号而 ω₁ 不变号的 GD 步所占比例 (锯齿)"),
+        Check("gd_quadratic.a=40.zigzag_fraction", ">=", 0.9, "the same at a = 40", what_zh="a = 40 时的同一比例"),
+        Check("least_squares_raw_ratio_a40_over_a1", ">=", 10, "on least squares with raw features, GD's count at a = 40 over a = 1",
+              what_zh="原始特征的最小二乘上, GD 在 a = 40 与 a = 1 时迭代次数之比"),
         Check("least_squares_raw_a40_over_worst_standardised", ">=", 5,
-              "the raw count at a = 40 over the largest count with standardised features"),
-        Check("adaptive_ratio_a40_over_a1", "<=", 1.25, "for Adam (β₁ = 0.9 and 0.5), RMSprop and Adagrad, the count at a = 40 over a = 1"),
-        Check("gd_over_best_adaptive_iterations_a40", ">=", 3, "GD's count at a = 40 over the best adaptive method's"),
+              "the raw count at a = 40 over the largest count with standardised features", what_zh="a = 40 时原始特征的次数与标准化特征的最大次数之比"),
+        Check("adaptive_ratio_a40_over_a1", "<=", 1.25, "for Adam (β₁ = 0.9 and 0.5), RMSprop and Adagrad, the count at a = 40 over a = 1",
+              what_zh="Adam (β₁ = 0.9 与 0.5)、RMSprop 与 Adagrad 在 a = 40 与 a = 1 时迭代次数之比"),
+        Check("gd_over_best_adaptive_iterations_a40", ">=", 3, "GD's count at a = 40 over the best adaptive method's",
+              what_zh="a = 40 时 GD 的次数与最佳自适应方法的次数之比"),
     ),
 )
 

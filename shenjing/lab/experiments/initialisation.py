@@ -46,20 +46,25 @@ EXPERIMENT = Experiment(
     claim="Kaiming init keeps the variance of ReLU pre-activations constant across depth (LeCun/Xavier halve it per "
           "layer, a width-blind uniform scale explodes it), Xavier keeps tanh's variance from decaying geometrically, "
           "and zero or constant init keeps the hidden units of a layer identical during training.",
+    claim_zh="Kaiming 初始化使 ReLU 网络各层预激活的方差保持不变 (LeCun/Xavier 每层减半, 不看宽度的均匀尺度使其爆炸), Xavier "
+             "使 tanh 的方差不再几何衰减, 而零初始化或常数初始化使一层的隐藏单元在训练中始终相同.",
     checks=(
-        Check(f"{RELU}.kaiming", ">=", 0.8, "ReLU + Kaiming's per-layer variance factor"),
-        Check(f"{RELU}.kaiming", "<=", 1.25, "the same factor"),
-        Check(f"{RELU}.xavier", ">=", 0.4, "ReLU + Xavier's"),
-        Check(f"{RELU}.xavier", "<=", 0.6, "ReLU + Xavier's"),
-        Check(f"{RELU}.lecun", ">=", 0.4, "ReLU + LeCun's"),
-        Check(f"{RELU}.lecun", "<=", 0.6, "ReLU + LeCun's"),
-        Check(f"{RELU}.uniform", ">", 1.5, "ReLU + U(−0.3, 0.3)'s"),
-        Check("tanh_xavier_factor_second_half", ">=", 0.85, "tanh + Xavier's factor over the second half of the layers"),
-        Check("tanh_xavier_factor_second_minus_first_half", ">", 0, "that factor minus the one over the first half"),
-        Check("zero_init_max_variance_after_layer1", "==", 0.0, "zero init's largest Var(x^[l]) beyond layer 1"),
-        Check(f"{SPREAD}.zero", "==", 0.0, "during training, the largest spread between the hidden units' (w, b) rows with zero init"),
-        Check(f"{SPREAD}.constant", "<", 1e-12, "with constant init"),
-        Check(f"{SPREAD}.kaiming_final", ">", 0.1, "with Kaiming init, after training"),
+        Check(f"{RELU}.kaiming", ">=", 0.8, "ReLU + Kaiming's per-layer variance factor", what_zh="ReLU + Kaiming 每层的方差因子"),
+        Check(f"{RELU}.kaiming", "<=", 1.25, "the same factor", what_zh="同一因子"),
+        Check(f"{RELU}.xavier", ">=", 0.4, "ReLU + Xavier's", what_zh="ReLU + Xavier 的"),
+        Check(f"{RELU}.xavier", "<=", 0.6, "ReLU + Xavier's", what_zh="ReLU + Xavier 的"),
+        Check(f"{RELU}.lecun", ">=", 0.4, "ReLU + LeCun's", what_zh="ReLU + LeCun 的"),
+        Check(f"{RELU}.lecun", "<=", 0.6, "ReLU + LeCun's", what_zh="ReLU + LeCun 的"),
+        Check(f"{RELU}.uniform", ">", 1.5, "ReLU + U(−0.3, 0.3)'s", what_zh="ReLU + U(−0.3, 0.3) 的"),
+        Check("tanh_xavier_factor_second_half", ">=", 0.85, "tanh + Xavier's factor over the second half of the layers",
+              what_zh="tanh + Xavier 在后一半层上的因子"),
+        Check("tanh_xavier_factor_second_minus_first_half", ">", 0, "that factor minus the one over the first half", what_zh="该因子减去前一半层上的因子"),
+        Check("zero_init_max_variance_after_layer1", "==", 0.0, "zero init's largest Var(x^[l]) beyond layer 1",
+              what_zh="零初始化时第 1 层之后最大的 Var(x^[l])"),
+        Check(f"{SPREAD}.zero", "==", 0.0, "during training, the largest spread between the hidden units' (w, b) rows with zero init",
+              what_zh="训练中零初始化的隐藏单元 (w, b) 行之间的最大差异"),
+        Check(f"{SPREAD}.constant", "<", 1e-12, "with constant init", what_zh="常数初始化时"),
+        Check(f"{SPREAD}.kaiming_final", ">", 0.1, "with Kaiming init, after training", what_zh="Kaiming 初始化时, 训练之后"),
     ),
 )
 

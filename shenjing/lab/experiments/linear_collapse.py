@@ -28,14 +28,18 @@ EXPERIMENT = Experiment(
     source="Zhao eq. 35–39; Nelson ch. 4 (线性组合的线性组合仍然是线性组合)",
     claim="Without activation functions a network of any depth computes W̃x + b̃ with W̃ = W_L⋯W_1, so it fits a nonlinear "
           "target no better than least squares; with ReLU between the same layers it does.",
+    claim_zh="没有激活函数时, 任意深度的网络都只计算 W̃x + b̃, 其中 W̃ = W_L⋯W_1, 因此拟合非线性目标并不比最小二乘好; 在相同的层之间加入 "
+             "ReLU 后则可以.",
     checks=(
-        Check("max_abs_error_stack_vs_collapsed", "<", 1e-12, "for every depth, max |net(x) − (W̃x + b̃)|"),
-        Check("zhao_eq39_error", "<", 1e-12, "max |W⁽²⁾(W⁽¹⁾x) − (W⁽²⁾W⁽¹⁾)x| (Zhao eq. 39)"),
-        Check("nelson_expansion_error_correct", "<", 1e-12, "the corrected expansion's max error"),
-        Check("nelson_expansion_error_as_printed", ">", 1e-3, "the printed expansion's max error"),
-        Check("deep_linear_best_mse_relative_excess_over_ols", ">=", -1e-9, "the deep linear net's best MSE / the least-squares MSE − 1"),
-        Check("deep_linear_best_mse_relative_excess_over_ols", "<=", 0.01, "the deep linear net's best MSE / the least-squares MSE − 1"),
-        Check("relu_final_mse_over_ols", "<", 0.2, "the ReLU net's final MSE / the least-squares MSE"),
+        Check("max_abs_error_stack_vs_collapsed", "<", 1e-12, "for every depth, max |net(x) − (W̃x + b̃)|", what_zh="对每个深度, max |net(x) − (W̃x + b̃)|"),
+        Check("zhao_eq39_error", "<", 1e-12, "max |W⁽²⁾(W⁽¹⁾x) − (W⁽²⁾W⁽¹⁾)x| (Zhao eq. 39)", what_zh="max |W⁽²⁾(W⁽¹⁾x) − (W⁽²⁾W⁽¹⁾)x| (Zhao 式 39)"),
+        Check("nelson_expansion_error_correct", "<", 1e-12, "the corrected expansion's max error", what_zh="更正后展开式的最大误差"),
+        Check("nelson_expansion_error_as_printed", ">", 1e-3, "the printed expansion's max error", what_zh="印刷的展开式的最大误差"),
+        Check("deep_linear_best_mse_relative_excess_over_ols", ">=", -1e-9, "the deep linear net's best MSE / the least-squares MSE − 1",
+              what_zh="深层线性网络的最佳 MSE / 最小二乘 MSE − 1"),
+        Check("deep_linear_best_mse_relative_excess_over_ols", "<=", 0.01, "the deep linear net's best MSE / the least-squares MSE − 1",
+              what_zh="深层线性网络的最佳 MSE / 最小二乘 MSE − 1"),
+        Check("relu_final_mse_over_ols", "<", 0.2, "the ReLU net's final MSE / the least-squares MSE", what_zh="ReLU 网络的最终 MSE / 最小二乘 MSE"),
     ),
 )
 

@@ -26,14 +26,18 @@ EXPERIMENT = Experiment(
     source="Xu §1.10.3 (eq. 1.60)",
     claim="Gradient descent on L = ½λθ² converges iff η < 2/λ, and on a network the edge is η = 2/λ_max with λ_max "
           "the largest Hessian eigenvalue at the minimum (measured by power iteration).",
+    claim_zh="在 L = ½λθ² 上梯度下降收敛当且仅当 η < 2/λ; 在网络上稳定的边界是 η = 2/λ_max, λ_max 为极小点处 Hessian 的最大特征值 "
+             "(用幂迭代测得).",
     checks=(
         Check("quadratic_last_convergent_over_first_divergent_eta", "<", 1.0,
-              "for each λ, the largest convergent η over the smallest divergent η (every η below converges, every η above diverges)"),
-        Check("quadratic_threshold_error_in_steps", "<=", 1, "|measured threshold − 2/λ| in sweep steps"),
-        Check("network.relative_difference", "<", 1e-6, "the relative difference between λ_max by power iteration and by the full Hessian"),
-        Check("network.unstable_minus_stable_c", ">", 0, "the smallest unstable c minus the largest stable c"),
-        Check("network.largest_stable_c", ">=", 0.9, "the largest stable c"),
-        Check("network.smallest_unstable_c", "<=", 1.1, "the smallest unstable c"),
+              "for each λ, the largest convergent η over the smallest divergent η (every η below converges, every η above diverges)",
+              what_zh="对每个 λ, 最大收敛 η 与最小发散 η 之比 (其下的每个 η 都收敛, 其上的每个都发散)"),
+        Check("quadratic_threshold_error_in_steps", "<=", 1, "|measured threshold − 2/λ| in sweep steps", what_zh="|测得的阈值 − 2/λ|, 以扫描步数计"),
+        Check("network.relative_difference", "<", 1e-6, "the relative difference between λ_max by power iteration and by the full Hessian",
+              what_zh="幂迭代与完整 Hessian 求得的 λ_max 的相对差"),
+        Check("network.unstable_minus_stable_c", ">", 0, "the smallest unstable c minus the largest stable c", what_zh="最小不稳定 c 减去最大稳定 c"),
+        Check("network.largest_stable_c", ">=", 0.9, "the largest stable c", what_zh="最大稳定 c"),
+        Check("network.smallest_unstable_c", "<=", 1.1, "the smallest unstable c", what_zh="最小不稳定 c"),
     ),
 )
 

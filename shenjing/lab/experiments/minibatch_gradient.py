@@ -18,12 +18,15 @@ EXPERIMENT = Experiment(
     source="Wang 五; Xu §1.3",
     claim="Averaged over random mini-batches the mini-batch gradient equals the full gradient; its variance is σ²/B "
           "(with replacement) and σ²/B·(N−B)/(N−1) without replacement.",
+    claim_zh="对随机小批量取平均, 小批量梯度等于全梯度; 其方差为 σ²/B (有放回), 无放回时为 σ²/B·(N−B)/(N−1).",
     checks=(
-        Check("bias_B8", "<=", 0.05, "‖mean ĝ_B − g‖ / ‖g‖ at B = 8"),
-        Check("variance_ratio_with_replacement", ">=", 0.8, "measured / σ²/B with replacement, for each B"),
-        Check("variance_ratio_with_replacement", "<=", 1.2, "measured / σ²/B with replacement, for each B"),
-        Check("variance_ratio_without_replacement", ">=", 0.8, "measured / σ²/B·(N−B)/(N−1) without replacement, for each B"),
-        Check("variance_ratio_without_replacement", "<=", 1.2, "measured / σ²/B·(N−B)/(N−1) without replacement, for each B"),
+        Check("bias_B8", "<=", 0.05, "‖mean ĝ_B − g‖ / ‖g‖ at B = 8", what_zh="B = 8 时 ‖平均 ĝ_B − g‖ / ‖g‖"),
+        Check("variance_ratio_with_replacement", ">=", 0.8, "measured / σ²/B with replacement, for each B", what_zh="对每个 B, 测得值 / 有放回的 σ²/B"),
+        Check("variance_ratio_with_replacement", "<=", 1.2, "measured / σ²/B with replacement, for each B", what_zh="对每个 B, 测得值 / 有放回的 σ²/B"),
+        Check("variance_ratio_without_replacement", ">=", 0.8, "measured / σ²/B·(N−B)/(N−1) without replacement, for each B",
+              what_zh="对每个 B, 测得值 / 无放回的 σ²/B·(N−B)/(N−1)"),
+        Check("variance_ratio_without_replacement", "<=", 1.2, "measured / σ²/B·(N−B)/(N−1) without replacement, for each B",
+              what_zh="对每个 B, 测得值 / 无放回的 σ²/B·(N−B)/(N−1)"),
     ),
 )
 

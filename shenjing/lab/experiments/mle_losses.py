@@ -30,11 +30,13 @@ N_LINES = 300
 LR = 0.01
 
 
-def _affine_checks(name: str, loss: str) -> tuple[Check, ...]:
-    return (Check(f"{name}.max_rel_residual", "<", 1e-10, f"the {name.split('_')[0].title()} NLL's max relative residual from α·{loss} + β"),
-            Check(f"{name}.alpha_rel_error", "<", 1e-10, "|α / theory − 1|"),
-            Check(f"{name}.beta_error_rel_to_max_nll", "<", 1e-8, "|β − theory| / max NLL"),
-            Check(f"{name}.max_rel_diff_library_vs_density", "<", 1e-12, "the library loss's max relative difference from the density's NLL"))
+def _affine_checks(name: str, loss: str, name_zh: str) -> tuple[Check, ...]:
+    return (Check(f"{name}.max_rel_residual", "<", 1e-10, f"the {name.split('_')[0].title()} NLL's max relative residual from α·{loss} + β",
+                  what_zh=f"{name_zh}负对数似然相对 α·{loss} + β 的最大相对残差"),
+            Check(f"{name}.alpha_rel_error", "<", 1e-10, "|α / theory − 1|", what_zh="|α / 理论值 − 1|"),
+            Check(f"{name}.beta_error_rel_to_max_nll", "<", 1e-8, "|β − theory| / max NLL", what_zh="|β − 理论值| / max NLL"),
+            Check(f"{name}.max_rel_diff_library_vs_density", "<", 1e-12, "the library loss's max relative difference from the density's NLL",
+                  what_zh="库损失与密度的负对数似然的最大相对差"))
 
 
 EXPERIMENT = Experiment(
@@ -45,32 +47,41 @@ EXPERIMENT = Experiment(
     claim="The negative log-likelihoods of Gaussian, Laplace, Bernoulli and categorical models are MSE, MAE, BCE and CE "
           "up to an affine map; a two-headed net trained on the heteroscedastic Gaussian NLL learns σ(x); cross-entropy "
           "is not symmetric; softmax temperature flattens (large T) or sharpens (small T) the distribution.",
+    claim_zh="高斯、拉普拉斯、伯努利和类别分布模型的负对数似然, 在相差一个仿射变换的意义下分别是 MSE、MAE、BCE 和 CE; 用异方差高斯负对数似然训练的双头网络学到 "
+             "σ(x); 交叉熵不对称; softmax 温度使分布变平 (T 大) 或变尖 (T 小).",
     checks=(
-        *_affine_checks("gaussian_nll_vs_mse", "MSE"),
-        *_affine_checks("laplace_nll_vs_mae", "MAE"),
-        Check("gaussian_nll_gradient_at_least_squares_solution", "<", 1e-9, "max |∇θ Gaussian NLL| at the least-squares line"),
+        *_affine_checks("gaussian_nll_vs_mse", "MSE", "高斯"),
+        *_affine_checks("laplace_nll_vs_mae", "MAE", "拉普拉斯"),
+        Check("gaussian_nll_gradient_at_least_squares_solution", "<", 1e-9, "max |∇θ Gaussian NLL| at the least-squares line",
+              what_zh="最小二乘直线处 max |∇θ 高斯 NLL|"),
         Check("constant_model_on_exponential_data.argmin_distance", "<=", 2e-3,
-              "the distance of the Gaussian NLL's best constant from the mean and of the Laplace NLL's from the median"),
-        Check("bernoulli_vs_bce.abs_difference", "<", 1e-12, "|Bernoulli NLL − BCE| on probabilities and on logits"),
-        Check("categorical_vs_ce.abs_difference", "<", 1e-12, "|categorical NLL − CE| and |log-sum-exp form − CE|"),
+              "the distance of the Gaussian NLL's best constant from the mean and of the Laplace NLL's from the median",
+              what_zh="高斯 NLL 的最佳常数到均值的距离, 以及拉普拉斯 NLL 的到中位数的距离"),
+        Check("bernoulli_vs_bce.abs_difference", "<", 1e-12, "|Bernoulli NLL − BCE| on probabilities and on logits",
+              what_zh="在概率与 logits 上 |伯努利 NLL − BCE|"),
+        Check("categorical_vs_ce.abs_difference", "<", 1e-12, "|categorical NLL − CE| and |log-sum-exp form − CE|",
+              what_zh="|类别分布 NLL − CE| 与 |log-sum-exp 形式 − CE|"),
         Check("categorical_vs_ce.logits_[1000,990,0].naive_softmax_overflows", "true",
-              what="the naive softmax-then-log is not finite for logits (1000, 990, 0)"),
-        Check("categorical_vs_ce.logits_[1000,990,0].cross_entropy_error", "<", 1e-12, "while |F.cross_entropy − exact| there"),
-        Check("heteroscedastic.mean_rel_error_sigma", "<", 0.25, "the two-headed net's mean relative error of σ(x) on [−2.5, 2.5]"),
-        Check("heteroscedastic.sigma_edge_over_centre", ">", 3, "its learned min(σ(−2.5), σ(2.5)) / σ(0)"),
+              what="the naive softmax-then-log is not finite for logits (1000, 990, 0)",
+              what_zh="对 logits (1000, 990, 0), 先 softmax 再取 log 的朴素算法结果不是有限数"),
+        Check("categorical_vs_ce.logits_[1000,990,0].cross_entropy_error", "<", 1e-12, "while |F.cross_entropy − exact| there",
+              what_zh="而那里 |F.cross_entropy − 精确值|"),
+        Check("heteroscedastic.mean_rel_error_sigma", "<", 0.25, "the two-headed net's mean relative error of σ(x) on [−2.5, 2.5]",
+              what_zh="双头网络在 [−2.5, 2.5] 上 σ(x) 的平均相对误差"),
+        Check("heteroscedastic.sigma_edge_over_centre", ">", 3, "its learned min(σ(−2.5), σ(2.5)) / σ(0)", what_zh="它学到的 min(σ(−2.5), σ(2.5)) / σ(0)"),
         Check("heteroscedastic.printed_form.objective_printed_max_step", "<", 0,
-              "as the σ head shrinks by c → 1e-4, the largest step of Fang's printed objective"),
-        Check("heteroscedastic.printed_form.objective_printed_at_smallest_scale", "<", -1e6, "its value at c = 1e-4"),
-        Check("heteroscedastic.printed_form.objective_correct_min_step", ">=", 0, "the smallest step of the correct NLL"),
-        Check("heteroscedastic.printed_form.objective_correct_rise", ">", 1e3, "its rise from c = 1 to c = 1e-4"),
+              "as the σ head shrinks by c → 1e-4, the largest step of Fang's printed objective", what_zh="σ 头按 c → 1e-4 缩小时, Fang 印出的目标的最大步长"),
+        Check("heteroscedastic.printed_form.objective_printed_at_smallest_scale", "<", -1e6, "its value at c = 1e-4", what_zh="它在 c = 1e-4 处的值"),
+        Check("heteroscedastic.printed_form.objective_correct_min_step", ">=", 0, "the smallest step of the correct NLL", what_zh="正确负对数似然的最小步长"),
+        Check("heteroscedastic.printed_form.objective_correct_rise", ">", 1e3, "its rise from c = 1 to c = 1e-4", what_zh="它从 c = 1 到 c = 1e-4 的上升"),
         Check("cross_entropy_asymmetry.fraction_|H(p,q)−H(q,p)|>1e-3", ">", 0.95,
-              "the fraction of random pairs (p, q) with |H(p,q) − H(q,p)| > 1e-3"),
-        Check("cross_entropy_asymmetry.max_|H(p,q)−H(p)−KL(p‖q)|", "<", 1e-12, "max |H(p,q) − H(p) − KL(p‖q)|"),
-        Check("cross_entropy_asymmetry.max_|kl_div − KL|", "<", 1e-12, "max |F.kl_div − KL(p‖q)|"),
-        Check("softmax_temperature.entropy_min_step", ">", 0, "the smallest step of the softmax entropy as T grows"),
-        Check("softmax_temperature.entropy_at_smallest_T", "<", 1e-2, "the entropy at T = 0.01"),
-        Check("softmax_temperature.entropy_at_largest_T_over_log_K", ">", 0.99, "the entropy at T = 100 / log K"),
-        Check("softmax_temperature.argmax_unchanged", "true", what="the argmax is the same at every T"),
+              "the fraction of random pairs (p, q) with |H(p,q) − H(q,p)| > 1e-3", what_zh="满足 |H(p,q) − H(q,p)| > 1e-3 的随机对 (p, q) 的比例"),
+        Check("cross_entropy_asymmetry.max_|H(p,q)−H(p)−KL(p‖q)|", "<", 1e-12, "max |H(p,q) − H(p) − KL(p‖q)|", what_zh="max |H(p,q) − H(p) − KL(p‖q)|"),
+        Check("cross_entropy_asymmetry.max_|kl_div − KL|", "<", 1e-12, "max |F.kl_div − KL(p‖q)|", what_zh="max |F.kl_div − KL(p‖q)|"),
+        Check("softmax_temperature.entropy_min_step", ">", 0, "the smallest step of the softmax entropy as T grows", what_zh="T 增大时 softmax 熵的最小增量"),
+        Check("softmax_temperature.entropy_at_smallest_T", "<", 1e-2, "the entropy at T = 0.01", what_zh="T = 0.01 时的熵"),
+        Check("softmax_temperature.entropy_at_largest_T_over_log_K", ">", 0.99, "the entropy at T = 100 / log K", what_zh="T = 100 时的熵 / log K"),
+        Check("softmax_temperature.argmax_unchanged", "true", what="the argmax is the same at every T", what_zh="每个 T 下 argmax 都相同"),
     ),
 )
 

@@ -35,15 +35,22 @@ EXPERIMENT = Experiment(
     source="Xu §1.2–1.3 (eq. 1.10, 1.17–1.21); Fang ch. 3",
     claim="The normal equations, QR and lstsq give the same least-squares β̂; gradient descent on the mean squared error "
           "converges to it (to 1e-6), and SGD reaches its neighbourhood, closer as the learning rate shrinks.",
+    claim_zh="正规方程、QR 分解与 lstsq 给出相同的最小二乘估计 β̂; 均方误差上的梯度下降收敛到它 (误差 1e-6 以内), SGD 到达它的邻域,"
+             " 学习率越小越近.",
     checks=(
-        Check("max_gap_between_solvers_1d", "<", 1e-10, "the largest difference between the four solvers' β̂"),
-        Check("normal_vs_qr_gap_5_features", "<", 1e-10, "the difference between the normal equations' and QR's β̂ on 5 features"),
-        Check("gd_final_gap", "<", 1e-6, "GD's final max-norm distance to β̂"),
-        Check("eq_1_19_gradient_vs_autograd", "<", 1e-12, "the largest difference between eq. 1.19's gradient and autograd's"),
-        Check("sgd_decaying_rate_tail_rms_distance", "<", 0.05, "the decaying-rate SGD's tail RMS distance to β̂"),
-        Check("sgd_noise_ratio_high_vs_low_eta", ">", 2.0, "the tail RMS distance at η = 0.1 over that at η = 0.01"),
+        Check("max_gap_between_solvers_1d", "<", 1e-10, "the largest difference between the four solvers' β̂", what_zh="四种解法所得 β̂ 之间的最大差"),
+        Check("normal_vs_qr_gap_5_features", "<", 1e-10, "the difference between the normal equations' and QR's β̂ on 5 features",
+              what_zh="5 个特征时正规方程与 QR 所得 β̂ 之差"),
+        Check("gd_final_gap", "<", 1e-6, "GD's final max-norm distance to β̂", what_zh="GD 最终到 β̂ 的最大范数距离"),
+        Check("eq_1_19_gradient_vs_autograd", "<", 1e-12, "the largest difference between eq. 1.19's gradient and autograd's",
+              what_zh="式 1.19 的梯度与自动微分梯度的最大差"),
+        Check("sgd_decaying_rate_tail_rms_distance", "<", 0.05, "the decaying-rate SGD's tail RMS distance to β̂",
+              what_zh="学习率递减的 SGD 末段到 β̂ 的 RMS 距离"),
+        Check("sgd_noise_ratio_high_vs_low_eta", ">", 2.0, "the tail RMS distance at η = 0.1 over that at η = 0.01",
+              what_zh="η = 0.1 与 η = 0.01 时末段 RMS 距离之比"),
         Check("notes_1_over_n_vs_standard_lr_scaled_gap", "<", 1e-12,
-              "the largest difference between the notes' 1/n batch-loss trajectory and the standard one with η·|B|/n"),
+              "the largest difference between the notes' 1/n batch-loss trajectory and the standard one with η·|B|/n",
+              what_zh="讲义 1/n 批量损失的轨迹与以 η·|B|/n 为学习率的标准轨迹之间的最大差"),
     ),
 )
 

@@ -26,19 +26,25 @@ EXPERIMENT = Experiment(
     claim="Rosenblatt's rule w ← w + η(d − y)x converges on linearly separable data within Novikoff's (R/γ)² mistakes and "
           "cycles forever on XOR; the sign printed in Xu eq. 1.74 (w ← w − η(d − y)x) does not converge; ADALINE's "
           "LMS weights approach the least-squares solution.",
+    claim_zh="Rosenblatt 规则 w ← w + η(d − y)x 在线性可分数据上至多犯 Novikoff 界 (R/γ)² 次错误即收敛, 在 XOR 上永远循环; Xu "
+             "式 1.74 印出的符号 (w ← w − η(d − y)x) 不收敛; ADALINE 的 LMS 权重趋于最小二乘解.",
     checks=(
-        Check("mistakes_last_epoch_correct_rules", "==", 0, "the mistakes in the last epoch of each correct form (sign, step)"),
-        Check("updates_over_novikoff_bound", "<=", 1.0, "the sign form's updates / Novikoff's (R/γ)²"),
-        Check("accuracy_correct", "==", 1.0, "the sign form's training accuracy"),
-        Check("accuracy_correct_step_rule", "==", 1.0, "the step form's training accuracy"),
-        Check("as_printed_mistakes_last_epoch", ">", 0, "the printed form's mistakes in its last epoch"),
-        Check("as_printed_weight_norm_growth", ">", 10, "the printed form's ‖(w, b)‖ after the last epoch / after the first"),
-        Check("xor_cycle", "true", what="on XOR the sign form's weights return exactly to an earlier epoch's"),
-        Check("xor_step_form_cycle", "true", what="so do the step form's"),
-        Check("xor_mistakes_last_epoch", ">", 0, "the sign form's mistakes in its last XOR epoch"),
-        Check("adaline_distance_to_least_squares_relative", "<", 0.05, "ADALINE's final ‖(w, b) − least squares‖ / ‖least squares‖"),
-        Check("adaline_accuracy", ">=", 0.95, "ADALINE's training accuracy"),
-        Check("adaline_xor_accuracy", "<=", 0.75, "its accuracy on XOR"),
+        Check("mistakes_last_epoch_correct_rules", "==", 0, "the mistakes in the last epoch of each correct form (sign, step)",
+              what_zh="每种正确形式 (符号函数、阶跃函数) 最后一轮的错误次数"),
+        Check("updates_over_novikoff_bound", "<=", 1.0, "the sign form's updates / Novikoff's (R/γ)²", what_zh="符号形式的更新次数 / Novikoff 界 (R/γ)²"),
+        Check("accuracy_correct", "==", 1.0, "the sign form's training accuracy", what_zh="符号形式的训练准确率"),
+        Check("accuracy_correct_step_rule", "==", 1.0, "the step form's training accuracy", what_zh="阶跃形式的训练准确率"),
+        Check("as_printed_mistakes_last_epoch", ">", 0, "the printed form's mistakes in its last epoch", what_zh="印刷形式最后一轮的错误次数"),
+        Check("as_printed_weight_norm_growth", ">", 10, "the printed form's ‖(w, b)‖ after the last epoch / after the first",
+              what_zh="印刷形式最后一轮与第一轮之后 ‖(w, b)‖ 之比"),
+        Check("xor_cycle", "true", what="on XOR the sign form's weights return exactly to an earlier epoch's",
+              what_zh="在 XOR 上符号形式的权重恰好回到之前某一轮的值"),
+        Check("xor_step_form_cycle", "true", what="so do the step form's", what_zh="阶跃形式也是如此"),
+        Check("xor_mistakes_last_epoch", ">", 0, "the sign form's mistakes in its last XOR epoch", what_zh="符号形式在 XOR 上最后一轮的错误次数"),
+        Check("adaline_distance_to_least_squares_relative", "<", 0.05, "ADALINE's final ‖(w, b) − least squares‖ / ‖least squares‖",
+              what_zh="ADALINE 最终的 ‖(w, b) − 最小二乘解‖ / ‖最小二乘解‖"),
+        Check("adaline_accuracy", ">=", 0.95, "ADALINE's training accuracy", what_zh="ADALINE 的训练准确率"),
+        Check("adaline_xor_accuracy", "<=", 0.75, "its accuracy on XOR", what_zh="它在 XOR 上的准确率"),
     ),
 )
 

@@ -51,18 +51,25 @@ EXPERIMENT = Experiment(
           "rises); dropout, weight decay (ridge, biases not penalised) and early stopping with the best weights "
           "restored each shrink the generalisation gap and improve test accuracy, and early stopping returns exactly "
           "the weights of the best validation epoch.",
+    claim_zh="在少量带噪标签图像上训练的宽 MLP 过拟合 (训练损失下降而验证损失上升); 随机失活、权重衰减 (岭, 不惩罚偏置)"
+             " 和恢复最佳权重的早停都缩小了泛化间隙并提高测试准确率,"
+             " 且早停恰好返回验证最佳一轮的权重.",
     checks=(
-        Check("baseline_val_loss_final_over_min", ">=", 1.5, "the baseline's final validation loss ÷ its minimum"),
+        Check("baseline_val_loss_final_over_min", ">=", 1.5, "the baseline's final validation loss ÷ its minimum", what_zh="基线最终的验证损失 ÷ 其最小值"),
         Check("baseline_train_loss_final_over_at_val_min", "<", 1.0,
-              "the baseline's final training loss ÷ its training loss at the epoch of that minimum"),
-        Check("test_acc_gain", ">=", ACC_MARGIN, "for each regulariser, its test accuracy − the baseline's"),
-        Check("test_loss_change", "<", 0.0, "its test loss − the baseline's"),
-        Check("gap_change", "<", 0.0, "its train − test accuracy gap − the baseline's"),
+              "the baseline's final training loss ÷ its training loss at the epoch of that minimum",
+              what_zh="基线最终的训练损失 ÷ 验证损失最小那一轮的训练损失"),
+        Check("test_acc_gain", ">=", ACC_MARGIN, "for each regulariser, its test accuracy − the baseline's", what_zh="对每个正则化方法, 其测试准确率 − 基线的"),
+        Check("test_loss_change", "<", 0.0, "its test loss − the baseline's", what_zh="其测试损失 − 基线的"),
+        Check("gap_change", "<", 0.0, "its train − test accuracy gap − the baseline's", what_zh="其训练 − 测试准确率间隙 − 基线的"),
         Check("early_stopping_trajectory_equals_baseline", "true",
-              what="early stopping's per-epoch training and validation losses equal the baseline's up to its stop"),
-        Check("early_stopping.stopped_epoch", ">=", 1, "the epoch at which early stopping stopped"),
-        Check("early_stopping.restored_equals_checkpoint", "true", what="the restored weights equal the best epoch's checkpoint bit for bit"),
-        Check("early_stopping.val_loss_restored_minus_best", "==", 0.0, "the restored model's re-evaluated validation loss − the best recorded"),
+              what="early stopping's per-epoch training and validation losses equal the baseline's up to its stop",
+              what_zh="早停每一轮的训练与验证损失在其停止之前与基线相同"),
+        Check("early_stopping.stopped_epoch", ">=", 1, "the epoch at which early stopping stopped", what_zh="早停停止的轮次"),
+        Check("early_stopping.restored_equals_checkpoint", "true", what="the restored weights equal the best epoch's checkpoint bit for bit",
+              what_zh="恢复的权重与最佳一轮的检查点逐位相同"),
+        Check("early_stopping.val_loss_restored_minus_best", "==", 0.0, "the restored model's re-evaluated validation loss − the best recorded",
+              what_zh="恢复后的模型重新评估的验证损失 − 记录的最佳值"),
     ),
     datasets=("fashion-mnist",),
 )

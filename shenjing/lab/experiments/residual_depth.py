@@ -60,14 +60,20 @@ EXPERIMENT = Experiment(
     claim="Like He et al.'s 18/34-layer nets (Fig. 1.12), the deeper plain net trains worse than the shallower one while "
           "the deeper residual net trains at least as well; at init each residual block h = x + f(x) doubles the "
           "variance, and h = (x + f(x))/√2 keeps it constant.",
+    claim_zh="与 He 等人的 18/34 层网络 (图 1.12) 一样, 更深的普通网络比浅的训练得更差, 而更深的残差网络训练得至少一样好; 初始化时每个残差块 "
+             "h = x + f(x) 使方差加倍, 而 h = (x + f(x))/√2 使其保持不变.",
     checks=(
-        Check("train_loss_ratio_plain_34_over_18", ">", 1.1, "the training loss of plain-34 ÷ that of plain-18"),
-        Check("train_loss_ratio_residual_34_over_18", "<=", 1.02, "the training loss of residual-34 ÷ that of residual-18"),
-        Check("train_loss_ratio_residual_34_over_plain_34", "<", 1.0, "the training loss of residual-34 ÷ that of plain-34"),
-        Check(f"log2_variance_slope_per_block.{PLAIN}", ">=", 0.85, "the slope of log₂ Var(h_k) per block for h = x + f(x)"),
-        Check(f"log2_variance_slope_per_block.{PLAIN}", "<=", 1.15, "that slope"),
-        Check(f"log2_variance_slope_per_block.{SCALED}", ">", -0.15, "the slope for h = (x + f(x))/√2"),
-        Check(f"log2_variance_slope_per_block.{SCALED}", "<", 0.15, "that slope"),
+        Check("train_loss_ratio_plain_34_over_18", ">", 1.1, "the training loss of plain-34 ÷ that of plain-18",
+              what_zh="普通 34 层网络的训练损失 ÷ 普通 18 层的"),
+        Check("train_loss_ratio_residual_34_over_18", "<=", 1.02, "the training loss of residual-34 ÷ that of residual-18",
+              what_zh="残差 34 层网络的训练损失 ÷ 残差 18 层的"),
+        Check("train_loss_ratio_residual_34_over_plain_34", "<", 1.0, "the training loss of residual-34 ÷ that of plain-34",
+              what_zh="残差 34 层网络的训练损失 ÷ 普通 34 层的"),
+        Check(f"log2_variance_slope_per_block.{PLAIN}", ">=", 0.85, "the slope of log₂ Var(h_k) per block for h = x + f(x)",
+              what_zh="h = x + f(x) 时 log₂ Var(h_k) 每块的斜率"),
+        Check(f"log2_variance_slope_per_block.{PLAIN}", "<=", 1.15, "that slope", what_zh="该斜率"),
+        Check(f"log2_variance_slope_per_block.{SCALED}", ">", -0.15, "the slope for h = (x + f(x))/√2", what_zh="h = (x + f(x))/√2 时的斜率"),
+        Check(f"log2_variance_slope_per_block.{SCALED}", "<", 0.15, "that slope", what_zh="该斜率"),
     ),
     datasets=("fashion-mnist",),
 )

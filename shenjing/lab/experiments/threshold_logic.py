@@ -38,17 +38,22 @@ EXPERIMENT = Experiment(
     claim="A threshold unit with T = 2 computes AND, with T = 1 OR, and w = −1, T = 0 NOT; no single threshold unit "
           "computes XOR, but the two-layer threshold-1 network h1 = σ(x1 − x2 + 1), h2 = σ(x2 − x1 + 1), "
           "y = σ(2 − h1 − h2) does.",
+    claim_zh="阈值单元取 T = 2 时计算 AND, 取 T = 1 时计算 OR, 取 w = −1、T = 0 时计算 NOT; 单个阈值单元算不出 XOR, 而阈值为 "
+             "1 的两层网络 h1 = σ(x1 − x2 + 1), h2 = σ(x2 − x1 + 1), y = σ(2 − h1 − h2) 可以.",
     checks=(
         Check("truth_table_mismatches", "==", 0,
-              "the number of wrong truth-table entries of each gate (AND T = 2, OR T = 1, NOT w = −1 T = 0, the two-layer XOR)"),
+              "the number of wrong truth-table entries of each gate (AND T = 2, OR T = 1, NOT w = −1 T = 0, the two-layer XOR)",
+              what_zh="每个门 (AND T = 2, OR T = 1, NOT w = −1 T = 0, 两层 XOR) 真值表中错误的项数"),
         Check("text_equal_inputs_h1_h2_sigma1", "true",
-              what="for equal inputs both hidden pre-activations are 1 and h1 = h2 = σ(1) = 1"),
+              what="for equal inputs both hidden pre-activations are 1 and h1 = h2 = σ(1) = 1",
+              what_zh="输入相同时两个隐藏单元的预激活都是 1, 且 h1 = h2 = σ(1) = 1"),
         Check("text_different_inputs_h1_plus_h2_sigma0_plus_sigma2", "true",
-              what="for different inputs the hidden pre-activations are {0, 2} and h1 + h2 = σ(0) + σ(2) = 1"),
+              what="for different inputs the hidden pre-activations are {0, 2} and h1 + h2 = σ(0) + σ(2) = 1",
+              what_zh="输入不同时隐藏单元的预激活为 {0, 2}, 且 h1 + h2 = σ(0) + σ(2) = 1"),
         Check("exactly_xor_and_xnor_not_computable", "true",
-              what="the Boolean functions that no grid unit computes are exactly XOR and XNOR"),
+              what="the Boolean functions that no grid unit computes are exactly XOR and XNOR", what_zh="网格上没有任何单元能计算的布尔函数恰好是 XOR 与 XNOR"),
         Check("random_units_compute_the_same_functions", "true",
-              what="the random units compute exactly the functions the grid units do"),
+              what="the random units compute exactly the functions the grid units do", what_zh="随机单元计算的函数恰好就是网格单元所计算的那些"),
     ),
 )
 

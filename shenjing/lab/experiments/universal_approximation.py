@@ -39,16 +39,26 @@ EXPERIMENT = Experiment(
           "with error falling as the width grows; with a quadratic activation the network stays a polynomial of "
           "degree 2 and its error plateaus at the best quadratic's; Taylor polynomials of growing degree converge "
           "to sin x.",
+    claim_zh="以非多项式函数为激活的单隐层网络拟合 sin x 和一个连续但不光滑的目标, 误差随宽度增大而下降; 以二次函数为激活时网络仍是 "
+             "2 次多项式, 误差停在最佳二次多项式的水平; 次数递增的 Taylor 多项式收敛到 sin x.",
     checks=(
-        Check("loglog_slope", "<", -0.5, "for each target and non-polynomial σ, the log-log slope of RMS error against width"),
-        Check("error_ratio_largest_width_to_width_1", "<", 0.125, "the RMS error at the largest width / at width 1"),
-        Check("error_ratio_largest_width_to_best_quadratic", "<", 0.125, "the RMS error at the largest width / the best quadratic's"),
+        Check("loglog_slope", "<", -0.5, "for each target and non-polynomial σ, the log-log slope of RMS error against width",
+              what_zh="对每个目标和非多项式 σ, RMS 误差对宽度的双对数斜率"),
+        Check("error_ratio_largest_width_to_width_1", "<", 0.125, "the RMS error at the largest width / at width 1",
+              what_zh="最大宽度与宽度 1 的 RMS 误差之比"),
+        Check("error_ratio_largest_width_to_best_quadratic", "<", 0.125, "the RMS error at the largest width / the best quadratic's",
+              what_zh="最大宽度的 RMS 误差 / 最佳二次多项式的"),
         Check("quadratic_min_ratio_to_best_quadratic", ">=", 0.999,
-              "for each target, the z²-network's smallest RMS error over the widths / the best quadratic's"),
-        Check("quadratic_ratio_largest_width_to_width_4", ">=", 0.9, "its RMS error at the largest width / at width 4"),
-        Check("quadratic_degree2_fit_residual", "<", 1e-8, "the max relative residual of a quadratic fitted to each z²-network"),
-        Check("taylor_sup_error_ratio_successive", "<", 1, "each Taylor polynomial's sup error / that of the previous degree"),
-        Check("taylor_sup_error_over_lagrange_bound_minus_1", "<=", 1e-9, "each Taylor polynomial's sup error / its Lagrange bound − 1"),
+              "for each target, the z²-network's smallest RMS error over the widths / the best quadratic's",
+              what_zh="对每个目标, z² 网络在各宽度上最小的 RMS 误差 / 最佳二次多项式的"),
+        Check("quadratic_ratio_largest_width_to_width_4", ">=", 0.9, "its RMS error at the largest width / at width 4",
+              what_zh="它在最大宽度与宽度 4 的 RMS 误差之比"),
+        Check("quadratic_degree2_fit_residual", "<", 1e-8, "the max relative residual of a quadratic fitted to each z²-network",
+              what_zh="对每个 z² 网络拟合二次多项式的最大相对残差"),
+        Check("taylor_sup_error_ratio_successive", "<", 1, "each Taylor polynomial's sup error / that of the previous degree",
+              what_zh="每个 Taylor 多项式的上确界误差 / 前一次数的"),
+        Check("taylor_sup_error_over_lagrange_bound_minus_1", "<=", 1e-9, "each Taylor polynomial's sup error / its Lagrange bound − 1",
+              what_zh="每个 Taylor 多项式的上确界误差 / 其 Lagrange 余项界 − 1"),
     ),
 )
 

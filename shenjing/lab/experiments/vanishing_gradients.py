@@ -38,15 +38,18 @@ EXPERIMENT = Experiment(
     claim="In a deep sigmoid network the gradient norm falls geometrically from the output layer to the input layer "
           "(a constant factor per layer, so exponentially in depth); ReLU with Kaiming init keeps it roughly constant, "
           "and the residual connection F_{l+1} = σ(W F_l + b) + F_l restores it in the sigmoid network.",
+    claim_zh="在深层 sigmoid 网络中, 梯度范数从输出层到输入层几何下降 (每层一个常数因子, 即随深度指数下降); ReLU 配合 Kaiming "
+             "初始化使其大致不变, 残差连接 F_{l+1} = σ(W F_l + b) + F_l 在 sigmoid 网络中也使其恢复.",
     checks=(
-        Check(f"{FACTOR}.plain sigmoid", "<", 0.6, "the plain sigmoid net's per-layer factor ‖g_l‖/‖g_l+1‖"),
-        Check(f"{FIT}.plain sigmoid", "<", 0.6, "its factor per added layer"),
-        Check(f"{RATIO}.plain sigmoid", "<", 1e-6, "its ‖g_1‖/‖g_L‖ at the largest depth"),
-        Check(f"{FACTOR}.plain relu", ">=", 0.7, "the plain ReLU net's per-layer factor"),
-        Check(f"{FACTOR}.plain relu", "<=", 1.4, "the same factor"),
-        Check(f"{FACTOR}.residual sigmoid", ">=", 0.7, "the residual sigmoid net's per-layer factor"),
-        Check(f"{FIT}.residual sigmoid", ">=", 0.7, "its factor per added layer"),
-        Check(f"{RATIO}.residual sigmoid", ">", 1e-3, "its ‖g_1‖/‖g_L‖ at the largest depth"),
+        Check(f"{FACTOR}.plain sigmoid", "<", 0.6, "the plain sigmoid net's per-layer factor ‖g_l‖/‖g_l+1‖",
+              what_zh="普通 sigmoid 网络每层的因子 ‖g_l‖/‖g_l+1‖"),
+        Check(f"{FIT}.plain sigmoid", "<", 0.6, "its factor per added layer", what_zh="它每增加一层的因子"),
+        Check(f"{RATIO}.plain sigmoid", "<", 1e-6, "its ‖g_1‖/‖g_L‖ at the largest depth", what_zh="它在最大深度时的 ‖g_1‖/‖g_L‖"),
+        Check(f"{FACTOR}.plain relu", ">=", 0.7, "the plain ReLU net's per-layer factor", what_zh="普通 ReLU 网络每层的因子"),
+        Check(f"{FACTOR}.plain relu", "<=", 1.4, "the same factor", what_zh="同一因子"),
+        Check(f"{FACTOR}.residual sigmoid", ">=", 0.7, "the residual sigmoid net's per-layer factor", what_zh="残差 sigmoid 网络每层的因子"),
+        Check(f"{FIT}.residual sigmoid", ">=", 0.7, "its factor per added layer", what_zh="它每增加一层的因子"),
+        Check(f"{RATIO}.residual sigmoid", ">", 1e-3, "its ‖g_1‖/‖g_L‖ at the largest depth", what_zh="它在最大深度时的 ‖g_1‖/‖g_L‖"),
     ),
 )
 

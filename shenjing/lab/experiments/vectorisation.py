@@ -31,13 +31,19 @@ EXPERIMENT = Experiment(
     source="Zhao §1 Algorithm 2, §4 eqs. 83–89",
     claim="The batched forward and backward pass gives the same output and gradient as the per-sample loop and is "
           "faster; the column layout Z = WX + b̃ and the row layout Z = XWᵀ + b give the same numbers.",
+    claim_zh="批量 (向量化) 的前向与反向传播与逐样本循环给出相同的输出和梯度, 而且更快; 列布局 Z = WX + b̃ 与行布局 Z = XWᵀ "
+             "+ b 给出相同的数值.",
     checks=(
-        Check(f"{LOOP}.max_abs_output_diff", "<", 1e-12, "max |batched output − loop output| over all B"),
-        Check(f"{LOOP}.max_abs_grad_diff_shenjing", "<", 1e-12, "max |batched gradient − loop gradient| with shenjing"),
-        Check(f"{LOOP}.max_abs_grad_diff_numpy", "<", 1e-12, "with NumPy"),
-        Check(f"{LOOP}.min_speedup_for_B_ge_16", ">", 1, "for every B ≥ 16, t_loop / t_batch (shenjing and NumPy)"),
-        Check(f"{LOOP}.max_speedup", ">=", 5, "the largest t_loop / t_batch over B (shenjing and NumPy)"),
-        Check("layouts", "<", 1e-12, "each max |difference| between the column and the row layout (values and gradients)"),
+        Check(f"{LOOP}.max_abs_output_diff", "<", 1e-12, "max |batched output − loop output| over all B", what_zh="所有 B 上 max |批量输出 − 循环输出|"),
+        Check(f"{LOOP}.max_abs_grad_diff_shenjing", "<", 1e-12, "max |batched gradient − loop gradient| with shenjing",
+              what_zh="shenjing 中 max |批量梯度 − 循环梯度|"),
+        Check(f"{LOOP}.max_abs_grad_diff_numpy", "<", 1e-12, "with NumPy", what_zh="NumPy 中"),
+        Check(f"{LOOP}.min_speedup_for_B_ge_16", ">", 1, "for every B ≥ 16, t_loop / t_batch (shenjing and NumPy)",
+              what_zh="对每个 B ≥ 16, t_循环 / t_批量 (shenjing 与 NumPy)"),
+        Check(f"{LOOP}.max_speedup", ">=", 5, "the largest t_loop / t_batch over B (shenjing and NumPy)",
+              what_zh="各 B 中最大的 t_循环 / t_批量 (shenjing 与 NumPy)"),
+        Check("layouts", "<", 1e-12, "each max |difference| between the column and the row layout (values and gradients)",
+              what_zh="列布局与行布局之间每个 max |差| (数值与梯度)"),
     ),
 )
 

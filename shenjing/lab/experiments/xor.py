@@ -22,12 +22,15 @@ EXPERIMENT = Experiment(
     source="Xu §1.1.2–1.1.3, §1.12; Zhao",
     claim="On XOR data a single linear layer (logistic unit) cannot exceed about 3/4 accuracy — no line separates the "
           "classes — while an MLP with one hidden layer trained by gradient descent classifies it almost perfectly.",
+    claim_zh="在 XOR 数据上, 单个线性层 (逻辑单元) 的准确率不超过约 3/4 —— 没有一条直线能分开两类 —— 而用梯度下降训练的单隐层 "
+             "MLP 几乎完全分类正确.",
     checks=(
-        Check("mlp_test_accuracy", ">=", 0.95, "the MLP's test accuracy"),
-        Check("linear_test_accuracy", "<=", 0.80, "the single layer's test accuracy"),
-        Check("best_random_line_train_accuracy", "<=", 0.80, "the best random line's training accuracy"),
-        Check("truth_table_mlp_accuracy_5_inits", ">=", 1.0, "on the 4-point truth table, each of 5 MLP initialisations' accuracy"),
-        Check("truth_table_linear_accuracy_5_inits", "<=", 0.75, "each of 5 linear units' accuracy"),
+        Check("mlp_test_accuracy", ">=", 0.95, "the MLP's test accuracy", what_zh="MLP 的测试准确率"),
+        Check("linear_test_accuracy", "<=", 0.80, "the single layer's test accuracy", what_zh="单层网络的测试准确率"),
+        Check("best_random_line_train_accuracy", "<=", 0.80, "the best random line's training accuracy", what_zh="最佳随机直线的训练准确率"),
+        Check("truth_table_mlp_accuracy_5_inits", ">=", 1.0, "on the 4-point truth table, each of 5 MLP initialisations' accuracy",
+              what_zh="在 4 点真值表上, 5 个 MLP 初始化各自的准确率"),
+        Check("truth_table_linear_accuracy_5_inits", "<=", 0.75, "each of 5 linear units' accuracy", what_zh="5 个线性单元各自的准确率"),
     ),
 )
 
