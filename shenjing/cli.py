@@ -1,4 +1,4 @@
-"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``playground``, ``info`` and ``lab`` (``list``, ``run``, ``report``).
+"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``playground``, ``info``, ``data fetch`` and ``lab`` (``list``, ``run``, ``report``).
 
 Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
 naming the option, exit code 2. Other failures are one line with the exit code of their kind
@@ -68,7 +68,7 @@ ZH_PHRASES = (
     (r"invalid (\w+) value: ", r"无效的 \1 值: "),
 )
 # options that may change on --resume: they do not change what trains (the rest must match the checkpoint)
-RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth", "export")
+RESUMABLE = ("epochs", "quiet", "debug", "resume", "out", "data", "max_loss_growth", "export", "no_download")
 OUTPUT_FILES = ("config.json", "metrics.json", "curves.png", "confusion.png", "attention.png", "model.onnx")
 
 
@@ -209,7 +209,7 @@ def train_config(args) -> dict:
         raise OptionError("patience", "early stopping needs validation samples: --val-size 0 holds out none")
     check_folder("out", args.out)
     check_folder("data", args.data, must_exist=True)
-    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command", "lang")}
     if cfg["momentum"] is None and args.optimizer in MOMENTUM_OPTIMIZERS:
         cfg["momentum"] = 0.9
     return cfg
@@ -506,6 +506,22 @@ def cmd_info(args) -> int:
     return EXIT_OK
 
 
+def cmd_data(args) -> int:
+    """``data fetch NAME``: the dataset's folder if installed, else download it (or always into --dir)."""
+    from .data.datasets import DATASETS, dataset_dir, download_dataset, find_files
+
+    if args.name not in DATASETS:
+        raise CommandError(EXIT_USAGE, f"argument name: unknown dataset {args.name!r} (choose from {', '.join(DATASETS)})")
+    title = DATASETS[args.name]["title"]
+    if args.dir is None and all(find_files(args.name, split) for split in ("train", "test")):
+        where, why = dataset_dir(args.name)
+        print(pick(args.lang, f"{title}: found in {where} ({why}); nothing to download", f"{title}: 已在 {where} ({why}), 无需下载"))
+        return EXIT_OK
+    dest = download_dataset(args.name, args.dir, verbose=not args.quiet)
+    print(pick(args.lang, f"{title}: the 4 files are in {dest} (SHA-256 checked)", f"{title}: 4 个文件已在 {dest} (SHA-256 已校验)"))
+    return EXIT_OK
+
+
 def mpi_line() -> str:
     """The MPI library and this process's world, or how to install it."""
     from .distributed import group
@@ -648,6 +664,8 @@ def add_train_parser(sub, parents: list) -> None:
                               "change is refused, naming the option. A kill at any moment loses at most the epoch in progress.")
     t.add_argument("--dataset", default="fashion-mnist", help="dataset from the registry (default: fashion-mnist)")
     t.add_argument("--data", default=None, help="folder with the IDX files (default: search $SHENJING_DATA, ~/.cache/shenjing, Debian's)")
+    t.add_argument("--no-download", action="store_true",
+                   help="never download: without it absent Fashion-MNIST/MNIST files are fetched (SHA-256 checked) into --data or the cache")
     t.add_argument("--model", default="mlp", help="model name from the registry (default: mlp)")
     t.add_argument("--hidden", type=hidden_widths, default="512,512", help="hidden layer widths of the MLP (default: 512,512)")
     t.add_argument("--dropout", type=float_in(0, 1), default=0.2, help="dropout probability in [0, 1) (default: 0.2)")
@@ -709,6 +727,15 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     i = sub.add_parser("info", parents=[debug], help="version, array backend, BLAS, datasets found")
     i.set_defaults(func=cmd_info)
 
+    d = sub.add_parser("data", help="datasets: fetch one")
+    dsub = d.add_subparsers(dest="data_command", required=True, parser_class=partial(Parser, lang=lang))
+    f = dsub.add_parser("fetch", parents=[debug], help="download a dataset's files (SHA-256 checked, written atomically) unless found")
+    f.add_argument("name", help="fashion-mnist or mnist")
+    f.add_argument("--dir", default=None, help="download into this folder, even if the dataset is installed elsewhere "
+                                               "(default: $SHENJING_DATA/NAME or ~/.cache/shenjing/NAME, when not found)")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.set_defaults(func=cmd_data)
+
     lab = sub.add_parser("lab", help="the notes' demonstrations: list, run one, or build the report")
     lsub = lab.add_subparsers(dest="lab_command", required=True, parser_class=partial(Parser, lang=lang))
     ls = lsub.add_parser("list", parents=[debug], help="list the experiments (id, title, Chinese title, source)")
@@ -727,11 +754,13 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
 
 def user_failure(e: BaseException) -> int | None:
     """The exit code of a user-facing failure (None: an internal error, shown with its traceback)."""
+    from .data.datasets import DownloadError
     from .files import InvalidFileError
     from .train import CheckpointMismatchError, DivergenceError
     from .train.task import OptionError
 
-    kinds = ((CommandError, None), (OptionError, EXIT_USAGE), (DivergenceError, EXIT_DIVERGED), (CheckpointMismatchError, EXIT_RESUME),
+    kinds = ((CommandError, None), (DownloadError, EXIT_INPUT),
+             (OptionError, EXIT_USAGE), (DivergenceError, EXIT_DIVERGED), (CheckpointMismatchError, EXIT_RESUME),
              (InvalidFileError, EXIT_INPUT), ((FileNotFoundError, NotADirectoryError, IsADirectoryError), EXIT_INPUT), (OSError, EXIT_FILESYSTEM))
     for cls, code in kinds:
         if isinstance(e, cls):
@@ -803,8 +832,9 @@ def report_failure(e: Exception, args, lang: str = "en") -> int:
     import traceback
 
     prog = f"shenjing {args.command}" if args is not None else "shenjing"
-    if args is not None and getattr(args, "lab_command", None):
-        prog += f" {args.lab_command}"
+    for sub in ("lab_command", "data_command"):
+        if args is not None and getattr(args, sub, None):
+            prog += f" {getattr(args, sub)}"
     code = user_failure(e)
     if code is None:
         traceback.print_exc()

@@ -28,6 +28,8 @@ import shenjing as sj
 SEED_ENV = "SHENJING_TEST_SEED"
 # shenjing speaks Chinese where the locale is zh_*: the tests expect English unless they pass --lang zh
 os.environ["LC_ALL"] = "C.UTF-8"
+# never the network: a download goes to this closed local port unless a test serves a mirror of its own
+os.environ["SHENJING_DATA_MIRROR"] = "http://127.0.0.1:9/"
 
 
 def _session_seed() -> int:

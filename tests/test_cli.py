@@ -36,7 +36,7 @@ def test_info_names_backend_and_datasets():
 
 
 def test_missing_dataset_is_one_line_with_how_to_get_it(tmp_path):
-    r = run_cli(["train", "--data", tmp_path, "--out", tmp_path / "o"])
+    r = run_cli(["train", "--data", tmp_path, "--out", tmp_path / "o", "--no-download"])
     assert r.returncode == cli.EXIT_INPUT == 3
     line = one_line_error(r.stderr)
     assert line.startswith("shenjing train: error: Fashion-MNIST train files") and "apt-get install dataset-fashion-mnist" in line

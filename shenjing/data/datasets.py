@@ -13,8 +13,13 @@ A folder holding none of them is passed over; one holding some but not those of 
 for is an error naming the folder and the missing files — the training set of one location is
 never mixed with the test set of another. ``<name>`` is ``fashion-mnist`` or ``mnist``; gzipped
 and uncompressed files are both accepted.
-``download=True`` fetches the official files with urllib, checks their SHA-256 and writes them
-atomically; without it nothing touches the network. No pickle anywhere.
+``download=True`` (and ``shenjing data fetch NAME``, and ``shenjing train`` when the files are
+absent) fetches the official files with urllib, with a progress bar, checks their SHA-256 against
+the sums built in here and writes them atomically; without it nothing touches the network.
+``$SHENJING_DATA_MIRROR=URL`` fetches from a mirror instead (a local one, or a test's):
+``URL/<name>/<file>``, with the expected sums read from the mirror's ``URL/<name>/SHA256SUMS`` (the
+format of ``sha256sum``) — for a mirror of the official files those are the sums built in here. No
+pickle anywhere.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ from .dataset import Dataset, TensorDataset
 from .idx import read_idx
 from .transforms import Transform
 
-__all__ = ["FashionMNIST", "MNIST", "IncompleteDatasetError", "search_dirs", "dataset_dir", "find_files", "download_dataset", "cache_dir",
-           "dataset_status", "DATASETS", "locate"]
+__all__ = ["FashionMNIST", "MNIST", "IncompleteDatasetError", "DownloadError", "search_dirs", "dataset_dir", "find_files", "download_dataset",
+           "cache_dir", "dataset_status", "DATASETS", "locate", "MIRROR_ENV", "sources"]
 
 _ENV = "SHENJING_DATA"
+MIRROR_ENV = "SHENJING_DATA_MIRROR"
 
 DATASETS: dict[str, dict[str, Any]] = {
     "fashion-mnist": {
@@ -133,6 +139,10 @@ class IncompleteDatasetError(FileNotFoundError):
     """The folder a dataset is read from lacks some of the files asked for (see the module docstring)."""
 
 
+class DownloadError(RuntimeError):
+    """No mirror delivered a dataset file with the expected SHA-256 (the message has every mirror's error)."""
+
+
 def _find_in(d: Path, stem: str) -> Path | None:
     for v in _variants(stem):
         p = d / v
@@ -183,7 +193,8 @@ def _how_to_get(name: str, root: Any = None) -> str:
         lines.append(f"  - apt-get install {spec['debian_package']}   (Debian/Ubuntu, as root; installs {spec['system_dir']})")
     lines.append(f"  - put the four files (gz or raw) in DIR/{name} and set {_ENV}=DIR")
     dest = Path(root).expanduser() if root is not None else _default_dest(name)
-    lines.append(f"  - pass download=True to fetch them from {spec['mirrors'][0]} into {dest} (SHA-256 checked)")
+    lines.append(f"  - run `shenjing data fetch {name}` (or pass download=True) to fetch them from {spec['mirrors'][0]} into {dest} "
+                 "(SHA-256 checked)")
     return "\n".join(lines)
 
 
@@ -200,9 +211,12 @@ def _not_found(name: str, split: str, root: Any, download_error: str | None = No
         fix = f"install them with `apt-get install {spec['debian_package']}`"
     else:
         fix = f"put the four files in DIR/{name} and set {_ENV}=DIR"
-    failed = f"\nDownloading failed too: {download_error}" if download_error is not None else ""
+    failed, why = "", ""
+    if download_error is not None:
+        failed = f"\nDownloading failed too: {download_error}"
+        why = f", and downloading them failed: {download_error.splitlines()[0].rstrip(':')}"
     return FileNotFoundError(
-        f"{spec['title']} {split} files ({img_stem}[.gz] and {lbl_stem}[.gz]) not found in {where}; {fix}.\n"
+        f"{spec['title']} {split} files ({img_stem}[.gz] and {lbl_stem}[.gz]) not found in {where}{why}; {fix}.\n"
         f"Looked in:\n{looked}{failed}\n{_how_to_get(name, root)}"
     )
 
@@ -233,8 +247,8 @@ def locate(name: str, split: str, root: str | os.PathLike | None = None, downloa
             raise _not_found(name, split, root, search_installed=search_installed)
         try:
             download_dataset(name, root, splits=(split,))
-        except RuntimeError as e:  # every mirror failed: the download errors and every folder looked at
-            raise RuntimeError(str(_not_found(name, split, root, str(e).split("\nTo get them")[0], search_installed))) from None
+        except DownloadError as e:  # every mirror failed: the download errors and every folder looked at
+            raise _not_found(name, split, root, str(e).split("\nTo get them")[0], search_installed) from None
         files = find_files(name, split, root if root is not None else _default_dest(name))
         if files is None:
             raise _not_found(name, split, root)
@@ -249,15 +263,22 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> None:
-    """Stream ``url`` into a temporary file beside ``dest``, check SHA-256, then rename (atomic)."""
+def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool = False) -> None:
+    """Stream ``url`` into a temporary file beside ``dest`` (a progress bar on stderr with
+    ``progress``), check SHA-256, then rename (atomic)."""
+    from tqdm import tqdm
+
     fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
     try:
         h = hashlib.sha256()
         with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as resp:
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                h.update(chunk)
-                f.write(chunk)
+            size = resp.headers.get("Content-Length")
+            with tqdm(total=int(size) if size and size.isdigit() else None, unit="B", unit_scale=True, unit_divisor=1024,
+                      desc=dest.name, disable=not progress, leave=False) as bar:
+                for chunk in iter(lambda: resp.read(1 << 16), b""):
+                    h.update(chunk)
+                    f.write(chunk)
+                    bar.update(len(chunk))
         got = h.hexdigest()
         if got != sha256:
             raise ValueError(f"SHA-256 mismatch for {url}: got {got}, expected {sha256}")
@@ -267,38 +288,68 @@ def _fetch(url: str, dest: Path, sha256: str, timeout: float) -> None:
             os.unlink(tmp)
 
 
+def _mirror_sums(url: str, timeout: float) -> dict[str, str]:
+    """{file name: SHA-256} from a mirror's SHA256SUMS (lines ``<hex>  <name>``, as ``sha256sum`` writes)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            text = resp.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as e:
+        raise DownloadError(f"${MIRROR_ENV}: cannot read the mirror's checksums {url}: {e}") from None
+    sums = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and len(parts[0]) == 64:
+            sums[parts[1].lstrip("*")] = parts[0].lower()
+    return sums
+
+
+def sources(name: str, timeout: float = 60.0) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(mirror URLs, {file: SHA-256}) that ``name`` is downloaded from: the official mirrors and the
+    sums built in here, or with ``$SHENJING_DATA_MIRROR=URL`` that mirror (``URL/<name>/``) and its SHA256SUMS."""
+    spec = _spec(name)
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return tuple(spec["mirrors"]), dict(spec["sha256"])
+    base = f"{mirror.rstrip('/')}/{name}/"
+    return (base,), _mirror_sums(base + "SHA256SUMS", timeout)
+
+
 def download_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = None, splits: Sequence[str] = ("train", "test"),
-             mirrors: Sequence[str] | None = None, timeout: float = 60.0, verbose: bool = True) -> Path:
+                     mirrors: Sequence[str] | None = None, timeout: float = 60.0, verbose: bool = True) -> Path:
     """Download the official .gz files of ``name`` into ``root`` (default ``$SHENJING_DATA/<name>`` or
     ``~/.cache/shenjing/<name>``), checking each file's SHA-256; returns the directory.
 
     Files already there with the right checksum are kept. Each file is written to a temporary
     file and renamed only once its checksum matches, so an interrupted download leaves nothing half
-    written. Raises ``RuntimeError`` (with the ways to get the files by hand) if every mirror fails.
+    written; ``verbose`` prints what is fetched, with a progress bar. Raises :class:`DownloadError`
+    (with the ways to get the files by hand) if every mirror fails. ``mirrors`` (default:
+    :func:`sources`) are tried in order, against the built-in sums.
     """
     spec = _spec(name)
     dest = Path(root).expanduser() if root is not None else _default_dest(name)
+    mirrors, sums = (tuple(mirrors), spec["sha256"]) if mirrors is not None else sources(name, timeout)
     dest.mkdir(parents=True, exist_ok=True)
-    mirrors = tuple(mirrors) if mirrors is not None else spec["mirrors"]
     for split in splits:
         for stem in _SPLIT_FILES[split]:
             fname = stem + ".gz"
-            want = spec["sha256"][fname]
+            if fname not in sums:
+                raise DownloadError(f"the mirror's SHA256SUMS ({mirrors[0]}SHA256SUMS) lists no {fname}")
             target = dest / fname
-            if target.is_file() and _sha256(target) == want:
+            if target.is_file() and _sha256(target) == sums[fname]:
                 continue
             errors = []
             for m in mirrors:
                 url = m.rstrip("/") + "/" + fname
                 if verbose:
-                    print(f"downloading {url} -> {target}")
+                    print(f"downloading {url} -> {target}", flush=True)
                 try:
-                    _fetch(url, target, want, timeout)
+                    _fetch(url, target, sums[fname], timeout, progress=verbose)
                     break
                 except (urllib.error.URLError, OSError, ValueError) as e:
                     errors.append(f"  {url}: {e}")
             else:
-                raise RuntimeError(f"could not download {spec['title']} file {fname}:\n" + "\n".join(errors) + "\n" + _how_to_get(name, root))
+                raise DownloadError(f"could not download {spec['title']} file {fname} from any mirror ({errors[0].strip()}):\n"
+                                    + "\n".join(errors) + "\n" + _how_to_get(name, root))
     return dest
 
 

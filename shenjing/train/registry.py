@@ -49,14 +49,18 @@ def mlp(input_shape: tuple, num_classes: int, hidden=(512, 512), dropout: float 
 def image_task(name: str, cfg: dict, root=None) -> Task:
     """Fashion-MNIST/MNIST as (N, 1, 28, 28) floats, standardised with the training set's mean and
     std (feature scaling, Nelson); ``val_size`` training images held out (default 5000), the first
-    ``subset`` of the rest trained on (None or 0: all); seeded shuffling."""
+    ``subset`` of the rest trained on (None or 0: all); seeded shuffling. When no file of the dataset
+    is found, it is downloaded (into ``root``, or the cache) if ``cfg["no_download"]`` is False."""
     from ..backend import xp
     from ..creation import as_tensor as t
     from ..data import MNIST, DataLoader, FashionMNIST, TensorDataset
+    from ..data.datasets import dataset_dir
     from ..random import Generator
 
     cls = FashionMNIST if name == "fashion-mnist" else MNIST
-    tr_ds, te_ds = (cls(root=root, train=t, search_installed=False) for t in (True, False))  # --data DIR: that folder only
+    # `shenjing train` fetches the dataset when none of its files is found (a fresh machine), unless --no-download
+    download = cfg.get("no_download") is False and dataset_dir(name, root) is None
+    tr_ds, te_ds = (cls(root=root, train=t, search_installed=False, download=download) for t in (True, False))  # --data DIR: that folder only
     x = xp.asarray(tr_ds.data, dtype=xp.float32)[:, None]
     xt = xp.asarray(te_ds.data, dtype=xp.float32)[:, None]
     y, yt = xp.asarray(tr_ds.targets, dtype=xp.int64), xp.asarray(te_ds.targets, dtype=xp.int64)

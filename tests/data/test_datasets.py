@@ -21,6 +21,7 @@ def env(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SHENJING_DATA", raising=False)
+    monkeypatch.delenv("SHENJING_DATA_MIRROR", raising=False)  # the mirrors of DATASETS are patched to file:// folders below
     for name in D.DATASETS:
         monkeypatch.setitem(D.DATASETS[name], "system_dir", str(tmp_path / "no-system" / name))
     return tmp_path
@@ -90,6 +91,7 @@ def test_search_order_env_then_cache_then_system(env, monkeypatch):
 
 def test_real_search_dirs_end_in_debian_directory(monkeypatch):
     monkeypatch.delenv("SHENJING_DATA", raising=False)
+    monkeypatch.delenv("SHENJING_DATA_MIRROR", raising=False)  # the mirrors of DATASETS are patched to file:// folders below
     dirs = D.search_dirs("fashion-mnist")
     assert dirs[-1] == (SYSTEM, "Debian package dataset-fashion-mnist")
     assert dirs[0][0] == Path.home() / ".cache" / "shenjing" / "fashion-mnist"
@@ -232,7 +234,7 @@ def test_download_to_shenjing_data(env, monkeypatch):
 def test_download_bad_checksum_leaves_nothing(env, monkeypatch):
     _mirror(env, monkeypatch)
     monkeypatch.setitem(D.DATASETS["fashion-mnist"]["sha256"], "train-images-idx3-ubyte.gz", "0" * 64)
-    with pytest.raises(RuntimeError) as e:
+    with pytest.raises(FileNotFoundError) as e:
         FashionMNIST(download=True)
     msg = str(e.value)
     assert "SHA-256 mismatch" in msg and "apt-get install dataset-fashion-mnist" in msg
@@ -298,7 +300,7 @@ def test_root_download_from_a_local_mirror_when_nothing_is_installed(env, monkey
 def test_root_error_lists_every_place_looked_at(env, monkeypatch):
     monkeypatch.setitem(D.DATASETS["fashion-mnist"], "mirrors", ("file:///nonexistent-mirror/",))
     monkeypatch.setenv("SHENJING_DATA", str(env / "shared"))
-    with pytest.raises(RuntimeError) as e:
+    with pytest.raises(FileNotFoundError) as e:
         FashionMNIST(root=env / "data", download=True)
     msg = str(e.value)
     for d, _ in D.search_dirs("fashion-mnist", env / "data") + D.search_dirs("fashion-mnist"):
