@@ -20,6 +20,7 @@ from ..backend import xp
 
 #: seconds a collective may wait for the other ranks before the job is aborted
 DEFAULT_TIMEOUT = 600.0
+ABORT_FLUSH_S = 0.5  # s between the message and the abort
 #: environment variables by which an MPI launcher (MPICH's hydra, Open MPI, Slurm's PMI) announces a world
 _LAUNCHER_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_NTASKS")
 
@@ -114,15 +115,22 @@ def _require() -> None:
         raise RuntimeError("shenjing.distributed: call shenjing.distributed.init() first")
 
 
+def _abort(message: str, code: int) -> None:
+    """Say why on stderr, give mpiexec a moment to forward it (an abort kills the ranks' output
+    pipes with them), then abort every rank."""
+    print(message, file=sys.stderr, flush=True)
+    time.sleep(ABORT_FLUSH_S)
+    _world.comm.Abort(code)
+
+
 def _guarded(what: str, call) -> Any:
     """Run a blocking MPI call; if it has not returned after the timeout, abort every rank."""
     done = threading.Event()
 
     def watchdog() -> None:
         if not done.wait(_world.timeout):
-            print(f"shenjing.distributed: rank {_world.rank}: {what} waited {_world.timeout:.0f} s for the other ranks "
-                  "(a rank has died or stopped); aborting the job", file=sys.stderr, flush=True)
-            _world.comm.Abort(1)
+            _abort(f"shenjing.distributed: rank {_world.rank}: {what} waited {_world.timeout:.0f} s for the other ranks "
+                   "(a rank has died or stopped); aborting the job", 1)
 
     t = threading.Thread(target=watchdog, daemon=True)
     t.start()
@@ -224,7 +232,6 @@ def finish(code: int, grace: float = 5.0) -> int:
     deadline = time.monotonic() + grace
     while not request.Test():
         if time.monotonic() > deadline:
-            print(f"shenjing: rank {_world.rank} failed (exit code {code}); aborting the other ranks", file=sys.stderr, flush=True)
-            _world.comm.Abort(code)
+            _abort(f"shenjing: rank {_world.rank} failed (exit code {code}); aborting the other ranks", code)
         time.sleep(0.01)
     return code
