@@ -2,8 +2,8 @@
 
 The names and return conventions follow ``torch.autograd.functional``:
 
-* ``jacobian(f, inputs)``: J[i][j] = ∂out_i/∂in_j, each of shape ``out_i.shape + in_j.shape``;
-* ``hessian(f, inputs)``: H[i][j] = ∂²f/∂in_i∂in_j for a scalar ``f``;
+* ``jacobian(f, inputs)``: ``J[i][j]`` = ∂out_i/∂in_j, each of shape ``out_i.shape + in_j.shape``;
+* ``hessian(f, inputs)``: ``H[i][j]`` = ∂²f/∂in_i∂in_j for a scalar ``f``;
 * ``vjp(f, inputs, v)`` = vᵀJ (one backward pass), ``jvp(f, inputs, v)`` = Jv (the double-vjp
   trick: the vjp u ↦ Jᵀu is linear in u, and its own vjp with cotangent v is Jv);
 * ``hvp(f, inputs, v)`` = Hv by double backward: Hv = ∇_θ (∇_θ f · v), never forming H.
@@ -92,7 +92,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensor | Sequence[Tensor], create
              strict: bool = False) -> Any:
     """The Jacobian (雅可比矩阵) of ``func`` at ``inputs`` (torch.autograd.functional.jacobian).
 
-    J[i][j] has shape ``outputs[i].shape + inputs[j].shape`` with entries ∂out_i[a]/∂in_j[b];
+    ``J[i][j]`` has shape ``outputs[i].shape + inputs[j].shape`` with entries ∂out_i[a]/∂in_j[b];
     one backward pass per output element. Nesting follows PyTorch: a single Tensor input and
     output give a Tensor, a tuple on either side gives a tuple, on both sides a tuple of tuples.
     With ``strict=True`` an output independent of an input is an error instead of zeros."""
@@ -147,7 +147,7 @@ def hessian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor], crea
             strict: bool = False) -> Any:
     """The Hessian (黑塞矩阵) of a scalar ``func`` (torch.autograd.functional.hessian).
 
-    H[i][j] = ∂²f/∂in_i∂in_j of shape ``inputs[i].shape + inputs[j].shape``: the Jacobian of the
+    ``H[i][j]`` = ∂²f/∂in_i∂in_j of shape ``inputs[i].shape + inputs[j].shape``: the Jacobian of the
     gradient, computed by differentiating the gradient graph (``create_graph=True``) once per
     gradient entry. A single Tensor input gives a Tensor, a tuple gives a tuple of tuples."""
     in_tuple, ins = _as_tuple(inputs)

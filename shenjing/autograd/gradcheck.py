@@ -18,7 +18,7 @@ def _outputs(fn, inputs) -> tuple:
 
 
 def numerical_jacobian(fn, inputs, eps: float = 1e-6):
-    """J[k][i] = ∂out_k/∂in_i by central differences, as arrays of shape (out.numel, in.numel)."""
+    """``J[k][i]`` = ∂out_k/∂in_i by central differences, as arrays of shape (out.numel, in.numel)."""
     with no_grad():
         outs = _outputs(fn, inputs)
         jac = [[xp.zeros((o.numel(), t.numel())) for t in inputs] for o in outs]
