@@ -49,7 +49,17 @@ class _Inplace(_Activation):
 
 
 class Step(_Activation):
-    """Step function (阶跃函数) 1[x ≥ T], Xu eq. 1.1 (threshold T); f′ = 0."""
+    """Step function (阶跃函数) 1[x ≥ T], Xu eq. 1.1 (threshold T); f′ = 0.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Step()(x).tolist()]
+        [0.0, 1.0, 1.0]
+    """
 
     _name = "step"
 
@@ -65,31 +75,81 @@ class Step(_Activation):
 
 
 class Sign(_Activation):
-    """Sign function (符号函数) of the perceptron, values −1/0/1; f′ = 0."""
+    """Sign function (符号函数) of the perceptron, values −1/0/1; f′ = 0.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Sign()(x).tolist()]
+        [-1.0, 0.0, 1.0]
+    """
 
     _name = "sign"
 
 
 class Sigmoid(_Activation):
-    """Sigmoid / logistic (逻辑函数) σ(x) = 1/(1 + e^(−x)); f′ = σ(1 − σ). Xu §1.7, 003 §4.1."""
+    """Sigmoid / logistic (逻辑函数) σ(x) = 1/(1 + e^(−x)); f′ = σ(1 − σ). Xu §1.7, Fang §4.1.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Sigmoid()(x).tolist()]
+        [0.1192, 0.5, 0.8176]
+    """
 
     _name = "sigmoid"
 
 
 class Tanh(_Activation):
-    """Hyperbolic tangent (双曲正切); f′ = 1 − tanh²."""
+    """Hyperbolic tangent (双曲正切); f′ = 1 − tanh².
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Tanh()(x).tolist()]
+        [-0.964, 0.0, 0.9051]
+    """
 
     _name = "tanh"
 
 
 class Arctan(_Activation):
-    """Arctangent (反正切函数); f′ = 1/(1 + x²). Nelson ch. 4."""
+    """Arctangent (反正切函数); f′ = 1/(1 + x²). Nelson ch. 4.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Arctan()(x).tolist()]
+        [-1.1071, 0.0, 0.9828]
+    """
 
     _name = "arctan"
 
 
 class ReLU(_Inplace):
-    """Rectified linear unit (修正线性单元) max(0, x); f′ = 1[x > 0]. ``inplace`` overwrites the input."""
+    """Rectified linear unit (修正线性单元) max(0, x); f′ = 1[x > 0]. ``inplace`` overwrites the input.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.ReLU()(x).tolist()]
+        [0.0, 0.0, 1.5]
+    """
 
     _name = "relu"
 
@@ -98,13 +158,33 @@ class ReLU(_Inplace):
 
 
 class ReLU6(_Inplace):
-    """min(max(0, x), 6); f′ = 1 on (0, 6)."""
+    """min(max(0, x), 6); f′ = 1 on (0, 6).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.ReLU6()(x).tolist()]
+        [0.0, 0.0, 1.5]
+    """
 
     _name = "relu6"
 
 
 class LeakyReLU(_Activation):
-    """Leaky ReLU (泄漏修正线性单元) max(0, x) + a·min(0, x); f′ = 1 (x > 0), a (x ≤ 0). Xu §1.7."""
+    """Leaky ReLU (泄漏修正线性单元) max(0, x) + a·min(0, x); f′ = 1 (x > 0), a (x ≤ 0). Xu §1.7.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.LeakyReLU(0.1)(x).tolist()]
+        [-0.2, 0.0, 1.5]
+    """
 
     _name = "leaky_relu"
 
@@ -121,7 +201,17 @@ class LeakyReLU(_Activation):
 
 class PReLU(Module):
     """Parametric ReLU (参数化修正线性单元): a learnable slope a for x < 0, one shared
-    (``num_parameters=1``) or one per channel (dim 1), initialised to ``init`` = 0.25."""
+    (``num_parameters=1``) or one per channel (dim 1), initialised to ``init`` = 0.25.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.PReLU()(x).tolist()]
+        [-0.5, 0.0, 1.5]
+    """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None) -> None:
         super().__init__()
@@ -145,7 +235,17 @@ class PReLU(Module):
 
 
 class ELU(_Activation):
-    """Exponential linear unit (指数线性单元); f′ = 1 (x > 0), f + α (x ≤ 0) (Nelson ch. 4)."""
+    """Exponential linear unit (指数线性单元); f′ = 1 (x > 0), f + α (x ≤ 0) (Nelson ch. 4).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.ELU()(x).tolist()]
+        [-0.8647, 0.0, 1.5]
+    """
 
     _name = "elu"
 
@@ -161,19 +261,49 @@ class ELU(_Activation):
 
 
 class CELU(ELU):
-    """Continuously differentiable ELU; f′ = 1 (x > 0), e^(x/α) otherwise."""
+    """Continuously differentiable ELU; f′ = 1 (x > 0), e^(x/α) otherwise.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.CELU()(x).tolist()]
+        [-0.8647, 0.0, 1.5]
+    """
 
     _name = "celu"
 
 
 class SELU(_Inplace):
-    """Scaled ELU (自归一化指数线性单元) λ·elu(x, α), α ≈ 1.6733, λ ≈ 1.0507."""
+    """Scaled ELU (自归一化指数线性单元) λ·elu(x, α), α ≈ 1.6733, λ ≈ 1.0507.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.SELU()(x).tolist()]
+        [-1.5202, 0.0, 1.5761]
+    """
 
     _name = "selu"
 
 
 class Softplus(_Activation):
-    """Softplus (软加函数) (1/β) ln(1 + e^(βx)); f′ = σ(βx) (Nelson ch. 4). Linear above threshold."""
+    """Softplus (软加函数) (1/β) ln(1 + e^(βx)); f′ = σ(βx) (Nelson ch. 4). Linear above threshold.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Softplus()(x).tolist()]
+        [0.1269, 0.6931, 1.7014]
+    """
 
     _name = "softplus"
 
@@ -189,20 +319,50 @@ class Softplus(_Activation):
 
 
 class LogSigmoid(_Activation):
-    """log σ(x), stable; f′ = 1 − σ(x)."""
+    """log σ(x), stable; f′ = 1 − σ(x).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.LogSigmoid()(x).tolist()]
+        [-2.1269, -0.6931, -0.2014]
+    """
 
     _name = "logsigmoid"
 
 
 class SiLU(_Inplace):
-    """SiLU / swish x·σ(x), Xu §1.7 Example 1.5; f′ = σ(1 + x(1 − σ))."""
+    """SiLU / swish x·σ(x), Xu §1.7 Example 1.5; f′ = σ(1 + x(1 − σ)).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.SiLU()(x).tolist()]
+        [-0.2384, 0.0, 1.2264]
+    """
 
     _name = "silu"
 
 
 class GELU(_Activation):
     """Gaussian error linear unit (高斯误差线性单元) xΦ(x) (exact, via erf) or its tanh
-    approximation; Xu §1.7 Example 1.7."""
+    approximation; Xu §1.7 Example 1.7.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.GELU()(x).tolist()]
+        [-0.0455, 0.0, 1.3998]
+    """
 
     _name = "gelu"
 
@@ -220,13 +380,33 @@ class GELU(_Activation):
 
 
 class Sin(_Activation):
-    """sin x (正弦激活), Xu §1.7 Example 1.3; f′ = cos x."""
+    """sin x (正弦激活), Xu §1.7 Example 1.3; f′ = cos x.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Sin()(x).tolist()]
+        [-0.9093, 0.0, 0.9975]
+    """
 
     _name = "sin"
 
 
 class Cos(_Activation):
-    """cos x (余弦激活), Xu §1.7 Example 1.3; f′ = −sin x."""
+    """cos x (余弦激活), Xu §1.7 Example 1.3; f′ = −sin x.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Cos()(x).tolist()]
+        [-0.4161, 1.0, 0.0707]
+    """
 
     _name = "cos"
 
@@ -234,7 +414,17 @@ class Cos(_Activation):
 class Polynomial(Module):
     """Polynomial activation (多项式激活) p(x) = Σ_k c_k x^k, coefficients from degree 0 up
     (default x²). Xu Remark 2: a two-layer net with it is a polynomial of the same degree,
-    hence not a universal approximator. ``learnable=True`` makes the coefficients a Parameter."""
+    hence not a universal approximator. ``learnable=True`` makes the coefficients a Parameter.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Polynomial((1.0, 0.0, 0.5))(x).tolist()]
+        [3.0, 1.0, 2.125]
+    """
 
     def __init__(self, coeffs: Sequence[float] = (0.0, 0.0, 1.0), learnable: bool = False, dtype=None) -> None:
         super().__init__()
@@ -262,13 +452,33 @@ class Polynomial(Module):
 
 
 class Square(_Activation):
-    """x² (平方激活), the quadratic activation of Xu Remark 2; f′ = 2x."""
+    """x² (平方激活), the quadratic activation of Xu Remark 2; f′ = 2x.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Square()(x).tolist()]
+        [4.0, 0.0, 2.25]
+    """
 
     _name = "square"
 
 
 class Hardtanh(_Activation):
-    """clamp(x, min_val, max_val); f′ = 1 strictly inside."""
+    """clamp(x, min_val, max_val); f′ = 1 strictly inside.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Hardtanh()(x).tolist()]
+        [-1.0, 0.0, 1.0]
+    """
 
     _name = "hardtanh"
 
@@ -286,32 +496,82 @@ class Hardtanh(_Activation):
 
 
 class Hardsigmoid(_Inplace):
-    """relu6(x + 3)/6."""
+    """relu6(x + 3)/6.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Hardsigmoid()(x).tolist()]
+        [0.1667, 0.5, 0.75]
+    """
 
     _name = "hardsigmoid"
 
 
 class Hardswish(_Inplace):
-    """x·relu6(x + 3)/6."""
+    """x·relu6(x + 3)/6.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Hardswish()(x).tolist()]
+        [-0.3333, 0.0, 1.125]
+    """
 
     _name = "hardswish"
 
 
 class Mish(_Inplace):
-    """x·tanh(softplus x)."""
+    """x·tanh(softplus x).
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Mish()(x).tolist()]
+        [-0.2525, 0.0, 1.4034]
+    """
 
     _name = "mish"
 
 
 class Softsign(_Activation):
-    """x/(1 + |x|); f′ = 1/(1 + |x|)²."""
+    """x/(1 + |x|); f′ = 1/(1 + |x|)².
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Softsign()(x).tolist()]
+        [-0.6667, 0.0, 0.6]
+    """
 
     _name = "softsign"
 
 
 class Softmax(_Activation):
     """Softmax (归一化指数函数) along ``dim`` with temperature T, Xu eq. 1.38:
-    exp(v_k/T)/Σ_i exp(v_i/T). ``derivative`` gives the Jacobian s_i(δ_ij − s_j)/T."""
+    exp(v_k/T)/Σ_i exp(v_i/T). ``derivative`` gives the Jacobian s_i(δ_ij − s_j)/T.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape, normalised along dim.
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Softmax(dim=0)(x).tolist()]
+        [0.0241, 0.178, 0.7979]
+    """
 
     _name = "softmax"
 
@@ -333,13 +593,33 @@ class Softmax(_Activation):
 
 
 class LogSoftmax(Softmax):
-    """log softmax(v/T) along ``dim``; Jacobian (δ_ij − s_j)/T."""
+    """log softmax(v/T) along ``dim``; Jacobian (δ_ij − s_j)/T.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape, normalised along dim.
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.LogSoftmax(dim=0)(x).tolist()]
+        [-3.7258, -1.7258, -0.2258]
+    """
 
     _name = "log_softmax"
 
 
 class Softmin(_Activation):
-    """softmax(−x) along ``dim``."""
+    """softmax(−x) along ``dim``.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape, normalised along dim.
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Softmin(dim=0)(x).tolist()]
+        [0.858, 0.1161, 0.0259]
+    """
 
     _name = "softmin"
 

@@ -38,7 +38,21 @@ class QueryAttention(Module):
     e_i = qᵀ W x_i with a learned ``weight`` W (query_dim, dim), ``'additive'`` e_i = vᵀ tanh(W_q q +
     W x_i) with ``hidden`` units. ``forward(query, inputs, mask=None)`` takes query (..., query_dim)
     and inputs (..., n, dim) and returns ``(output, alpha)``; ``mask`` (..., n) is True where x_i
-    takes part."""
+    takes part.
+
+    Shape:
+        - query: (*, D_q) with D_q = query_dim (default dim).
+        - inputs: (*, n, D) with D = dim; mask (optional): (*, n), True = take part.
+        - Output: (output, alpha) of shapes (*, D) and (*, n).
+
+    Examples:
+        >>> m = nn.QueryAttention(8)
+        >>> output, alpha = m(sj.randn(2, 8), sj.randn(2, 5, 8))
+        >>> output.shape, alpha.shape
+        (shenjing.Size([2, 8]), shenjing.Size([2, 5]))
+        >>> round(alpha.sum(-1)[0].item(), 6)
+        1.0
+    """
 
     def __init__(self, dim: int, score: str = "dot", query_dim: int | None = None, hidden: int | None = None,
                  device=None, dtype=None) -> None:
@@ -85,7 +99,21 @@ class MultiheadAttention(Module):
     key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True,
     is_causal=False)`` returns ``(output, weights)``; inputs are (L, N, E), or (N, L, E) with
     ``batch_first``. Boolean masks are True where attention is NOT allowed (torch's convention here).
-    Initialised like torch: Xavier-uniform projections, zero biases."""
+    Initialised like torch: Xavier-uniform projections, zero biases.
+
+    Shape:
+        - query: (L, N, E) or (N, L, E) with batch_first, or (L, E) unbatched; L = target length, E = embed_dim.
+        - key, value: (S, N, E_k), (S, N, E_v) (batch first: (N, S, ·)); S = source length.
+        - Output: attn_output (L, N, E) (or (N, L, E)) and, with need_weights, attn_weights (N, L, S), or (N, num_heads, L, S)
+          with average_attn_weights=False.
+
+    Examples:
+        >>> m = nn.MultiheadAttention(16, num_heads=4, batch_first=True)
+        >>> x = sj.randn(2, 5, 16)
+        >>> output, weights = m(x, x, x)
+        >>> output.shape, weights.shape
+        (shenjing.Size([2, 5, 16]), shenjing.Size([2, 5, 5]))
+    """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True, add_bias_kv: bool = False,
                  add_zero_attn: bool = False, kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
@@ -160,7 +188,17 @@ class SinusoidalPositionalEncoding(Module):
         PE(pos, 2i) = sin(pos / 10000^(2i/d_model)),   PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)).
 
     Input (N, L, d_model) with ``batch_first`` (the default here), else (L, N, d_model). ``pe`` is a
-    non-persistent buffer (it is a formula, not a weight)."""
+    non-persistent buffer (it is a formula, not a weight).
+
+    Shape:
+        - Input: (N, L, d_model) with batch_first (else (L, N, d_model)), L ≤ max_len.
+        - Output: the same shape.
+
+    Examples:
+        >>> pe = nn.SinusoidalPositionalEncoding(16)
+        >>> pe(sj.zeros(2, 10, 16)).shape
+        shenjing.Size([2, 10, 16])
+    """
 
     def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0, batch_first: bool = True,
                  base: float = 10000.0, dtype=None) -> None:
@@ -186,7 +224,17 @@ PositionalEncoding = SinusoidalPositionalEncoding
 
 class LearnedPositionalEmbedding(Module):
     """x + P[:L] with a learned table P of shape (max_len, d_model) (可学习的位置嵌入, as in BERT and
-    GPT), initialised N(0, ``init_std``²); then dropout. Input (N, L, d_model) with ``batch_first``."""
+    GPT), initialised N(0, ``init_std``²); then dropout. Input (N, L, d_model) with ``batch_first``.
+
+    Shape:
+        - Input: (N, L, d_model) with batch_first (else (L, N, d_model)), L ≤ max_len.
+        - Output: the same shape.
+
+    Examples:
+        >>> pe = nn.LearnedPositionalEmbedding(50, 16)
+        >>> pe(sj.zeros(2, 10, 16)).shape
+        shenjing.Size([2, 10, 16])
+    """
 
     def __init__(self, max_len: int, d_model: int, dropout: float = 0.0, batch_first: bool = True,
                  init_std: float = 0.02, device=None, dtype=None) -> None:

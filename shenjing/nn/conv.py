@@ -106,7 +106,20 @@ class Conv2d(_ConvNd):
 
     ``stride`` (步幅), ``padding`` (填充: int, pair, 'same', 'valid'), ``dilation`` (空洞卷积),
     ``groups``, ``padding_mode`` zeros | reflect | replicate | circular (Fang ch. 7).
-    A 1×1 convolution (kernel_size=1) mixes channels at every pixel."""
+    A 1×1 convolution (kernel_size=1) mixes channels at every pixel.
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), with H_out = ⌊(H_in + 2·padding[0] −
+          dilation[0]·(kernel_size[0] − 1) − 1)/stride[0]⌋ + 1 and W_out likewise.
+
+    Examples:
+        >>> m = nn.Conv2d(16, 33, 3, stride=2)
+        >>> m(sj.randn(20, 16, 50, 100)).shape
+        shenjing.Size([20, 33, 24, 49])
+        >>> nn.Conv2d(16, 33, (3, 5), stride=(2, 1), padding=(4, 2), dilation=(3, 1))(sj.randn(20, 16, 50, 100)).shape
+        shenjing.Size([20, 33, 26, 100])
+    """
 
     _nd = 2
 
@@ -121,7 +134,17 @@ class Conv2d(_ConvNd):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution layer (一维卷积层), torch.nn.Conv1d, W of shape (C_out, C_in/groups, k)."""
+    """1-D convolution layer (一维卷积层), torch.nn.Conv1d, W of shape (C_out, C_in/groups, k).
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in).
+        - Output: (N, C_out, L_out) or (C_out, L_out), L_out = ⌊(L_in + 2·padding − dilation·(kernel_size − 1) − 1)/stride⌋ + 1.
+
+    Examples:
+        >>> m = nn.Conv1d(16, 33, 3, stride=2)
+        >>> m(sj.randn(20, 16, 50)).shape
+        shenjing.Size([20, 33, 24])
+    """
 
     _nd = 1
 
@@ -156,13 +179,34 @@ class _ConvTransposeNd(_ConvNd):
 class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution (转置卷积), torch.nn.ConvTranspose2d: the adjoint of Conv2d in its
     input, for learned upsampling (U-Net); W of shape (C_in, C_out/groups, kH, kW), output size
-    (H − 1)·s − 2p + d(k − 1) + output_padding + 1. ``forward(input, output_size=None)``."""
+    (H − 1)·s − 2p + d(k − 1) + output_padding + 1. ``forward(input, output_size=None)``.
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in).
+        - Output: (N, C_out, H_out, W_out) with H_out = (H_in − 1)·stride[0] − 2·padding[0] + dilation[0]·(kernel_size[0] − 1) +
+          output_padding[0] + 1 and W_out likewise.
+
+    Examples:
+        >>> m = nn.ConvTranspose2d(16, 33, 3, stride=2)
+        >>> m(sj.randn(20, 16, 50, 100)).shape
+        shenjing.Size([20, 33, 101, 201])
+    """
 
     _nd = 2
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """1-D transposed convolution (一维转置卷积), W of shape (C_in, C_out/groups, k)."""
+    """1-D transposed convolution (一维转置卷积), W of shape (C_in, C_out/groups, k).
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in).
+        - Output: (N, C_out, L_out) with L_out = (L_in − 1)·stride − 2·padding + dilation·(kernel_size − 1) + output_padding + 1.
+
+    Examples:
+        >>> m = nn.ConvTranspose1d(16, 33, 3, stride=2)
+        >>> m(sj.randn(20, 16, 50)).shape
+        shenjing.Size([20, 33, 101])
+    """
 
     _nd = 1
 
@@ -187,7 +231,17 @@ class _MaxPoolNd(Module):
 class MaxPool2d(_MaxPoolNd):
     """2-D max pooling (最大池化, Fang ch. 7), torch.nn.MaxPool2d: the largest value of each
     kernel_size window at ``stride`` (default: kernel_size), −∞ padding; ``return_indices`` also
-    returns the argmax positions for MaxUnpool2d."""
+    returns the argmax positions for MaxUnpool2d.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in).
+        - Output: (N, C, H_out, W_out) with H_out = ⌊(H_in + 2·padding[0] − dilation[0]·(kernel_size[0] − 1) − 1)/stride[0]⌋ + 1
+          (stride defaults to kernel_size) and W_out likewise.
+
+    Examples:
+        >>> nn.MaxPool2d(3, stride=2)(sj.randn(20, 16, 50, 32)).shape
+        shenjing.Size([20, 16, 24, 15])
+    """
 
     def forward(self, input: Tensor):
         return P.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
@@ -195,7 +249,17 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """1-D max pooling (一维最大池化), torch.nn.MaxPool1d."""
+    """1-D max pooling (一维最大池化), torch.nn.MaxPool1d.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in).
+        - Output: (N, C, L_out) or (C, L_out), L_out = ⌊(L_in + 2·padding − dilation·(kernel_size − 1) − 1)/stride⌋ + 1 (stride
+          defaults to kernel_size).
+
+    Examples:
+        >>> nn.MaxPool1d(3, stride=2)(sj.randn(20, 16, 50)).shape
+        shenjing.Size([20, 16, 24])
+    """
 
     def forward(self, input: Tensor):
         return P.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
@@ -204,7 +268,16 @@ class MaxPool1d(_MaxPoolNd):
 
 class AvgPool2d(Module):
     """2-D average pooling (平均池化, Fang ch. 7), torch.nn.AvgPool2d: the mean of each window;
-    ``count_include_pad`` counts the zero padding in the divisor, ``divisor_override`` replaces it."""
+    ``count_include_pad`` counts the zero padding in the divisor, ``divisor_override`` replaces it.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in).
+        - Output: (N, C, H_out, W_out) with H_out = ⌊(H_in + 2·padding[0] − kernel_size[0])/stride[0]⌋ + 1 and W_out likewise.
+
+    Examples:
+        >>> nn.AvgPool2d(3, stride=2)(sj.randn(20, 16, 50, 32)).shape
+        shenjing.Size([20, 16, 24, 15])
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None) -> None:
@@ -223,7 +296,16 @@ class AvgPool2d(Module):
 
 
 class AvgPool1d(Module):
-    """1-D average pooling (一维平均池化), torch.nn.AvgPool1d (sizes kept as 1-tuples, like torch)."""
+    """1-D average pooling (一维平均池化), torch.nn.AvgPool1d (sizes kept as 1-tuples, like torch).
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in).
+        - Output: (N, C, L_out) with L_out = ⌊(L_in + 2·padding − kernel_size)/stride⌋ + 1.
+
+    Examples:
+        >>> nn.AvgPool1d(3, stride=2)(sj.tensor([[[1.0, 2, 3, 4, 5, 6, 7]]])).tolist()
+        [[[2.0, 4.0, 6.0]]]
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
@@ -250,21 +332,50 @@ class _AdaptivePool(Module):
 
 class AdaptiveAvgPool2d(_AdaptivePool):
     """Adaptive average pooling (自适应平均池化), torch.nn.AdaptiveAvgPool2d: the output has
-    ``output_size`` whatever the input size; AdaptiveAvgPool2d(1) is global average pooling."""
+    ``output_size`` whatever the input size; AdaptiveAvgPool2d(1) is global average pooling.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in).
+        - Output: (N, C, S_0, S_1) or (C, S_0, S_1) with (S_0, S_1) = output_size.
+
+    Examples:
+        >>> nn.AdaptiveAvgPool2d((5, 7))(sj.randn(1, 64, 8, 9)).shape
+        shenjing.Size([1, 64, 5, 7])
+        >>> nn.AdaptiveAvgPool2d(1)(sj.randn(1, 64, 8, 9)).shape  # global average pooling
+        shenjing.Size([1, 64, 1, 1])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return P.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptivePool):
-    """1-D adaptive average pooling (一维自适应平均池化), torch.nn.AdaptiveAvgPool1d."""
+    """1-D adaptive average pooling (一维自适应平均池化), torch.nn.AdaptiveAvgPool1d.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in).
+        - Output: (N, C, L_out) or (C, L_out) with L_out = output_size.
+
+    Examples:
+        >>> nn.AdaptiveAvgPool1d(5)(sj.randn(1, 64, 8)).shape
+        shenjing.Size([1, 64, 5])
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return P.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveMaxPool2d(_AdaptivePool):
-    """Adaptive max pooling (自适应最大池化) for output sizes that divide the input size."""
+    """Adaptive max pooling (自适应最大池化) for output sizes that divide the input size.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in), H_in and W_in divisible by output_size.
+        - Output: (N, C, S_0, S_1) or (C, S_0, S_1) with (S_0, S_1) = output_size.
+
+    Examples:
+        >>> nn.AdaptiveMaxPool2d((4, 3))(sj.randn(1, 64, 8, 9)).shape
+        shenjing.Size([1, 64, 4, 3])
+    """
 
     def __init__(self, output_size, return_indices: bool = False) -> None:
         super().__init__(output_size)
@@ -290,7 +401,18 @@ class _MaxUnpoolNd(Module):
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """Max unpooling (最大反池化), torch.nn.MaxUnpool2d: the inverse of MaxPool2d up to the
-    non-maxima, which become zeros. ``forward(input, indices, output_size=None)``."""
+    non-maxima, which become zeros. ``forward(input, indices, output_size=None)``.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in), and the indices of MaxPool2d.
+        - Output: (N, C, H_out, W_out) with H_out = (H_in − 1)·stride[0] − 2·padding[0] + kernel_size[0], or output_size.
+
+    Examples:
+        >>> pool, unpool = nn.MaxPool2d(2, stride=2, return_indices=True), nn.MaxUnpool2d(2, stride=2)
+        >>> out, indices = pool(sj.tensor([[[[1.0, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]]]))
+        >>> unpool(out, indices).tolist()
+        [[[[0.0, 0.0, 0.0, 0.0], [0.0, 6.0, 0.0, 8.0], [0.0, 0.0, 0.0, 0.0], [0.0, 14.0, 0.0, 16.0]]]]
+    """
 
     _nd = 2
 
@@ -299,7 +421,18 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
-    """1-D max unpooling (一维最大反池化), torch.nn.MaxUnpool1d."""
+    """1-D max unpooling (一维最大反池化), torch.nn.MaxUnpool1d.
+
+    Shape:
+        - Input: (N, C, H_in) or (C, H_in), and the indices of MaxPool1d.
+        - Output: (N, C, H_out) with H_out = (H_in − 1)·stride − 2·padding + kernel_size, or output_size.
+
+    Examples:
+        >>> pool, unpool = nn.MaxPool1d(2, stride=2, return_indices=True), nn.MaxUnpool1d(2, stride=2)
+        >>> out, indices = pool(sj.tensor([[[1.0, 2, 3, 4, 5, 6, 7, 8]]]))
+        >>> unpool(out, indices).tolist()
+        [[[0.0, 2.0, 0.0, 4.0, 0.0, 6.0, 0.0, 8.0]]]
+    """
 
     _nd = 1
 
@@ -312,7 +445,17 @@ class MaxUnpool1d(_MaxUnpoolNd):
 
 class Upsample(Module):
     """Upsampling (上采样, Fang ch. 7), torch.nn.Upsample: ``size`` or ``scale_factor``, mode
-    nearest | nearest-exact | linear | bilinear (``align_corners``) | area."""
+    nearest | nearest-exact | linear | bilinear (``align_corners``) | area.
+
+    Shape:
+        - Input: (N, C, W_in), (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
+        - Output: (N, C, W_out), (N, C, H_out, W_out) or (N, C, D_out, H_out, W_out) with W_out = ⌊W_in·scale_factor⌋ or size.
+
+    Examples:
+        >>> m = nn.Upsample(scale_factor=2, mode='nearest')
+        >>> m(sj.tensor([[[[1.0, 2], [3, 4]]]])).tolist()
+        [[[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]]]
+    """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                  recompute_scale_factor: bool | None = None) -> None:
@@ -335,21 +478,49 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """Nearest-neighbour upsampling (最近邻上采样), torch.nn.UpsamplingNearest2d."""
+    """Nearest-neighbour upsampling (最近邻上采样), torch.nn.UpsamplingNearest2d.
+
+    Shape:
+        - Input: (N, C, H_in, W_in).
+        - Output: (N, C, H_out, W_out) with H_out = ⌊H_in·scale_factor⌋ or size.
+
+    Examples:
+        >>> nn.UpsamplingNearest2d(scale_factor=2)(sj.randn(1, 3, 4, 5)).shape
+        shenjing.Size([1, 3, 8, 10])
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
-    """Bilinear upsampling with align_corners=True (双线性上采样), torch.nn.UpsamplingBilinear2d."""
+    """Bilinear upsampling with align_corners=True (双线性上采样), torch.nn.UpsamplingBilinear2d.
+
+    Shape:
+        - Input: (N, C, H_in, W_in).
+        - Output: (N, C, H_out, W_out) with H_out = ⌊H_in·scale_factor⌋ or size.
+
+    Examples:
+        >>> [round(v, 4) for v in nn.UpsamplingBilinear2d(scale_factor=2)(sj.tensor([[[[1.0, 2], [3, 4]]]]))[0, 0, 0].tolist()]
+        [1.0, 1.3333, 1.6667, 2.0]
+    """
 
     def __init__(self, size=None, scale_factor=None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class Unfold(Module):
-    """im2col (展开), torch.nn.Unfold: (N, C, H, W) → (N, C·kH·kW, L) sliding blocks."""
+    """im2col (展开), torch.nn.Unfold: (N, C, H, W) → (N, C·kH·kW, L) sliding blocks.
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W).
+        - Output: (N, C·kH·kW, L) or (C·kH·kW, L), L = the number of blocks, the product over the spatial dims of ⌊(size +
+          2·padding − dilation·(kernel_size − 1) − 1)/stride⌋ + 1.
+
+    Examples:
+        >>> nn.Unfold(kernel_size=(2, 3))(sj.randn(2, 5, 3, 4)).shape
+        shenjing.Size([2, 30, 4])
+    """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
@@ -363,7 +534,16 @@ class Unfold(Module):
 
 
 class Fold(Module):
-    """col2im (折叠), torch.nn.Fold: (N, C·kH·kW, L) → (N, C, H, W), overlapping values summed."""
+    """col2im (折叠), torch.nn.Fold: (N, C·kH·kW, L) → (N, C, H, W), overlapping values summed.
+
+    Shape:
+        - Input: (N, C·kH·kW, L) or (C·kH·kW, L).
+        - Output: (N, C, output_size[0], output_size[1]) or (C, output_size[0], output_size[1]).
+
+    Examples:
+        >>> nn.Fold(output_size=(4, 5), kernel_size=(2, 2))(sj.randn(1, 3 * 2 * 2, 12)).shape
+        shenjing.Size([1, 3, 4, 5])
+    """
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()

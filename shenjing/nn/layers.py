@@ -32,7 +32,16 @@ def _param(shape, dtype) -> Parameter:
 
 
 class Identity(Module):
-    """y = x (恒等层); accepts and ignores any constructor arguments, like torch."""
+    """y = x (恒等层); accepts and ignores any constructor arguments, like torch.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the input itself.
+
+    Examples:
+        >>> nn.Identity(54, unused='argument')(sj.randn(128, 20)).shape
+        shenjing.Size([128, 20])
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
@@ -45,6 +54,15 @@ class Linear(Module):
     """Fully connected layer (全连接层): y = x Wᵀ + b, W of shape (out_features, in_features).
 
     Initialised like torch: W ~ kaiming_uniform_(a=√5) = U(±1/√in_features), b ~ U(±1/√in_features).
+
+    Shape:
+        - Input: (*, H_in) with H_in = in_features; * is any number of dimensions, including none.
+        - Output: (*, H_out) with H_out = out_features.
+
+    Examples:
+        >>> m = nn.Linear(20, 30)
+        >>> m(sj.randn(128, 20)).shape
+        shenjing.Size([128, 30])
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
@@ -72,7 +90,18 @@ class Linear(Module):
 
 
 class Bilinear(Module):
-    """y_k = x₁ᵀ W_k x₂ + b_k (双线性层), W of shape (out, in1, in2); W, b ~ U(±1/√in1) like torch."""
+    """y_k = x₁ᵀ W_k x₂ + b_k (双线性层), W of shape (out, in1, in2); W, b ~ U(±1/√in1) like torch.
+
+    Shape:
+        - Input1: (*, H_in1) with H_in1 = in1_features.
+        - Input2: (*, H_in2) with H_in2 = in2_features, the same *.
+        - Output: (*, H_out) with H_out = out_features.
+
+    Examples:
+        >>> m = nn.Bilinear(20, 30, 40)
+        >>> m(sj.randn(128, 20), sj.randn(128, 30)).shape
+        shenjing.Size([128, 40])
+    """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:
@@ -100,7 +129,18 @@ class Bilinear(Module):
 
 
 class Flatten(Module):
-    """Flatten dims start_dim..end_dim into one (展平), by default all but the batch dim."""
+    """Flatten dims start_dim..end_dim into one (展平), by default all but the batch dim.
+
+    Shape:
+        - Input: (*, S_start, ..., S_end, *).
+        - Output: (*, S_start·...·S_end, *).
+
+    Examples:
+        >>> nn.Flatten()(sj.randn(32, 1, 5, 5)).shape
+        shenjing.Size([32, 25])
+        >>> nn.Flatten(0, 2)(sj.randn(32, 1, 5, 5)).shape
+        shenjing.Size([160, 5])
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
@@ -114,7 +154,16 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dim ``dim`` into ``unflattened_size`` (the inverse of Flatten)."""
+    """Split dim ``dim`` into ``unflattened_size`` (the inverse of Flatten).
+
+    Shape:
+        - Input: (*, S_dim, *) with S_dim = the product of unflattened_size.
+        - Output: (*, U_1, ..., U_n, *).
+
+    Examples:
+        >>> nn.Unflatten(1, (2, 5, 5))(sj.randn(2, 50)).shape
+        shenjing.Size([2, 2, 5, 5])
+    """
 
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
@@ -129,7 +178,19 @@ class Unflatten(Module):
 
 class Dropout(Module):
     """Inverted dropout (随机失活, Nelson "Dropout"): zero each element with probability p and
-    scale the rest by 1/(1−p) in training; the identity in eval mode."""
+    scale the rest by 1/(1−p) in training; the identity in eval mode.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape.
+
+    Examples:
+        >>> m = nn.Dropout(p=0.2)
+        >>> m(sj.randn(20, 16)).shape
+        shenjing.Size([20, 16])
+        >>> m.eval()(sj.ones(3)).tolist()  # the identity in eval mode
+        [1.0, 1.0, 1.0]
+    """
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -146,7 +207,17 @@ class Dropout(Module):
 
 class Embedding(Module):
     """A lookup table (嵌入层) of ``num_embeddings`` vectors of size ``embedding_dim``, initialised
-    N(0, 1) like torch; the ``padding_idx`` row starts at zero and gets no gradient."""
+    N(0, 1) like torch; the ``padding_idx`` row starts at zero and gets no gradient.
+
+    Shape:
+        - Input: (*), integer indices in [0, num_embeddings).
+        - Output: (*, H) with H = embedding_dim.
+
+    Examples:
+        >>> m = nn.Embedding(10, 3)
+        >>> m(sj.tensor([[1, 2, 4, 5], [4, 3, 2, 9]])).shape
+        shenjing.Size([2, 4, 3])
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
@@ -271,13 +342,33 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation over (N, C) or (N, C, L) inputs (statistics per feature C)."""
+    """Batch normalisation over (N, C) or (N, C, L) inputs (statistics per feature C).
+
+    Shape:
+        - Input: (N, C) or (N, C, L) with C = num_features.
+        - Output: the same shape as the input.
+
+    Examples:
+        >>> m = nn.BatchNorm1d(100)
+        >>> m(sj.randn(20, 100)).shape
+        shenjing.Size([20, 100])
+    """
 
     _dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation over (N, C, H, W) inputs (statistics per channel C)."""
+    """Batch normalisation over (N, C, H, W) inputs (statistics per channel C).
+
+    Shape:
+        - Input: (N, C, H, W) with C = num_features.
+        - Output: (N, C, H, W), the same shape.
+
+    Examples:
+        >>> m = nn.BatchNorm2d(100)
+        >>> m(sj.randn(20, 100, 35, 45)).shape
+        shenjing.Size([20, 100, 35, 45])
+    """
 
     _dims = (4,)
 
@@ -330,7 +421,17 @@ class SyncBatchNorm(_BatchNorm):
 
 class LayerNorm(Module):
     """Layer normalisation (层归一化): each sample over its last dims ``normalized_shape``, biased
-    variance; γ = 1, β = 0 at init (``elementwise_affine``)."""
+    variance; γ = 1, β = 0 at init (``elementwise_affine``).
+
+    Shape:
+        - Input: (N, *) whose last dimensions are normalized_shape.
+        - Output: (N, *), the same shape.
+
+    Examples:
+        >>> m = nn.LayerNorm(10)
+        >>> m(sj.randn(20, 5, 10)).shape
+        shenjing.Size([20, 5, 10])
+    """
 
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None) -> None:
@@ -364,7 +465,17 @@ class LayerNorm(Module):
 
 class GroupNorm(Module):
     """Group normalisation (组归一化): channels in ``num_groups`` groups, each (sample, group)
-    normalised; per-channel γ = 1, β = 0 at init."""
+    normalised; per-channel γ = 1, β = 0 at init.
+
+    Shape:
+        - Input: (N, C, *) with C = num_channels, divisible by num_groups.
+        - Output: (N, C, *), the same shape.
+
+    Examples:
+        >>> m = nn.GroupNorm(3, 6)
+        >>> m(sj.randn(20, 6, 10, 10)).shape
+        shenjing.Size([20, 6, 10, 10])
+    """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
                  dtype=None, *, bias: bool = True) -> None:

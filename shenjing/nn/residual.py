@@ -92,7 +92,18 @@ class ResidualBlock(Module):
     * ``scale``: None (no scaling), True for 1/√2 (Fang §8.2), or any number.
 
     Sub-module names: ``branch`` (a Sequential) and ``shortcut``, so a torch model with the same
-    layout has the same state_dict keys (``branch.0.weight``, ``branch.2.weight``, ``shortcut.weight``)."""
+    layout has the same state_dict keys (``branch.0.weight``, ``branch.2.weight``, ``shortcut.weight``).
+
+    Shape:
+        - Input: (*, in_features).
+        - Output: (*, out_features) (in_features by default).
+
+    Examples:
+        >>> nn.ResidualBlock(32)(sj.randn(8, 32)).shape
+        shenjing.Size([8, 32])
+        >>> nn.ResidualBlock(32, 16)(sj.randn(8, 32)).shape  # shortcut: the projection W_s x
+        shenjing.Size([8, 16])
+    """
 
     def __init__(self, in_features: int, out_features: int | None = None, hidden_features: int | None = None,
                  activation="relu", scale=None, bias: bool = True, branch_layers: int = 2,

@@ -50,7 +50,17 @@ class TransformerEncoderLayer(Module):
         pre-norm  (norm_first=True):   x = x + SA(LN₁(x)),       x = x + FF(LN₂(x))
 
     with FF(x) = W₂ dropout(act(W₁x + b₁)) + b₂ and dropout after SA and FF, as torch's layer.
-    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``."""
+    ``forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False)``.
+
+    Shape:
+        - src: (S, N, E) or (N, S, E) with batch_first, E = d_model.
+        - Output: the same shape as src.
+
+    Examples:
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
+        >>> layer(sj.randn(2, 10, 16)).shape
+        shenjing.Size([2, 10, 16])
+    """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
@@ -113,7 +123,18 @@ class TransformerEncoder(Module):
     given. ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)``.
 
     ``store_attention(True)`` makes every layer keep its attention weights; ``attention_weights``
-    lists them (one (N, H, L, S) tensor per layer)."""
+    lists them (one (N, H, L, S) tensor per layer).
+
+    Shape:
+        - src: (S, N, E) or (N, S, E) with the layer's batch_first, E = d_model.
+        - Output: the same shape as src.
+
+    Examples:
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
+        >>> encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        >>> encoder(sj.randn(2, 10, 16)).shape
+        shenjing.Size([2, 10, 16])
+    """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
                  enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
@@ -155,7 +176,17 @@ class SequenceTransformer(Module):
     Input (N, L) integer tokens in [0, vocab_size); output (N, L, num_classes). ``positional`` is
     ``'sinusoidal'`` (Vaswani et al.) or ``'learned'``; pre-norm layers (``norm_first``) add a final
     LayerNorm. ``attention_maps(x)`` runs the model in eval mode and returns the per-layer, per-head
-    attention weights (N, H, L, L) for plotting."""
+    attention weights (N, H, L, L) for plotting.
+
+    Shape:
+        - Input: (N, L) integer tokens in [0, vocab_size).
+        - Output: (N, L, num_classes) logits, one prediction per position.
+
+    Examples:
+        >>> m = nn.SequenceTransformer(vocab_size=10, num_classes=10, d_model=16, nhead=4, num_layers=1)
+        >>> m(sj.randint(0, 10, (2, 7))).shape
+        shenjing.Size([2, 7, 10])
+    """
 
     def __init__(self, vocab_size: int, num_classes: int, d_model: int = 64, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int | None = None, dropout: float = 0.0, max_len: int = 512,

@@ -51,8 +51,8 @@ def _float(x: Tensor) -> Tensor:
 def step(input: Tensor, threshold: float = 0.0) -> Tensor:
     """Step function (阶跃函数), Xu eq. 1.1 / 1.72: σ(x) = 1 if x ≥ T else 0.
 
-    f′ = 0 (almost everywhere), so gradient descent cannot train it (the perceptron rule of seed
-    000 §1.12, eq. 1.74, sidesteps the derivative). The threshold T defaults to 0 (Nelson's form)."""
+    f′ = 0 (almost everywhere), so gradient descent cannot train it (the perceptron rule of
+    Xu §1.12, eq. 1.74, sidesteps the derivative). The threshold T defaults to 0 (Nelson's form)."""
     return E.step(_float(input), threshold)
 
 
