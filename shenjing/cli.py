@@ -556,7 +556,7 @@ def lab_run_spread(args, run_experiment) -> list | None:
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
-        argv = ["lab", "run", *args.id, "--out", str(args.out), "--seed", str(args.seed), "--workers", str(args.workers)]
+        argv = ["lab", "run", *args.id, "--out", str(args.out), "--seed", str(args.seed), "--workers", str(args.workers), "--lang", args.lang]
         try:
             args.relaunch_code = spread.relaunch(args.workers, argv + (["--quick"] if args.quick else []))
         except RuntimeError as e:

@@ -36,13 +36,14 @@ def test_deal_is_round_robin_and_covers_every_item():
 
 def test_lab_run_with_two_workers_equals_serial(tmp_path):
     mpiexec()
-    serial, spread = lab_run(tmp_path / "serial"), lab_run(tmp_path / "spread", "--workers", "2")
+    serial, spread = lab_run(tmp_path / "serial"), lab_run(tmp_path / "spread", "--workers", "2", "--lang", "zh")
     assert serial.returncode == 0, serial.stderr
     assert spread.returncode == 0, spread.stderr
     assert results(tmp_path / "serial") == results(tmp_path / "spread")
     # rank 0 prints every experiment once, in the order asked
     printed = [line.split(":")[0] for line in spread.stdout.splitlines() if not line.startswith(" ")]
     assert printed == IDS
+    assert spread.stdout.count("结论: 论断成立") == len(IDS)  # --lang reaches the relaunched ranks
 
 
 def test_lab_run_refuses_an_unknown_id_among_several(tmp_path):
