@@ -146,18 +146,25 @@ from .ops.elementwise import (
 from .ops.index import (
     argsort,
     gather,
+    index_add,
+    index_copy,
+    index_fill,
     index_select,
     masked_fill,
+    masked_scatter,
     masked_select,
     nonzero,
     scatter,
     scatter_add,
+    scatter_reduce,
     sort,
     take,
     take_along_dim,
     topk,
 )
-from .ops.linalg import bmm, dot, einsum, inner, matmul, mm, mv, outer
+from .ops.linalg import addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot
+from .ops.matrix import det, norm, slogdet
+from .ops.matrix import inv as inverse
 from .ops.reduce import (
     all,  # noqa: A004
     amax,
@@ -172,7 +179,6 @@ from .ops.reduce import (
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
-    norm,
     prod,
     softmax,
     std,
@@ -182,20 +188,33 @@ from .ops.reduce import (
     var_mean,
 )
 from .ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
+    broadcast_tensors,
     cat,
     chunk,
     concat,
     concatenate,
+    diag,
+    diag_embed,
+    diagonal,
+    diff,
+    dsplit,
     flatten,
     flip,
+    hsplit,
     hstack,
     movedim,
     narrow,
     pad,
     permute,
     repeat,
+    repeat_interleave,
     reshape,
     roll,
+    rot90,
     select,
     split,
     squeeze,
@@ -203,13 +222,16 @@ from .ops.shape import (
     swapaxes,
     swapdims,
     t,
+    tensor_split,
     tile,
+    trace,
     transpose,
     tril,
     triu,
     unbind,
     unflatten,
     unsqueeze,
+    vsplit,
     vstack,
 )
 from .ops.workspace import tune_malloc
@@ -217,7 +239,7 @@ from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, s
 
 __version__ = "0.1.0"
 
-from . import accelerator, cuda, nn, optim, utils  # noqa: E402,F401  (as torch.nn, torch.optim, torch.cuda, torch.accelerator, torch.utils)
+from . import accelerator, cuda, linalg, nn, optim, utils  # noqa: E402,F401  (as torch.linalg, torch.nn, torch.optim, torch.cuda, torch.accelerator, torch.utils)
 from .device import device  # noqa: E402
 from .nn.serialization import load, save  # noqa: E402  (after the core, which shenjing.nn uses)
 

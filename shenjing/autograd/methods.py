@@ -9,6 +9,7 @@ from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
+from ..ops import matrix as M
 from ..ops import reduce as R
 from ..ops import shape as S
 from . import inplace as P
@@ -147,6 +148,9 @@ _methods = {
     "masked_fill_": P.simple_inplace("masked_fill_", I.masked_fill),
     "scatter_add_": P.simple_inplace("scatter_add_", I.scatter_add),
     "scatter_": P.simple_inplace("scatter_", I.scatter),
+    **{f"{n}_": P.simple_inplace(f"{n}_", getattr(I, n)) for n in ("index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter")},
+    "addmm_": P.simple_inplace("addmm_", L.addmm),
+    "baddbmm_": P.simple_inplace("baddbmm_", L.baddbmm),
     "copy_": P.copy_,
     "fill_": P.fill_,
     "zero_": lambda self: P.fill_(self, 0),
@@ -180,7 +184,7 @@ _methods = {
     # reductions
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "max": R.max, "min": R.min,
     "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "prod": R.prod,
-    "logsumexp": R.logsumexp, "norm": R.norm, "cumsum": R.cumsum, "softmax": R.softmax,
+    "logsumexp": R.logsumexp, "norm": M.norm, "cumsum": R.cumsum, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
     # shape
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
@@ -192,12 +196,18 @@ _methods = {
     "repeat": S.repeat, "tile": S.tile, "flip": S.flip, "roll": S.roll, "split": S.split,
     "chunk": S.chunk, "unbind": S.unbind, "narrow": S.narrow, "select": S.select,
     "tril": S.tril, "triu": S.triu,
+    **{n: getattr(S, n) for n in (
+        "diag", "diagonal", "diag_embed", "trace", "repeat_interleave", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "diff",
+        "unfold")},
     # indexing
     "gather": I.gather, "scatter_add": I.scatter_add, "scatter": I.scatter,
     "index_select": I.index_select, "masked_fill": I.masked_fill, "masked_select": I.masked_select,
     "take_along_dim": I.take_along_dim, "sort": I.sort, "argsort": I.argsort, "topk": I.topk, "nonzero": I.nonzero, "take": I.take,
+    **{n: getattr(I, n) for n in ("index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter")},
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "outer": L.outer,
+    "cross": L.cross, "kron": L.kron, "addmm": L.addmm, "baddbmm": L.baddbmm,
+    "det": M.det, "inverse": M.inv, "slogdet": M.slogdet,
     # creation in this tensor's dtype
     "new_zeros": _new_factory(C.zeros), "new_ones": _new_factory(C.ones), "new_empty": _new_factory(C.empty),
     "new_full": _new_factory(C.full), "new_tensor": _new_factory(C.tensor),

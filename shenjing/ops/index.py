@@ -11,7 +11,7 @@ from .. import backend as B
 from ..autograd.function import Function, ShapeError
 from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
-from .elementwise import where
+from .elementwise import const, where
 
 
 class IndexOutOfRange(IndexError, RuntimeError):
@@ -202,14 +202,190 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return ScatterAdd.apply(input, index, src, dim=d)
 
 
-def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None) -> Tensor:
-    """out = input; out[index[i][j]][j] = src[i][j] (or ``value``)."""
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce: str | None = None) -> Tensor:
+    """out = input; out[index[i][j]][j] = src[i][j] (or ``value``). ``reduce='add'``/``'multiply'``
+    accumulates instead (no derivative, as PyTorch: use scatter_reduce)."""
     d = _check_gather("scatter", input, dim, index)
     key = _full_index(index._data, d)
     if src is None or not isinstance(src, Tensor):
         src = Tensor._make(xp.broadcast_to(xp.asarray(value if src is None else src, dtype=input.dtype), index.shape))
+    src = src[tuple(slice(0, n) for n in index.shape)].to(input.dtype)
+    if reduce is None:
+        return IndexPut.apply(input, src, key=key)
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, got '{reduce}'")
+    return ScatterAccumulate.apply(input, src, key=key, reduce="sum" if reduce == "add" else "prod")
+
+
+_REDUCE = {"sum": xp.add, "prod": xp.multiply, "mean": xp.add, "amax": xp.maximum, "amin": xp.minimum}
+
+
+def _scatter_reduce_array(a, src, key, reduce: str, include_self: bool):
+    """``a`` with ``src`` combined in at ``key`` by ``reduce``; without ``include_self`` the old values
+    at the scattered positions are left out."""
+    out = a.copy()
+    if not include_self:
+        kind = a.dtype.kind
+        info = xp.finfo(a.dtype) if kind == "f" else xp.iinfo(a.dtype) if kind in "iu" else None
+        lowest, highest = (-xp.inf, xp.inf) if kind == "f" else (info.min, info.max) if info else (False, True)
+        out[key] = {"sum": 0, "mean": 0, "prod": 1, "amax": lowest, "amin": highest}[reduce]
+    _REDUCE[reduce].at(out, key, src)
+    if reduce == "mean":
+        count = xp.full(a.shape, int(include_self), dtype=a.dtype)
+        xp.add.at(count, key, 1)
+        count = xp.maximum(count, 1)
+        out = out / count if a.dtype.kind in "fc" else xp.floor_divide(out, count)
+    return out
+
+
+class ScatterAccumulate(Function):
+    """scatter(…, reduce='add'/'multiply'): values only; PyTorch gives it no derivative."""
+
+    saves_inputs = False
+
+    def forward(self, a, src, key, reduce):
+        return _scatter_reduce_array(a, src, key, reduce, True)
+
+    def backward(self, g):
+        raise RuntimeError(f"the derivative for 'scatter' with reduce is not implemented (gradient of shape {tuple(g.shape)}); "
+                           "use scatter_reduce, which has one")
+
+
+class ScatterReduce(Function):
+    """out = input with src combined in at index along a dim by sum, prod, mean, amax or amin
+    (``include_self``: the old value takes part). Backward (PyTorch's formulas), ∂input and ∂src:
+    sum: g and g[index]; mean: g/N and (g/N)[index], N the count of members; prod: g times the product
+    of the other members; amax, amin: g shared evenly between the members equal to the result. Without
+    ``include_self`` the scattered positions give the input 0."""
+
+    saves_output = True
+
+    def forward(self, a, src, key, reduce, include_self):
+        self.key, self.reduce, self.include_self = key, reduce, include_self
+        self.hit = xp.zeros(a.shape, dtype=bool)
+        self.hit[key] = True  # the positions something is scattered to
+        return _scatter_reduce_array(a, src, key, reduce, include_self)
+
+    def backward(self, g):
+        x, s = self.inputs
+        key, reduce, keep = self.key, self.reduce, self.include_self
+        left = Tensor._make(~self.hit)  # positions whose old value stays (alone) in the result
+        if reduce in ("sum", "mean"):
+            n = xp.full(x.shape, int(keep), dtype=g.dtype)
+            xp.add.at(n, key, 1)
+            g = g / const(xp.maximum(n, 1), g.dtype) if reduce == "mean" else g
+            gx = g if keep else g * left
+            return gx, GetItem.apply(g, key=key, advanced=True)
+        if reduce == "prod":
+            return self._prod_grads(g, x, s)
+        y = self.output  # amax / amin: the members equal to the result share g
+        self_wins = (x._data == y._data) & (keep | ~self.hit)
+        src_wins = s._data == y._data[key]
+        n = self_wins.astype(g.dtype)
+        xp.add.at(n, key, src_wins)
+        share = g / const(xp.maximum(n, 1), g.dtype)
+        return share * Tensor._make(self_wins), GetItem.apply(share, key=key, advanced=True) * Tensor._make(src_wins)
+
+    def _prod_grads(self, g, x, s):
+        """Each member's gradient is g times the product of the other members of its group:
+        P/e when the group has no zero, P (the product of the non-zeros) for its only zero, else 0."""
+        key, keep = self.key, self.include_self
+        one = const(1.0, x.dtype)
+        P = ScatterReduce.apply(where(x == 0, one, x), where(s == 0, one, s), key=key, reduce="prod", include_self=keep)
+        zeros = ((x._data == 0) & keep).astype(xp.int64)
+        xp.add.at(zeros, key, s._data == 0)
+
+        def others(e: Tensor, p: Tensor, z) -> Tensor:  # e: the members, p: their group's P, z: its count of zeros
+            zero = Tensor._make(e._data == 0)
+            return where(zero, p * const(z == 1, p.dtype), where(Tensor._make(z == 0), p / where(zero, one, e), 0.0))
+
+        gx = g * others(x, P, zeros) if keep else g * Tensor._make(~self.hit)
+        gs = GetItem.apply(g, key=key, advanced=True) * others(s, GetItem.apply(P, key=key, advanced=True), zeros[key])
+        return gx, gs
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+    """out = input with out[index[i][j]][j] ⊕= src[i][j] (dim = 0) for ⊕ in 'sum', 'prod', 'mean',
+    'amax', 'amin'; ``include_self=False`` leaves the old values at the scattered positions out
+    (mean of integers rounds down, as PyTorch).
+
+    One difference from PyTorch 2.13: with include_self=False, amax/amin share the gradient only
+    among the values that took part, whereas PyTorch also counts an excluded old value that happens to
+    equal the result (pytorch issue "scatter_reduce amax include_self=False gradient")."""
+    if reduce not in _REDUCE:
+        raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    d = _check_gather("scatter_reduce", input, dim, index)
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and {src.dtype})")
+    for i, (si, ss) in enumerate(zip(index.shape, src.shape)):
+        if si > ss:
+            raise ShapeError(f"scatter_reduce(): Expected index {tuple(index.shape)} to be smaller than src {tuple(src.shape)} apart from dimension {i}")
     src = src[tuple(slice(0, n) for n in index.shape)]
-    return IndexPut.apply(input, src.to(input.dtype), key=key)
+    return ScatterReduce.apply(input, src, key=_full_index(index._data, d), reduce=reduce, include_self=include_self)
+
+
+def _index_vector(op: str, input: Tensor, dim: int, index, source: Tensor | None = None, negative: bool = False):
+    """(dim, index as an int64 vector) for the index_* ops; checks the index and ``source``'s shape."""
+    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"{op}(): Index is supposed to be a vector of integers, got shape {idx.shape} and dtype {idx.dtype}")
+    idx = idx.reshape(-1).astype(B.int64)
+    d = wrap_dim(dim, input.ndim, op)
+    n = input.shape[d] if input.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < (-n if negative else 0)):
+        raise IndexOutOfRange(f"{op}(): index out of range in self (index values {idx.tolist()}, size {n} at dimension {d})")
+    if source is not None:
+        want = [idx.size if i == d else s for i, s in enumerate(input.shape)]
+        if (list(source.shape) != want) if input.ndim else source.numel() != idx.size:
+            raise ShapeError(f"{op}(): source of shape {tuple(source.shape)} does not match the input {tuple(input.shape)} with "
+                             f"{idx.size} indices along dimension {d} (expected {tuple(want)})")
+    return d, idx % n if n else idx
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """out = input; out[…, index[i], …] += alpha·source[…, i, …] along ``dim`` (repeats accumulate)."""
+    d, idx = _index_vector("index_add", input, dim, index, source)
+    if input.ndim == 0:
+        return index_add(input.reshape(1), 0, index, source.reshape(-1), alpha=alpha).reshape(())
+    src = (source if alpha == 1 else source * alpha).to(input.dtype)
+    return input + IndexAddTo.apply(src, key=(slice(None),) * d + (idx,), shape=tuple(input.shape), advanced=True)
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """out = input; out[…, index[i], …] = source[…, i, …] along ``dim``."""
+    d, idx = _index_vector("index_copy", input, dim, index, source)
+    if input.ndim == 0:
+        return index_copy(input.reshape(1), 0, index, source.reshape(-1)).reshape(())
+    return IndexPut.apply(input, source.to(input.dtype), key=(slice(None),) * d + (idx,))
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """out = input with the slices index[i] along ``dim`` set to ``value`` (a number or a 0-d tensor,
+    which then gets the sum of their gradients); negative indices count from the end."""
+    d, idx = _index_vector("index_fill", input, dim, index, negative=True)
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"index_fill_(): Expected a 0-dimensional value tensor, got one of shape {tuple(value.shape)}")
+    if input.ndim == 0:
+        return index_fill(input.reshape(1), 0, index, value).reshape(())
+    v = value.to(input.dtype) if isinstance(value, Tensor) else Tensor._make(xp.asarray(value, dtype=input.dtype))
+    return IndexPut.apply(input, v, key=(slice(None),) * d + (xp.unique(idx),))
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """out = input with the positions where ``mask`` is true filled, in order, by source's first elements
+    (input and mask broadcast)."""
+    if mask.dtype != B.bool_:
+        raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+    try:
+        shape = xp.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    except ValueError:
+        raise ShapeError(f"masked_scatter: mask of shape {tuple(mask.shape)} does not broadcast with input {tuple(input.shape)}") from None
+    where_true = xp.nonzero(xp.broadcast_to(mask._data, shape).reshape(shape or (1,)))
+    k = where_true[0].size
+    if source.numel() < k:
+        raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements (the number of true mask elements), got {source.numel()}")
+    values = source.reshape(-1)[:k].to(input.dtype)
+    return IndexPut.apply(input.expand(shape).reshape(shape or (1,)), values, key=where_true).reshape(shape)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -256,10 +432,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
 
 
 def nonzero(input: Tensor, as_tuple: bool = False):
-    nz = xp.nonzero(input._data)
+    """The indices of the non-zero elements: an (n, ndim) tensor, or (``as_tuple``) one index vector per dim."""
+    a = input._data
+    nz = xp.nonzero(a.reshape(1) if a.ndim == 0 else a)
     if as_tuple:
         return tuple(Tensor._make(i.astype(B.int64)) for i in nz)
-    return Tensor._make(xp.stack(nz, axis=1).astype(B.int64) if nz else xp.zeros((1, 0), B.int64))
+    return Tensor._make(xp.stack(nz, axis=1).astype(B.int64)[:, :a.ndim])
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:

@@ -1,14 +1,17 @@
-"""Linear algebra (线性代数): batched matmul, the fused linear layer, einsum, outer and dot products."""
+"""Linear algebra (线性代数): batched matmul, the fused linear layer, einsum, outer, dot, cross, Kronecker
+and tensor products, distances."""
 
 from __future__ import annotations
 
+import math
 import string
 
 from ..autograd.function import Function, ShapeError
 from ..autograd.grad_mode import grad_enabled
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
-from .elementwise import binary_operands, check_same_dtype, sum_to
+from .elementwise import binary_operands, check_same_dtype, const, sum_to, where
+from .reduce import vector_norm
 from .shape import Permute
 
 
@@ -213,6 +216,105 @@ def einsum(equation: str, *operands) -> Tensor:
             if dims.setdefault(c, n) != n and n != 1 and dims[c] != 1:
                 raise ShapeError(f"einsum(): operands do not broadcast for subscript '{c}' ({dims[c]} vs {n}) in '{equation}'")
     return Einsum.apply(*operands, ins=ins, out=out)
+
+
+def _add_scaled(op: str, input: Tensor, product: Tensor, beta, alpha) -> Tensor:
+    """β·input + α·product, ``input`` broadcast to the product's shape; β = 0 ignores its values (NaN too),
+    as PyTorch (its gradient is 0)."""
+    try:
+        ok = xp.broadcast_shapes(tuple(input.shape), tuple(product.shape)) == tuple(product.shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{op}: the input of shape {tuple(input.shape)} does not broadcast to the product's shape {tuple(product.shape)}")
+    out = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return out + where(const(True, bool), 0.0, input)
+    return out + (input if beta == 1 else input * beta)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """β·input + α·(mat1 @ mat2)."""
+    return _add_scaled("addmm", input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """β·input + α·(batch1 @ batch2), batch by batch."""
+    return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """a × b along ``dim`` (size 3; None: the first such dimension, as torch.cross), batch sizes broadcast:
+    (a × b)_i = a_{i+1} b_{i+2} − a_{i+2} b_{i+1}, indices mod 3."""
+    a, b = binary_operands(input, other)
+    if a.ndim != b.ndim:
+        raise ShapeError(f"linalg.cross: inputs must have the same number of dimensions (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    try:
+        shape = xp.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise ShapeError(f"linalg.cross: inputs of shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast") from None
+    if dim is None:
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise ShapeError(f"cross: no dimension of size 3 in inputs of shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    d = wrap_dim(dim, len(shape), "linalg.cross")
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise ShapeError(f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and {b.shape[d]}")
+    a, b = a.expand(shape), b.expand(shape)
+    return a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    return cross(input, other, dim)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
+    """Pairwise distances ‖x1[i] − x2[j]‖_p of the rows of (…, P, M) and (…, R, M) → (…, P, R); the
+    gradient at distance 0 is 0 (as PyTorch)."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise ShapeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 got: {x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(f"cdist: X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+    check_same_dtype("cdist", x1, x2)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 0:  # the count of differing coordinates, with gradient 0 (not none) as PyTorch's cdist
+        return diff.abs().sign().sum(-1)
+    return vector_norm(diff, p, dim=-1)
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
+    """Σ over the paired axes: ``dims`` = k (the last k of a with the first k of b) or two lists of axes."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ValueError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [wrap_dim(d, a.ndim, "tensordot") for d in da]
+    db = [wrap_dim(d, b.ndim, "tensordot") for d in db]
+    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
+        raise ShapeError(f"tensordot: contracted dimensions need to match, but first has sizes {[a.shape[i] for i in da]} and "
+                         f"second has sizes {[b.shape[j] for j in db]} (shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    fa = [i for i in range(a.ndim) if i not in da]
+    fb = [j for j in range(b.ndim) if j not in db]
+    k = math.prod(a.shape[i] for i in da)
+    A = a.permute(fa + da).reshape(math.prod(a.shape[i] for i in fa), k)
+    B = b.permute(db + fb).reshape(k, math.prod(b.shape[j] for j in fb))
+    return matmul(A, B).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product (克罗内克积): block (i, j) of a ⊗ b is a_ij·b; shapes multiply axis by axis."""
+    n = max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    a = input.reshape([x for s in sa for x in (s, 1)])
+    b = other.reshape([x for s in sb for x in (1, s)])
+    return (a * b).reshape([x * y for x, y in zip(sa, sb)])
 
 
 # ---------------------------------------------------------------- the linear layer (fused: one node per layer)

@@ -363,41 +363,51 @@ def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     return LogSoftmax.apply(input, axis=softmax_dim(input, dim, "log_softmax"))
 
 
-class Norm2(Function):
-    """‖x‖₂ over axes; gradient x/‖x‖ (0 where the norm is 0, as PyTorch: the composite √Σx² gives NaN there)."""
+class VectorNorm(Function):
+    """‖x‖_p = (Σ|x|^p)^(1/p) over axes, for p ∉ {0, 1, ±∞} (those are composites). Backward as PyTorch:
+    x|x|^(p−2) g / ‖x‖^(p−1) (sgn(x)|x|^(p−1) for p < 2), 0 where the norm is 0 (the composite gives NaN);
+    for p < 1, sgn(x)|x|^(p−1) g ‖x‖^(1−p), 0 where x = 0."""
 
     saves_output = True
 
-    def forward(self, a, axes, keepdim):
-        self.axes, self.keepdim = axes, keepdim
-        return xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+    def forward(self, a, p, axes, keepdim):
+        self.p, self.axes, self.keepdim = p, axes, keepdim
+        if p == 2:
+            return xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+        with xp.errstate(divide="ignore"):  # |0|^p for p < 0 is inf, silently as in PyTorch
+            return (xp.abs(a) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
 
     def backward(self, g):
-        a = self.inputs[0]
-        out = _unsqueeze_to(self.output, a.shape, self.axes, self.keepdim)
-        g = _unsqueeze_to(g, a.shape, self.axes, self.keepdim)
-        zero = out == 0
-        return a * where(zero, 0.0, g / where(zero, 1.0, out))
+        x, p = self.inputs[0], self.p
+        norm = _unsqueeze_to(self.output, x.shape, self.axes, self.keepdim)
+        g = _unsqueeze_to(g, x.shape, self.axes, self.keepdim)
+        if p < 1:
+            with xp.errstate(divide="ignore", invalid="ignore"):  # |0|^(p−1) = inf, masked to 0
+                return where(x == 0, 0.0, x.sign() * x.abs() ** (p - 1)) * g * norm ** (1 - p)
+        zero = norm == 0
+        scale = where(zero, 0.0, g / where(zero, 1.0, norm) ** (p - 1))
+        return (x if p == 2 else x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)) * scale
 
 
-def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """‖x‖_p: p = 2/'fro' (default), 1, inf, -inf, 0 (count), or any real p."""
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """‖x‖_ord (向量范数) over ``dim`` (all by default): ord = 2 (default), any real, inf (max |x|),
+    −inf (min |x|), 0 (the count of non-zeros, no gradient)."""
     if dtype is not None:
-        input = input.to(dtype)
-    axes = _dims(dim, input.ndim, "norm")
-    if p in ("fro", 2, 2.0, None):
-        return Norm2.apply(input, axes=axes, keepdim=keepdim)
-    if p == "nuc":
-        raise NotImplementedError("norm: the nuclear norm is not implemented")
-    if p == float("inf"):
-        return input.abs().amax(dim=axes, keepdim=keepdim)
-    if p == float("-inf"):
-        return input.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 0:  # the count of non-zeros: its graph gives the input no gradient, as PyTorch's
-        return NonZero.apply(input).sum(dim=axes, keepdim=keepdim)
-    if p == 1:
-        return input.abs().sum(dim=axes, keepdim=keepdim)
-    return (input.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+        x = x.to(dtype)
+    if x._data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype} (shape {tuple(x.shape)})")
+    axes = _dims(dim, x.ndim, "linalg.vector_norm")
+    ord = float(ord)
+    if abs(ord) == float("inf"):
+        if 0 in [x.shape[a] for a in axes] or (x.numel() == 0 and not axes):  # (this module's any() is the tensor one)
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty dimension of a tensor of shape "
+                               f"{tuple(x.shape)}, because the operation does not have an identity")
+        return x.abs().amax(axes, keepdim) if ord > 0 else x.abs().amin(axes, keepdim)
+    if ord == 0:  # the count of non-zeros: its graph gives the input no gradient, as PyTorch's
+        return NonZero.apply(x).sum(dim=axes, keepdim=keepdim)
+    if ord == 1:
+        return x.abs().sum(dim=axes, keepdim=keepdim)
+    return VectorNorm.apply(x, p=ord, axes=axes, keepdim=keepdim)
 
 
 class Cumsum(Function):

@@ -1,12 +1,15 @@
-"""Shape operations (形状变换): views, concatenation, tiling, padding."""
+"""Shape operations (形状变换): views, concatenation, tiling, padding, diagonals and sliding windows."""
 
 from __future__ import annotations
 
+import math
+
 from .. import backend as B
 from ..autograd.function import Function, ShapeError
-from ..autograd.tensor import Tensor, wrap_dim
+from ..autograd.tensor import Size, Tensor, wrap_dim
 from ..backend import xp
-from .elementwise import binary_operands, broadcast_to, expand  # noqa: F401  (re-exported)
+from .elementwise import binary_operands, broadcast_to, expand, logical_xor  # noqa: F401  (re-exported)
+from .index import IndexAddTo, index_select
 
 
 def _sizes(sizes) -> tuple:
@@ -423,3 +426,275 @@ def pad(input: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         idx = xp.pad(xp.arange(n), (lo, hi), mode=_NP_MODE[mode])
         out = out.index_select(d, Tensor._make(idx))
     return out
+
+
+# ---------------------------------------------------------------- diagonals and sliding windows (strided views)
+
+
+def _positions(in_shape, shape, steps, start):
+    """The flat (C-order) input position that each output element of a strided view reads."""
+    lstride = [1] * len(in_shape)
+    for j in range(len(in_shape) - 2, -1, -1):
+        lstride[j] = lstride[j + 1] * in_shape[j + 1]
+    pos = xp.asarray(sum(s * st for s, st in zip(start, lstride)), dtype=B.int64)
+    for k, (n, step) in enumerate(zip(shape, steps)):
+        axis = [1] * len(shape)
+        axis[k] = n
+        pos = pos + (xp.arange(n, dtype=B.int64) * sum(c * st for c, st in zip(step, lstride))).reshape(axis)
+    return xp.broadcast_to(pos, shape)
+
+
+class StridedView(Function):
+    """out[i] = input[start + Σ_k i_k·steps[k]] (``steps[k]``: how far output axis k moves along each
+    input axis): the view behind diagonal and Tensor.unfold, sharing the input's memory.
+
+    Backward: the adjoint, g added back at the positions read (overlapping windows accumulate)."""
+
+    saves_inputs = False
+    is_view = True
+
+    def forward(self, a, shape, steps, start):
+        self.in_shape, self.args = a.shape, (shape, steps, start)
+        if 0 in shape:
+            return xp.empty(shape, a.dtype)
+        base = a[tuple(slice(s, None) for s in start)]
+        strides = tuple(sum(c * st for c, st in zip(step, a.strides)) for step in steps)
+        return xp.lib.stride_tricks.as_strided(base, shape, strides)
+
+    def backward(self, g):
+        flat = IndexAddTo.apply(g, key=_positions(self.in_shape, *self.args), shape=(math.prod(self.in_shape),), advanced=True)
+        return Reshape.apply(flat, shape=self.in_shape)
+
+
+def _diagonal_spec(shape, offset: int, d1: int, d2: int) -> dict:
+    """The StridedView arguments of the ``offset`` diagonal of axes (d1, d2) of a ``shape`` tensor."""
+    n1, n2 = shape[d1], shape[d2]
+    length = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    start = [0] * len(shape)
+    if length:
+        start[d2 if offset >= 0 else d1] = abs(offset)
+    keep = [i for i in range(len(shape)) if i not in (d1, d2)]
+    unit = [tuple(int(j == i) for j in range(len(shape))) for i in keep]
+    diag = tuple(int(j in (d1, d2)) for j in range(len(shape)))
+    return {"shape": tuple(shape[i] for i in keep) + (length,), "steps": tuple(unit) + (diag,), "start": tuple(start)}
+
+
+def _diagonal_dims(op: str, ndim: int, dim1: int, dim2: int) -> tuple[int, int]:
+    if ndim < 2:
+        raise ShapeError(f"{op}: the tensor must have at least 2 dimensions, got {ndim}")
+    d1, d2 = wrap_dim(dim1, ndim, op), wrap_dim(dim2, ndim, op)
+    if d1 == d2:
+        raise ShapeError(f"{op}: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return d1, d2
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The ``offset`` diagonal (对角线) of axes (dim1, dim2), a view whose last axis runs along it;
+    offset > 0 is above the main diagonal, < 0 below."""
+    d1, d2 = _diagonal_dims("diagonal", input.ndim, dim1, dim2)
+    return StridedView.apply(input, **_diagonal_spec(input.shape, offset, d1, d2))
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Zeros with the last axis of ``input`` written on the ``offset`` diagonal of the new axes
+    (dim1, dim2): the adjoint of :func:`diagonal`."""
+    if input.ndim == 0:
+        raise ShapeError("diag_embed: the input must have at least 1 dimension, got a 0-d tensor")
+    d1, d2 = _diagonal_dims("diag_embed", input.ndim + 1, dim1, dim2)
+    m = input.shape[-1] + abs(offset)
+    rest = iter(input.shape[:-1])
+    shape = tuple(m if i in (d1, d2) else next(rest) for i in range(input.ndim + 1))
+    key = _positions(shape, **_diagonal_spec(shape, offset, d1, d2))
+    return IndexAddTo.apply(input, key=key, shape=(math.prod(shape),), advanced=True).reshape(shape)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A vector → the square matrix with it on the ``diagonal``-th diagonal; a matrix → that diagonal (a copy)."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal)
+    if input.ndim == 2:
+        return StridedView.apply(input, **_diagonal_spec(input.shape, diagonal, 0, 1)).clone()
+    raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape {tuple(input.shape)})")
+
+
+def trace(input: Tensor) -> Tensor:
+    """Σ_i A_ii (迹) of a matrix."""
+    if input.ndim != 2:
+        raise ShapeError(f"trace: expected a matrix, but got tensor with dim {input.ndim} (shape {tuple(input.shape)})")
+    return diagonal(input).sum()
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """Tensor.unfold: every window of ``size`` along ``dimension``, ``step`` apart, as a view with a new
+    last axis of length ``size``: (…, n, …) → (…, (n − size)//step + 1, …, size)."""
+    d = wrap_dim(dimension, input.ndim, "unfold")
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= size <= n:
+        raise ShapeError(f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size} (shape {tuple(input.shape)})")
+    if step <= 0:
+        raise ShapeError(f"unfold: step is {step} but must be > 0")
+    if input.ndim == 0:
+        return input.reshape(size)
+    unit = [tuple(int(j == i) for j in range(input.ndim)) for i in range(input.ndim)]
+    steps = tuple(tuple(step * c for c in u) if i == d else u for i, u in enumerate(unit)) + (unit[d],)
+    shape = tuple((n - size) // step + 1 if i == d else s for i, s in enumerate(input.shape)) + (size,)
+    return StridedView.apply(input, shape=shape, steps=steps, start=(0,) * input.ndim)
+
+
+# ---------------------------------------------------------------- more splitting, repeating and arranging
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place: [a, b] → [a, a, b, b].
+    ``repeat_interleave(counts)`` alone gives the indices [0]*counts[0] + [1]*counts[1] + …."""
+    if repeats is None:
+        counts = input._data
+        if counts.ndim > 1 or counts.dtype.kind not in "iu":
+            raise ShapeError(f"repeat_interleave: repeats must be a 0-d or 1-d integer tensor, got shape {tuple(input.shape)}")
+        return Tensor._make(xp.repeat(xp.arange(counts.size, dtype=B.int64), counts.reshape(-1)))
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    else:
+        d = wrap_dim(dim, input.ndim, "repeat_interleave")
+        if input.ndim == 0:
+            input = input.reshape(1)
+    n = input.shape[d]
+    reps = xp.asarray(repeats._data if isinstance(repeats, Tensor) else repeats).reshape(-1)
+    if reps.size == 1:
+        reps = xp.broadcast_to(reps, (n,))
+    if reps.size != n:
+        raise ShapeError(f"repeat_interleave: repeats must have the same size as input along dim, but got repeats.size(0) = {reps.size} "
+                         f"and input.size({d}) = {n} (input shape {tuple(input.shape)})")
+    if reps.size and reps.min() < 0:
+        raise ShapeError("repeat_interleave: repeats can not be negative")
+    idx = xp.repeat(xp.arange(n, dtype=B.int64), reps)
+    if output_size is not None and idx.size != output_size:
+        raise ShapeError(f"repeat_interleave: output_size {output_size} does not match the total of repeats {idx.size}")
+    return index_select(input, d, Tensor._make(idx))
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0):
+    """Views of ``input`` split along ``dim``: into k near-equal pieces (the first n mod k one longer),
+    or at the listed indices (slicing rules: indices past the end give empty pieces)."""
+    if input.ndim == 0:
+        raise ShapeError("tensor_split: expected at least a 1-dimensional tensor, but got a 0-d tensor")
+    d = wrap_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios.ndim > 1 or ios.dtype.kind not in "iu":
+            raise ShapeError(f"tensor_split: indices_or_sections must be a 0-d or 1-d integer tensor, got shape {tuple(ios.shape)}")
+        ios = int(ios.item()) if ios.ndim == 0 else ios.tolist()
+    if isinstance(ios, int):
+        if ios <= 0:
+            raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {ios}")
+        q, r = divmod(n, ios)
+        bounds = [0]
+        for i in range(ios):
+            bounds.append(bounds[-1] + q + (i < r))
+    else:
+        bounds = [0, *ios, None]
+    pre = (slice(None),) * d
+    return tuple(input[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_along(op: str, input: Tensor, indices_or_sections, dim: int, min_dim: int) -> tuple:
+    if input.ndim < min_dim:
+        raise ShapeError(f"torch.{op} requires a tensor with at least {min_dim} dimension, but got a tensor with {input.ndim} dimensions!")
+    if isinstance(indices_or_sections, int):
+        n = input.shape[dim]
+        if indices_or_sections == 0 or n % indices_or_sections:
+            raise ShapeError(f"torch.{op} attempted to split along dimension {dim}, but the size of the dimension {n} is not divisible "
+                             f"by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections) -> tuple:
+    """tensor_split along the columns (dim 1; dim 0 of a vector), equal pieces required."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections) -> tuple:
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections) -> tuple:
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that the given shapes broadcast to (广播)."""
+    try:
+        return Size(xp.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+    except ValueError:
+        raise ShapeError(f"broadcast_shapes: shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together") from None
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded (as views) to their common broadcast shape."""
+    shape = broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def _atleast(n: int, tensors):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    ts = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = []
+    for t in ts:
+        s = tuple(t.shape)
+        if len(s) < n:  # () → ones; (k,) → (1, k) or (1, k, 1); (m, k) → (m, k, 1)
+            s = (1,) * n if not s else (1, *s, 1)[:n] if len(s) == 1 else (*s, 1)
+        out.append(t.reshape(s))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dimension (a 0-d one becomes shape (1,))."""
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dimensions: () → (1, 1), (n,) → (1, n)."""
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dimensions: () → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1)."""
+    return _atleast(3, tensors)
+
+
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotation by 90° k times in the plane of ``dims``, from the first axis towards the second."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise ShapeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise ShapeError(f"rot90: expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = wrap_dim(dims[0], input.ndim, "rot90"), wrap_dim(dims[1], input.ndim, "rot90")
+    if d0 == d1:
+        raise ShapeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return input.flip(d1).transpose(d0, d1)
+    if k == 2:
+        return input.flip((d0, d1))
+    if k == 3:
+        return input.flip(d0).transpose(d0, d1)
+    return input.clone()
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
+    """The n-th forward difference x[i+1] − x[i] along ``dim`` (差分; logical xor for bool), after
+    concatenating ``prepend`` and ``append``."""
+    if input.ndim == 0:
+        raise ShapeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x.shape[d]
+        hi, lo = x.narrow(d, min(m, 1), max(m - 1, 0)), x.narrow(d, 0, max(m - 1, 0))
+        x = logical_xor(hi, lo) if x.dtype == B.bool_ else hi - lo
+    return x

@@ -142,3 +142,87 @@ def test_mixed_float_dtypes_are_refused_like_pytorch(op):
         a, b = lib.ones(*shapes[0], dtype=lib.float32), lib.ones(*shapes[1], dtype=lib.float64)
         with pytest.raises(RuntimeError):
             lib.einsum("ij,jk->ik", a, b) if op == "einsum" else getattr(lib, op)(a, b)
+
+
+# ---------------------------------------------------------------- cross, cdist, tensordot, kron, addmm, baddbmm (issue 13)
+
+
+def test_cross(rng):
+    a, b = rand(rng, 2, 3, 4), rand(rng, 2, 3, 4)
+    check(lambda m, x, y: (m.cross(x, y, dim=1), x.cross(y, 1), m.linalg.cross(x.transpose(1, 2), y.transpose(1, 2)),
+                           m.linalg.cross(x, y, dim=-2)), a, b)
+    check(lambda m, x, y: m.linalg.cross(x, y), rand(rng, 4, 3), rand(rng, 1, 3))  # batch sizes broadcast
+    check(lambda m, x, y: m.cross(x, y, dim=0), rand(rng, 3, 2), rand(rng, 3, 2), view="T")
+    check(lambda m, x, y: m.linalg.cross(x, y), np.zeros((0, 3)), rand(rng, 1, 3))
+    with pytest.raises(RuntimeError):
+        sj.linalg.cross(sj.ones(2, 4), sj.ones(2, 4))
+    for a, b in [(sj.ones(2, 1), sj.ones(2, 3)), (sj.ones(2, 3), sj.ones(3))]:
+        with pytest.raises(RuntimeError):
+            sj.linalg.cross(a, b)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.5, 3.0, 0.0, float("inf")])
+def test_cdist(p, rng):
+    x1, x2 = rand(rng, 2, 4, 3), rand(rng, 2, 5, 3)
+    check(lambda m, a, b: m.cdist(a, b, p=p), x1, x2)
+    check(lambda m, a, b: m.cdist(a, b, p), x1[0], x2[:, :2], view="T")
+    same = x1[0].copy()
+    check(lambda m, a, b: m.cdist(a, b, p=p), same, np.concatenate([same[:2], x2[0]]))  # zero distances: gradient 0
+
+
+def test_cdist_empty_and_errors(rng):
+    check(lambda m, a, b: m.cdist(a, b), np.zeros((0, 3)), rand(rng, 4, 3))
+    check(lambda m, a, b: m.cdist(a, b), rand(rng, 2, 0), rand(rng, 4, 0))
+    for a, b in [(sj.ones(3), sj.ones(2, 3)), (sj.ones(2, 3), sj.ones(2, 4))]:
+        with pytest.raises(RuntimeError):
+            sj.cdist(a, b)
+
+
+TENSORDOT = [
+    ((3, 4, 5), (4, 5, 6), 2),
+    ((3, 4, 5), (5, 6), 1),
+    ((3, 4), (5, 6), 0),
+    ((3, 4, 5), (4, 3, 2), ([0, 1], [1, 0])),
+    ((3, 4, 5), (5, 3), ((2, 0), (0, 1))),
+    ((3, 0), (0, 2), 1),
+    ((2, 3), (2, 3), ([0, -1], [0, 1])),
+]
+
+
+@pytest.mark.parametrize("sa,sb,dims", TENSORDOT, ids=str)
+def test_tensordot(sa, sb, dims, rng):
+    check(lambda m, a, b: m.tensordot(a, b, dims=dims), rand(rng, *sa), rand(rng, *sb))
+    check(lambda m, a, b: m.tensordot(a, b, dims), rand(rng, *sa), rand(rng, *sb), view="T")
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (4, 5)), ((3,), (2, 2)), ((2, 1, 3), (3, 2)), ((), (3,)), ((0, 2), (3, 1))], ids=str)
+def test_kron(sa, sb, rng):
+    check(lambda m, a, b: (m.kron(a, b), b.kron(a)), rand(rng, *sa), rand(rng, *sb))
+    check(lambda m, a, b: m.kron(a, b), np.arange(6).reshape(2, 3), np.array([[1, -1]]), grad=False)
+
+
+def test_addmm_baddbmm(rng):
+    inp, a, b = rand(rng, 4, 5), rand(rng, 4, 3), rand(rng, 3, 5)
+    check(lambda m, i, x, y: (m.addmm(i, x, y), i.addmm(x, y, beta=0.5, alpha=-2), m.addmm(i[0], x, y, alpha=3), m.addmm(i[:, :1], x, y, beta=0)),
+          inp, a, b)
+    check(lambda m, i, x, y: m.addmm(i, x, y), inp, a, b, view="T")
+    check(lambda m, i, x, y: (m.baddbmm(i, x, y), i.baddbmm(x, y, beta=2, alpha=0.5), m.baddbmm(i[0], x, y, beta=0)),
+          rand(rng, 2, 4, 5), rand(rng, 2, 4, 3), rand(rng, 2, 3, 5))
+    check(lambda m, i, x, y: (i.clone().addmm_(x, y, alpha=2), i.clone().unsqueeze(0).baddbmm_(x.unsqueeze(0), y.unsqueeze(0))), inp, a, b)
+
+
+def test_addmm_beta_zero_ignores_nan(rng):
+    inp = np.full((2, 2), np.nan)
+    check(lambda m, i, x, y: m.addmm(i, x, y, beta=0), inp, rand(rng, 2, 3), rand(rng, 3, 2))
+    with pytest.raises(RuntimeError):
+        sj.addmm(sj.ones(3, 4, 5), sj.ones(4, 3), sj.ones(3, 5))
+
+
+def test_products_gradcheck(rng):
+    from shenjing.autograd.gradcheck import gradcheck, gradgradcheck
+
+    a, b = sj.tensor(rand(rng, 3, 3), requires_grad=True), sj.tensor(rand(rng, 3, 3), requires_grad=True)
+    for f in (lambda a, b: sj.linalg.cross(a, b), lambda a, b: sj.cdist(a, b), lambda a, b: sj.cdist(a, b, 1.5),
+              lambda a, b: sj.tensordot(a, b, 1), lambda a, b: sj.kron(a, b), lambda a, b: sj.addmm(a, a, b, beta=0.5, alpha=2)):
+        assert gradcheck(f, (a, b))
+        assert gradgradcheck(f, (a, b))

@@ -220,3 +220,109 @@ def test_results_that_are_not_views_own_their_memory(rng):
         y.mul_(2)
         y[0] = 5.0
         np.testing.assert_array_equal(x.numpy(), before)
+
+
+# ---------------------------------------------------------------- diagonals, windows, splits, arranging (issue 13)
+
+DIAGONALS = {
+    "diagonal": lambda m, x: (x.diagonal(), m.diagonal(x, 1), x.diagonal(-1), x.diagonal(offset=2, dim1=1, dim2=0)),
+    "diagonal_batched": lambda m, x: (m.diagonal(x.reshape(2, 2, 3), 0, -2, -1), x.reshape(2, 2, 3).diagonal(1, 0, 2)),
+    "diagonal_past_the_end": lambda m, x: (x.diagonal(7), x.diagonal(-5)),
+    "diag_of_matrix": lambda m, x: (m.diag(x), x.diag(1), m.diag(x, -2)),
+    "diag_of_vector": lambda m, x: (m.diag(x[0]), x[1].diag(2), m.diag(x[2], -1)),
+    "diag_embed": lambda m, x: (m.diag_embed(x), x.diag_embed(1), m.diag_embed(x, -1, 0, 2), x.diag_embed(0, -1, 0)),
+    "trace": lambda m, x: (m.trace(x), x[:, :3].trace()),
+    "unfold": lambda m, x: (x.unfold(1, 2, 1), x.unfold(0, 2, 2), x.unfold(-1, 4, 3), x.unfold(1, 0, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIAGONALS))
+@pytest.mark.parametrize("view", [None, "T", "stride"])
+def test_diagonals_and_windows(name, view, rng):
+    check(DIAGONALS[name], rand(rng, 3, 4), view=view)
+
+
+def test_diagonal_and_unfold_are_writable_views(rng):
+    """Writing through the view writes the input, and the gradient follows (as in PyTorch)."""
+    def fill(m, x):
+        y = x * 1
+        y.diagonal().fill_(0.5)
+        w = y.unfold(1, 2, 2)
+        w.mul_(3)
+        return y
+    check(fill, rand(rng, 3, 4))
+    x = sj.zeros(3, 3)
+    x.diagonal().add_(1)
+    assert sj.equal(x, sj.eye(3))
+    assert not x.unfold(0, 2, 1).is_contiguous()
+
+
+def test_overlapping_windows_accumulate(rng):
+    check(lambda m, x: x.unfold(0, 3, 1) * x.unfold(0, 3, 1), rand(rng, 6))
+    check(lambda m, x: x.unfold(0, 1, 1), np.asarray(rand(rng)))
+
+
+REARRANGE = {
+    "repeat_interleave_int": lambda m, x: (x.repeat_interleave(2), m.repeat_interleave(x, 3, dim=0), x.repeat_interleave(2, dim=-1)),
+    "repeat_interleave_tensor": lambda m, x: (x.repeat_interleave(m.tensor([1, 0, 2]), dim=0),
+                                             m.repeat_interleave(x, m.tensor([2, 1, 1, 0]), dim=1, output_size=4)),
+    "tensor_split": lambda m, x: (m.tensor_split(x, 2), x.tensor_split(3, dim=1), x.tensor_split([1, 3], 1), x.tensor_split((2, 1, 9)),
+                                  m.tensor_split(x, m.tensor(2), 1), m.tensor_split(x, m.tensor([-1, 2]), 1)),
+    "hsplit_vsplit": lambda m, x: (m.hsplit(x, 2), x.hsplit([1, 3]), m.vsplit(x, 3), x.vsplit([1]), m.hsplit(x[0], [2])),
+    "dsplit": lambda m, x: m.dsplit(x.reshape(3, 2, 2), 2),
+    "broadcast_tensors": lambda m, x: m.broadcast_tensors(x, x[0], x[:, :1], x[0, 0]),
+    "atleast": lambda m, x: (m.atleast_1d(x[0, 0]), m.atleast_2d(x[0]), m.atleast_3d(x), m.atleast_3d(x[0]), m.atleast_3d(x[0, 0]),
+                             m.atleast_1d((x, x[0, 0])), m.atleast_2d(x[0], x[1]), m.atleast_3d([x.unsqueeze(0)])),
+    "rot90": lambda m, x: (m.rot90(x), x.rot90(2), x.rot90(3, (1, 0)), m.rot90(x, -1, [0, 1]), x.rot90(4),
+                           x.reshape(3, 2, 2).rot90(1, (0, 2))),
+    "diff": lambda m, x: (m.diff(x), x.diff(dim=0), x.diff(n=2), m.diff(x, 3, 1, prepend=x[:, :1], append=x[:, 1:]), x.diff(5), x.diff(0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REARRANGE))
+@pytest.mark.parametrize("view", [None, "T", "stride"])
+def test_rearranging(name, view, rng):
+    check(REARRANGE[name], rand(rng, 3, 4), view=view)
+
+
+def test_rearranging_zero_size_0d_and_ints(rng):
+    check(lambda m, x: (x.diagonal(), m.diag_embed(x), x.unfold(0, 0, 1), x.tensor_split(2), x.repeat_interleave(2, 0), x.diff(),
+                        m.rot90(x), m.atleast_3d(x)), np.zeros((0, 3)))
+    check(lambda m, x: (x.repeat_interleave(3), m.atleast_2d(x), x.reshape(1).diag()), np.asarray(rand(rng)))
+    ints = np.arange(12).reshape(3, 4)
+    check(lambda m, x: (x.diagonal(), x.trace(), x.diag(), x.unfold(1, 2, 2), x.diff(), m.rot90(x), x.repeat_interleave(2)), ints, grad=False)
+    check(lambda m, x: x.diff(), np.array([True, False, False, True]), grad=False)
+    check(lambda m, c: m.repeat_interleave(c), np.array([2, 0, 3]), grad=False)
+
+
+def test_broadcast_shapes():
+    for shapes in [((2, 1), (3,)), ((), (4, 1, 2), 2), ((0, 1), (1, 5))]:
+        assert tuple(sj.broadcast_shapes(*shapes)) == tuple(torch.broadcast_shapes(*shapes))
+    with pytest.raises(RuntimeError):
+        sj.broadcast_shapes((2,), (3,))
+
+
+def test_new_shape_ops_gradcheck(rng):
+    from shenjing.autograd.gradcheck import gradcheck, gradgradcheck
+
+    x = sj.tensor(rand(rng, 3, 4), requires_grad=True)
+    for f in (lambda x: x.diagonal(1), lambda x: sj.diag_embed(x, -1), lambda x: x.unfold(1, 2, 1) ** 2, lambda x: x.trace() * x,
+              lambda x: x.repeat_interleave(2, 0) ** 2, lambda x: x.rot90() * x.T, lambda x: x.diff(2) ** 2):
+        assert gradcheck(f, (x,))
+        assert gradgradcheck(f, (x,))
+
+
+def test_rearranging_errors(rng):
+    x = sj.tensor(rand(rng, 3, 4))
+    for call, exc in [(lambda: x.diagonal(0, 1, 1), RuntimeError), (lambda: sj.ones(3).diagonal(), RuntimeError),
+                      (lambda: sj.diag(sj.ones(2, 2, 2)), RuntimeError), (lambda: sj.ones(3).trace(), RuntimeError),
+                      (lambda: x.unfold(1, 5, 1), RuntimeError), (lambda: x.unfold(1, 2, 0), RuntimeError),
+                      (lambda: x.repeat_interleave(sj.tensor([1, 2]), dim=0), RuntimeError),
+                      (lambda: x.hsplit(3), RuntimeError), (lambda: sj.ones(3).vsplit(1), RuntimeError),
+                      (lambda: x.tensor_split(0), RuntimeError), (lambda: x.rot90(1, (0, 0)), RuntimeError),
+                      (lambda: x.rot90(1, (0,)), RuntimeError), (lambda: sj.tensor(1.0).diff(), RuntimeError),
+                      (lambda: x.diagonal(0, 0, 2), IndexError)]:
+        with pytest.raises(exc):
+            call()
+    with pytest.raises(RuntimeError, match="not divisible"):
+        x.hsplit(3)
