@@ -279,7 +279,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode=None) -> Tensor:
         raise ValueError(f"cdist only supports non-negative p values, got {p}")
     check_same_dtype("cdist", x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    if p == 0:  # the count of differing coordinates, with gradient 0 (not none) as PyTorch's cdist
+    if p == 0 or x1.shape[-1] == 0:  # the count of differing coordinates (0 without coordinates), gradient 0 as PyTorch's
         return diff.abs().sign().sum(-1)
     return vector_norm(diff, p, dim=-1)
 

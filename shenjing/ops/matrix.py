@@ -356,16 +356,16 @@ def slogdet(A: Tensor):
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
-    """X with AX = B (``left=False``: XA = B); B a vector (…, n) or matrices (…, n, k), batches broadcast."""
+    """X with AX = B (``left=False``: XA = B); B a vector (…, n) or matrices (…, n, k), batches broadcast.
+    As in PyTorch a vector B is a column (…, n, 1), so ``left=False`` needs matrices (or n = 1)."""
     _check("linalg.solve", A)
     check_same_dtype("linalg.solve", A, B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    if not left:
-        return solve(A.mT, B) if vector else solve(A.mT, B.mT).mT
     b = B.unsqueeze(-1) if vector else B
-    if b.ndim < 2 or b.shape[-2] != A.shape[-1]:
-        raise ShapeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({tuple(A.shape)} and {tuple(B.shape)})")
-    X = Solve.apply(A, b)
+    if b.ndim < 2 or (b.shape[-2] if left else b.shape[-1]) != A.shape[-1]:
+        raise ShapeError(f"linalg.solve: Incompatible shapes of A and B for the equation {'AX = B' if left else 'XA = B'} "
+                         f"(A of shape {tuple(A.shape)}, B of shape {tuple(B.shape)})")
+    X = Solve.apply(A, b) if left else Solve.apply(A.mT, b.mT).mT
     return X.squeeze(-1) if vector else X
 
 

@@ -398,10 +398,10 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype} (shape {tuple(x.shape)})")
     axes = _dims(dim, x.ndim, "linalg.vector_norm")
     ord = float(ord)
+    if (ord < 0 or ord == float("inf")) and (0 in [x.shape[a] for a in axes] or (x.numel() == 0 and not axes)):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty dimension of a tensor of shape "
+                           f"{tuple(x.shape)}, because the operation does not have an identity")
     if abs(ord) == float("inf"):
-        if 0 in [x.shape[a] for a in axes] or (x.numel() == 0 and not axes):  # (this module's any() is the tensor one)
-            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty dimension of a tensor of shape "
-                               f"{tuple(x.shape)}, because the operation does not have an identity")
         return x.abs().amax(axes, keepdim) if ord > 0 else x.abs().amin(axes, keepdim)
     if ord == 0:  # the count of non-zeros: its graph gives the input no gradient, as PyTorch's
         return NonZero.apply(x).sum(dim=axes, keepdim=keepdim)

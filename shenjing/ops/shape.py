@@ -534,7 +534,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if step <= 0:
         raise ShapeError(f"unfold: step is {step} but must be > 0")
     if input.ndim == 0:
-        return input.reshape(size)
+        return input.reshape(1)[:size]
     unit = [tuple(int(j == i) for j in range(input.ndim)) for i in range(input.ndim)]
     steps = tuple(tuple(step * c for c in u) if i == d else u for i, u in enumerate(unit)) + (unit[d],)
     shape = tuple((n - size) // step + 1 if i == d else s for i, s in enumerate(input.shape)) + (size,)
@@ -560,6 +560,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
             input = input.reshape(1)
     n = input.shape[d]
     reps = xp.asarray(repeats._data if isinstance(repeats, Tensor) else repeats).reshape(-1)
+    if reps.dtype.kind not in "iu":
+        raise RuntimeError(f"repeat_interleave: repeats has to be an integer tensor or int, got dtype {reps.dtype}")
     if reps.size == 1:
         reps = xp.broadcast_to(reps, (n,))
     if reps.size != n:
@@ -685,12 +687,14 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:
     """The n-th forward difference x[i+1] − x[i] along ``dim`` (差分; logical xor for bool), after
-    concatenating ``prepend`` and ``append``."""
+    concatenating ``prepend`` and ``append`` (n = 0: the input as it is)."""
     if input.ndim == 0:
         raise ShapeError("diff expects input to be at least one-dimensional")
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
     d = wrap_dim(dim, input.ndim, "diff")
+    if n == 0:  # the input itself, prepend and append ignored (as PyTorch)
+        return input
     parts = [t for t in (prepend, input, append) if t is not None]
     x = cat(parts, d) if len(parts) > 1 else input
     for _ in range(n):

@@ -172,7 +172,7 @@ def test_cdist(p, rng):
 
 def test_cdist_empty_and_errors(rng):
     check(lambda m, a, b: m.cdist(a, b), np.zeros((0, 3)), rand(rng, 4, 3))
-    check(lambda m, a, b: m.cdist(a, b), rand(rng, 2, 0), rand(rng, 4, 0))
+    check(lambda m, a, b: (m.cdist(a, b), m.cdist(a, b, float("inf")), m.cdist(a, b, 0.5)), rand(rng, 2, 0), rand(rng, 4, 0))  # (property-test find)
     for a, b in [(sj.ones(3), sj.ones(2, 3)), (sj.ones(2, 3), sj.ones(2, 4))]:
         with pytest.raises(RuntimeError):
             sj.cdist(a, b)

@@ -326,3 +326,12 @@ def test_rearranging_errors(rng):
             call()
     with pytest.raises(RuntimeError, match="not divisible"):
         x.hsplit(3)
+
+
+def test_shrunk_property_failures():
+    """Cases the property tests (test_shape_properties.py) found, kept as plain regressions."""
+    check(lambda m, x: (x.unfold(0, 0, 1), x.unfold(0, 1, 2)), np.asarray(1.5))  # 0-d windows: (0,) and (1,)
+    check(lambda m, x, p: m.diff(x, 0, prepend=p, append=p), np.zeros(0), np.ones(1))  # n = 0 ignores prepend/append
+    for m in (sj, torch):
+        with pytest.raises(RuntimeError):
+            m.ones(0).repeat_interleave(m.tensor([]))  # repeats must be integers
