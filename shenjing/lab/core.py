@@ -37,7 +37,7 @@ ORDER = [
     "lr-stability", "ill-conditioning", "optimiser-zoo", "gabor", "gd-vs-sgd", "initialisation",
     "vanishing-gradients", "residual-depth", "batchnorm", "regularisers", "feature-importance", "convolution",
     "cnn-vs-mlp", "architectures", "attention", "curse-of-dimensionality", "frequency-principle", "condensation",
-    "dropout", "minibatch-gradient",
+    "dropout", "minibatch-gradient", "transfer-features", "hyperparameter-search",
 ]
 
 _OPS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
