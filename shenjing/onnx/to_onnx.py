@@ -3,7 +3,8 @@
 ``call`` is the op as recorded (Function class, input Tensors, keyword arguments, output); ``alt``
 is the same op from a second recording with the dynamic axes resized (None without dynamic axes):
 a shape that differs between the two depends on a dynamic axis. Ops that ONNX lacks are written
-as a few ONNX operators (``Expm1`` = Exp − 1, ``Step`` = Cast(x ≥ T), ...)."""
+as a few ONNX operators (``Expm1`` = Exp − 1, ``Step`` = Cast(x ≥ T), unfold = a grouped Conv with one-hot
+weights, ...)."""
 
 from __future__ import annotations
 
@@ -219,6 +220,43 @@ def _conv_transpose(g: Graph, c, alt) -> str:
     return g.add("ConvTranspose", [g.name(t) for t in c.inputs], **attrs)
 
 
+def _window_weight(channels: int, k, dtype):
+    """One-hot weights (C·kH·kW, 1, kH, kW): output channel c·kk + i·kW + j of a grouped convolution reads
+    kernel position (i, j) of channel c, so Conv is unfold (im2col) and ConvTranspose is fold (col2im)."""
+    kk = k[0] * k[1]
+    w = xp.zeros((channels * kk, 1, k[0], k[1]), dtype)
+    pos = xp.arange(channels * kk) % kk
+    w[xp.arange(channels * kk), 0, pos // k[1], pos % k[1]] = 1
+    return w
+
+
+def _window_attrs(k, s, p, d, channels: int) -> dict:
+    return dict(kernel_shape=[int(v) for v in k], strides=[int(v) for v in s], dilations=[int(v) for v in d],
+                pads=[int(p[0]), int(p[1])] * 2, group=int(channels))
+
+
+def _unfold(g: Graph, c, alt) -> str:
+    """F.unfold: a grouped Conv with one-hot weights, (N, C, H, W) → (N, C·kk, Lh, Lw), reshaped to (N, C·kk, L)."""
+    x, (k, s, p, d) = c.inputs[0], (c.kw["k"], c.kw["stride"], c.kw["pad"], c.kw["dil"])
+    channels = x.shape[1]
+    w = g.const(_window_weight(channels, k, x.dtype), "window")
+    y = g.add("Conv", [g.name(x), w], **_window_attrs(k, s, p, d, channels))
+    return g.add("Reshape", [y, g.ints([0, c.output.shape[1], c.output.shape[2]])])
+
+
+def _fold(g: Graph, c, alt) -> str:
+    """F.fold: the (N, C·kk, L) columns reshaped to (N, C·kk, Lh, Lw), then a grouped ConvTranspose with the
+    one-hot weights of _unfold, which adds overlapping windows back (col2im)."""
+    col, (hw, (k, s, p, d)) = c.inputs[0], (c.kw["out_hw"], c.kw["args"])
+    channels = col.shape[1] // (k[0] * k[1])
+    natural = [(hw[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    x = g.add("Reshape", [g.name(col), g.ints([0, col.shape[1], *natural])])
+    w = g.const(_window_weight(channels, k, col.dtype), "window")
+    attrs = _window_attrs(k, s, p, d, channels)
+    attrs["output_padding"] = [int(hw[i] - ((natural[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1)) for i in range(2)]
+    return g.add("ConvTranspose", [x, w], **attrs)
+
+
 def _pool_attrs(geom) -> dict:
     ceil = any(o != (h + 2 * p - d * (k - 1) - 1) // s + 1 for o, h, p, d, k, s in zip(geom.out, geom.hw, geom.p, geom.d, geom.k, geom.s))
     return dict(kernel_shape=[int(v) for v in geom.k], strides=[int(v) for v in geom.s], pads=[int(p) for p in geom.p] * 2,
@@ -374,6 +412,7 @@ CONVERTERS.update({
     "Prod": _reduce("ReduceProd"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"), "Cumsum": _cumsum,
     "Linear": _linear, "Conv2d": _conv, "ConvTranspose2d": _conv_transpose, "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool,
+    "Unfold": _unfold, "Fold": _fold,
     "_RepeatNearest": _repeat_nearest, "ChannelAffine": _channel_affine, "Normalize": _normalize, "NormalizePlain": _normalize, "BatchNormalize": _normalize,
     "Embedding": _embedding, "Gather": _gather, "GetItem": _getitem, "_GetItemView": _getitem, "Einsum": _einsum,
     "ScaledDotProductAttention": _attention, "PackedAttention": _attention,

@@ -210,13 +210,42 @@ def test_model_is_put_back_in_training_mode(tmp_path):
     assert model.training
 
 
-class Unfolding(nn.Module):
+class Windowing(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv2d(1, 1, 1)
 
     def forward(self, x):
-        return F.unfold(self.conv(x), 2)
+        return self.conv(x).unfold(3, 2, 1)  # Tensor.unfold, a strided view: no ONNX mapping
+
+
+class UnfoldFold(nn.Module):
+    """F.unfold → a per-window linear map → F.fold (a patch-wise layer), as a grouped Conv and ConvTranspose."""
+
+    def __init__(self, k=(2, 3), **geom):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+        self.mix = nn.Linear(3 * k[0] * k[1], 3 * k[0] * k[1])
+        self.k, self.geom = k, geom
+
+    def forward(self, x):
+        cols = F.unfold(self.conv(x), self.k, **self.geom)
+        cols = self.mix(cols.transpose(1, 2)).transpose(1, 2)
+        return F.fold(cols, x.shape[2:], self.k, **self.geom)
+
+
+@pytest.mark.parametrize("geom", [{}, {"stride": 2}, {"padding": 1, "dilation": (2, 1)}, {"stride": (2, 3), "padding": (1, 2)}], ids=str)
+def test_unfold_and_fold(geom, tmp_path):
+    x = sj.randn(2, 2, 7, 8)
+    got, ref = exported(UnfoldFold(**geom), x, tmp_path)
+    assert_close(got, ref)
+    with sj.no_grad():  # and loaded back (Conv/ConvTranspose with groups)
+        assert_close(so.load(tmp_path / "m.onnx")(x).numpy(), ref[:2])
+    got, ref = exported(nn.Sequential(nn.Conv2d(2, 2, 1), nn.Unfold(3, **geom)), sj.randn(1, 2, 6, 5), tmp_path, name="u")
+    assert_close(got, ref)
+    L = F.unfold(sj.zeros(1, 1, 4, 5), (1, 2), **geom).shape[-1]
+    got, ref = exported(nn.Sequential(nn.Linear(L, L), nn.Fold((4, 5), (1, 2), **geom)), sj.randn(2, 6, L), tmp_path, name="f")
+    assert_close(got, ref)
 
 
 class Branching(nn.Module):
@@ -230,8 +259,8 @@ class OutsideOps(nn.Module):
 
 
 def test_an_op_without_mapping_is_named_with_its_layer(tmp_path):
-    with pytest.raises(so.UnsupportedOperatorError, match="Unfold"):
-        so.export(Unfolding(), (sj.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
+    with pytest.raises(so.UnsupportedOperatorError, match="StridedView"):
+        so.export(Windowing(), (sj.randn(1, 1, 4, 4),), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
 
 
