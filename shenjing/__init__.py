@@ -174,6 +174,7 @@ from .ops.reduce import (
     argmin,
     count_nonzero,
     cumsum,
+    dist,
     log_softmax,
     logsumexp,
     max,  # noqa: A004
@@ -193,6 +194,7 @@ from .ops.shape import (
     atleast_3d,
     broadcast_shapes,
     broadcast_tensors,
+    cartesian_prod,
     cat,
     chunk,
     concat,
@@ -202,6 +204,7 @@ from .ops.shape import (
     diagonal,
     diff,
     dsplit,
+    dstack,
     flatten,
     flip,
     hsplit,

@@ -185,7 +185,7 @@ _methods = {
     "sum": R.sum, "mean": R.mean, "var": R.var, "std": R.std, "max": R.max, "min": R.min,
     "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "prod": R.prod,
     "logsumexp": R.logsumexp, "norm": M.norm, "cumsum": R.cumsum, "softmax": R.softmax,
-    "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero,
+    "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "dist": R.dist,
     # shape
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
     "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "permute": S.permute, "transpose": S.transpose,
@@ -231,10 +231,18 @@ def _mT(self):
     return S.transpose(self, -2, -1)
 
 
+def _mH(self):
+    """The conjugate transpose of the matrices; for the real dtypes (shenjing differentiates only those) it is ``mT``."""
+    if self._data.dtype.kind == "c":
+        raise NotImplementedError(f"mH: complex tensors are not supported (dtype {self.dtype}, shape {tuple(self.shape)})")
+    return _mT(self)
+
+
 def bind_tensor_methods() -> None:
-    """Attach the operators, the math methods, ``backward`` and ``T``/``mT`` to :class:`Tensor`."""
+    """Attach the operators, the math methods, ``backward`` and ``T``/``mT``/``mH`` to :class:`Tensor`."""
     for name, f in _methods.items():
         setattr(Tensor, name, f)
     Tensor.backward = _backward
     Tensor.T = property(_T)
     Tensor.mT = property(_mT)
+    Tensor.mH = property(_mH)

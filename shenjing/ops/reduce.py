@@ -410,6 +410,11 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
     return VectorNorm.apply(x, p=ord, axes=axes, keepdim=keepdim)
 
 
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """‖input − other‖_p over all elements (the two broadcast)."""
+    return vector_norm(input - other, p)
+
+
 class Cumsum(Function):
     saves_inputs = False
 

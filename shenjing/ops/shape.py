@@ -665,6 +665,23 @@ def atleast_3d(*tensors):
     return _atleast(3, tensors)
 
 
+def dstack(tensors) -> Tensor:
+    """Concatenation along the third axis of the tensors made at least 3-d (depthwise)."""
+    return cat(atleast_3d(list(tensors)), 2)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """The rows of itertools.product of 1-d tensors, as an (n₁·n₂·…, k) tensor (one tensor: itself)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    for t in tensors:
+        if t.ndim != 1:
+            raise ShapeError(f"cartesian_prod: expect 1D vectors, got a tensor of shape {tuple(t.shape)}")
+    shape = tuple(t.shape[0] for t in tensors)
+    cols = [t.reshape([-1 if i == k else 1 for i in range(len(tensors))]).expand(shape).reshape(-1) for k, t in enumerate(tensors)]
+    return stack(cols, 1)
+
+
 def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
     """Rotation by 90° k times in the plane of ``dims``, from the first axis towards the second."""
     dims = tuple(dims)

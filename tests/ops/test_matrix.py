@@ -206,3 +206,9 @@ def test_errors_name_the_problem(rng):
         with pytest.raises((RuntimeError, ValueError)):
             call()
     assert issubclass(sj.linalg.LinAlgError, RuntimeError)
+
+
+@pytest.mark.parametrize("p", [2, 1, 0, 3.5, INF, -INF])
+def test_dist(p, rng):
+    # (p = 0 counts non-zeros: PyTorch's backward of dist fails there, so values only)
+    check(lambda m, x, y: (m.dist(x, y, p), x.dist(y, p=p)), rand(rng, 3, 4), rand(rng, 4), grad=p != 0)

@@ -335,3 +335,9 @@ def test_shrunk_property_failures():
     for m in (sj, torch):
         with pytest.raises(RuntimeError):
             m.ones(0).repeat_interleave(m.tensor([]))  # repeats must be integers
+
+
+def test_dstack_cartesian_prod(rng):
+    check(lambda m, a, b: (m.dstack((a, b)), m.dstack([a[0], b[0]]), m.dstack([a[:, :1], b[:, :1]])), rand(rng, 2, 3), rand(rng, 2, 3))
+    check(lambda m, a, b, c: (m.cartesian_prod(a, b), m.cartesian_prod(a, b, c), m.cartesian_prod(a)), rand(rng, 3), rand(rng, 2), rand(rng, 0))
+    check(lambda m, a, b: m.cartesian_prod(a, b), np.array([1, 2, 3]), np.array([4, 5]), grad=False)
