@@ -278,13 +278,22 @@ class _BatchNorm(Module):
     """Batch normalisation (批归一化, Fang §8.2): per channel, normalise with the batch mean and
     the biased batch variance, then γ x̂ + β (γ = 1, β = 0 at init). Running mean and the unbiased
     running variance are tracked with ``momentum`` (or a cumulative average when momentum=None)
-    and used in eval mode. Buffers: running_mean, running_var, num_batches_tracked (torch's names)."""
+    and used in eval mode. Buffers: running_mean, running_var, num_batches_tracked (torch's names).
+
+    ``eps_form="std_plus_eps"`` divides by s + ε (Fang §8.2) instead of √(s² + ε); ``stats="scalar"``
+    uses one variance s² = Σ_c s_c² for the whole layer (Nelson "每层的批量归一化"); see
+    :func:`shenjing.nn.functional.batch_norm`. The defaults are PyTorch's."""
 
     _dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True,
+                 eps_form: str = "sqrt", stats: str = "per_feature") -> None:
         super().__init__()
+        if eps_form not in F.EPS_FORMS or stats not in F.STATS_FORMS:
+            raise ValueError(f"{type(self).__name__}: eps_form must be one of {F.EPS_FORMS} and stats one of "
+                             f"{F.STATS_FORMS}, got eps_form={eps_form!r}, stats={stats!r}")
+        self.eps_form, self.stats = eps_form, stats
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -334,11 +343,16 @@ class _BatchNorm(Module):
         bn_training = self.training or (self.running_mean is None and self.running_var is None)
         use_stats = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if use_stats else None, self.running_var if use_stats else None,
-                            self.weight, self.bias, bn_training, factor, self.eps)
+                            self.weight, self.bias, bn_training, factor, self.eps, eps_form=self.eps_form, stats=self.stats)
+
+    def notes_form(self) -> bool:
+        """Whether this layer uses one of the notes' forms (eps_form or stats not PyTorch's)."""
+        return (self.eps_form, self.stats) != ("sqrt", "per_feature")
 
     def extra_repr(self) -> str:
+        forms = f", eps_form={self.eps_form!r}, stats={self.stats!r}" if self.notes_form() else ""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}{forms}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -387,6 +401,9 @@ class SyncBatchNorm(_BatchNorm):
 
         if not self.training or get_world_size() == 1:
             return super().forward(input)
+        if self.notes_form():
+            raise NotImplementedError(f"SyncBatchNorm: eps_form={self.eps_form!r}, stats={self.stats!r} are not "
+                                      "supported across processes (only PyTorch's √(s² + ε) per feature)")
         self._check_input_dim(input)
         stats: dict = {}
         w = self.weight if self.weight is not None else as_tensor(xp.ones(self.num_features, input.dtype))
@@ -410,7 +427,8 @@ class SyncBatchNorm(_BatchNorm):
     def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
         """``module`` with every BatchNorm1d/2d replaced by a SyncBatchNorm holding its parameters and statistics."""
         if isinstance(module, (BatchNorm1d, BatchNorm2d)):
-            sync = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+            sync = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
+                       eps_form=module.eps_form, stats=module.stats)
             sync.load_state_dict(module.state_dict())
             sync.train(module.training)
             return sync

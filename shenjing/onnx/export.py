@@ -39,6 +39,17 @@ def _is_batch_norm(m) -> bool:
     return isinstance(m, (BatchNorm1d, BatchNorm2d)) and not m.training and m.running_mean is not None
 
 
+def _refuse_notes_forms(model) -> None:
+    """ONNX BatchNormalization computes (x − μ)/√(σ² + ε) per channel: the notes' forms cannot be written."""
+    from ..nn import BatchNorm1d, BatchNorm2d, SyncBatchNorm
+
+    for path, m in model.named_modules():
+        if isinstance(m, (BatchNorm1d, BatchNorm2d, SyncBatchNorm)) and m.notes_form():
+            raise UnsupportedOperatorError(
+                f"export: batch-norm layer {path or type(m).__name__!r} ({type(m).__name__}) uses eps_form={m.eps_form!r}, "
+                f"stats={m.stats!r}; ONNX BatchNormalization has only eps_form='sqrt', stats='per_feature'")
+
+
 def _batch_norm(g: Graph, c: Call, alt) -> str:
     m, x = c.kw["module"], c.inputs[0]
     C, dtype = m.num_features, x.dtype
@@ -212,6 +223,7 @@ def export(model, args, f: str | os.PathLike | io.IOBase, *, input_names: Sequen
     args = tuple(a if isinstance(a, Tensor) else as_tensor(xp.asarray(a)) for a in args)
     in_names = _names(input_names, len(args), "input")
     dynamic_axes = dict(dynamic_axes or {})
+    _refuse_notes_forms(model)
     was_training = model.training
     model.eval()
     try:

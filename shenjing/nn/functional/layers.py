@@ -6,6 +6,8 @@ and ``embedding`` are fused ops of ``shenjing.ops`` (one graph node per layer).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...autograd.function import ShapeError
 from ...autograd.tensor import Tensor
 from ...backend import xp
@@ -65,8 +67,13 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # ------------------------------------------------------------------ normalisation
 
 
+EPS_FORMS = ("sqrt", "std_plus_eps")
+STATS_FORMS = ("per_feature", "scalar")
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5, *,
+               eps_form: str = "sqrt", stats: str = "per_feature") -> Tensor:
     """Batch normalisation (批归一化, Fang §8.2, Nelson "每层的批量归一化").
 
     Over the batch (and spatial) axes of each channel c:
@@ -75,7 +82,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training the running statistics are updated in place like torch's:
         running_mean ← (1 − momentum)·running_mean + momentum·m,
         running_var  ← (1 − momentum)·running_var + momentum·s²·|B|/(|B| − 1)  (unbiased).
-    Not training, the running statistics replace m and s²."""
+    Not training, the running statistics replace m and s².
+
+    The notes' forms (default: PyTorch's, above):
+        ``eps_form="std_plus_eps"``: ĥᵢ = (hᵢ − m)/(s + ε)  (Fang §8.2);
+        ``stats="scalar"``: one variance for the whole layer, s² = (1/|B|) Σᵢ ‖hᵢ − m‖² = Σ_c s_c²
+        (Nelson "每层的批量归一化", steps 3–4; the running variance holds it in every entry)."""
+    if eps_form not in EPS_FORMS or stats not in STATS_FORMS:
+        raise ValueError(f"batch_norm: eps_form must be one of {EPS_FORMS} and stats one of {STATS_FORMS}, "
+                         f"got eps_form={eps_form!r}, stats={stats!r}")
     if input.ndim < 2:
         raise ShapeError(f"batch_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
     check_same_dtype("batch_norm", input, weight, bias)
@@ -89,7 +104,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         n = input.numel() // max(C, 1)
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
-        out, mean, var = normalize(input, weight, bias, axes, pshape, eps)
+        if eps_form == "sqrt" and stats == "per_feature":
+            out, mean, var = normalize(input, weight, bias, axes, pshape, eps)
+        else:
+            out, mean, var = _batch_norm_notes_form(input, weight, bias, axes, eps, eps_form, stats)
         m = 0.0 if momentum is None else momentum
         if running_mean is not None:
             with running_mean.inplace() as rm:
@@ -103,12 +121,33 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     # eval: y = x·s + t per channel, s = γ/√(σ²_run + ε), t = β − μ_run·s (torch's form), one pass
     dt = input.dtype
     rm = running_mean.array.reshape(C).astype(dt, copy=False)
-    invstd = (1.0 / xp.sqrt(running_var.array.reshape(C).astype(dt, copy=False) + eps)).astype(dt, copy=False)
+    rv = running_var.array.reshape(C).astype(dt, copy=False)
+    invstd = (1.0 / (xp.sqrt(rv + eps) if eps_form == "sqrt" else xp.sqrt(rv) + eps)).astype(dt, copy=False)
     if weight is None and bias is None:
         return channel_affine(input, as_tensor(invstd), as_tensor(-rm * invstd))
     scale = as_tensor(invstd) if weight is None else weight.reshape(C) * as_tensor(invstd)
     shift = -(as_tensor(rm) * scale) if bias is None else bias.reshape(C) - as_tensor(rm) * scale
     return channel_affine(input, scale, shift)
+
+
+def _batch_norm_notes_form(input: Tensor, weight: Tensor | None, bias: Tensor | None, axes: tuple, eps: float,
+                           eps_form: str, stats: str) -> tuple[Tensor, Any, Any]:
+    """(γ ĥ + β, m, s²) for the notes' forms of :func:`batch_norm` in training, composed of Tensor ops;
+    m and s² (per channel; the scalar s² repeated) are arrays for the running statistics."""
+    C = input.shape[1]
+    pshape = (1, C) + (1,) * (input.ndim - 2)
+    mean = input.mean(axes, keepdim=True)
+    d = input - mean
+    var = (d * d).mean(axes, keepdim=True)
+    if stats == "scalar":
+        var = var.sum(1, keepdim=True)
+    h = d / ((var + eps).sqrt() if eps_form == "sqrt" else var.sqrt() + eps)
+    if weight is not None:
+        h = h * weight.reshape(pshape)
+    if bias is not None:
+        h = h + bias.reshape(pshape)
+    v = xp.broadcast_to(var.detach().array.reshape(-1), (C,))
+    return h, mean.detach().array.reshape(C), v
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
