@@ -328,7 +328,9 @@ def _index_vector(op: str, input: Tensor, dim: int, index, source: Tensor | None
     """(dim, index as an int64 vector) for the index_* ops; checks the index and ``source``'s shape."""
     idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
-        raise IndexError(f"{op}(): Index is supposed to be a vector of integers, got shape {idx.shape} and dtype {idx.dtype}")
+        raise RuntimeError(f"{op}(): Index is supposed to be a vector of integers, got shape {idx.shape} and dtype {idx.dtype}")
+    if source is not None and source.dtype != input.dtype:
+        raise RuntimeError(f"{op}(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type")
     idx = idx.reshape(-1).astype(B.int64)
     d = wrap_dim(dim, input.ndim, op)
     n = input.shape[d] if input.ndim else 1
@@ -347,7 +349,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     d, idx = _index_vector("index_add", input, dim, index, source)
     if input.ndim == 0:
         return index_add(input.reshape(1), 0, index, source.reshape(-1), alpha=alpha).reshape(())
-    src = (source if alpha == 1 else source * alpha).to(input.dtype)
+    src = source if alpha == 1 else (source * alpha).to(input.dtype)
     return input + IndexAddTo.apply(src, key=(slice(None),) * d + (idx,), shape=tuple(input.shape), advanced=True)
 
 
@@ -356,7 +358,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     d, idx = _index_vector("index_copy", input, dim, index, source)
     if input.ndim == 0:
         return index_copy(input.reshape(1), 0, index, source.reshape(-1)).reshape(())
-    return IndexPut.apply(input, source.to(input.dtype), key=(slice(None),) * d + (idx,))
+    return IndexPut.apply(input, source, key=(slice(None),) * d + (idx,))
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
@@ -376,6 +378,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     (input and mask broadcast)."""
     if mask.dtype != B.bool_:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self ({input.dtype}) and source ({source.dtype}) to have the same dtype")
     try:
         shape = xp.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     except ValueError:
@@ -384,7 +388,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     k = where_true[0].size
     if source.numel() < k:
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements (the number of true mask elements), got {source.numel()}")
-    values = source.reshape(-1)[:k].to(input.dtype)
+    values = source.reshape(-1)[:k]
     return IndexPut.apply(input.expand(shape).reshape(shape or (1,)), values, key=where_true).reshape(shape)
 
 

@@ -235,18 +235,21 @@ def _add_scaled(op: str, input: Tensor, product: Tensor, beta, alpha) -> Tensor:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(mat1 @ mat2)."""
+    check_same_dtype("addmm", input, mat1, mat2)
     return _add_scaled("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """β·input + α·(batch1 @ batch2), batch by batch."""
+    check_same_dtype("baddbmm", input, batch1, batch2)
     return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """a × b along ``dim`` (size 3; None: the first such dimension, as torch.cross), batch sizes broadcast:
     (a × b)_i = a_{i+1} b_{i+2} − a_{i+2} b_{i+1}, indices mod 3."""
-    a, b = binary_operands(input, other)
+    check_same_dtype("linalg.cross", input, other)
+    a, b = input, other
     if a.ndim != b.ndim:
         raise ShapeError(f"linalg.cross: inputs must have the same number of dimensions (shapes {tuple(a.shape)} and {tuple(b.shape)})")
     try:

@@ -375,9 +375,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """‖A‖ over the matrix axes ``dim``: 'fro' (√Σa²), 'nuc' (Σ s_i), 2 / −2 (largest / smallest singular
     value), 1 / −1 (max / min column sum of |a|), inf / −inf (max / min row sum)."""
+    _check("linalg.matrix_norm", A, square=False)
     if dtype is not None:
         A = A.to(dtype)
-    _check("linalg.matrix_norm", A, square=False)
     dim = tuple(dim)
     if len(dim) != 2:
         raise ShapeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")

@@ -392,10 +392,10 @@ class VectorNorm(Function):
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """‖x‖_ord (向量范数) over ``dim`` (all by default): ord = 2 (default), any real, inf (max |x|),
     −inf (min |x|), 0 (the count of non-zeros, no gradient)."""
-    if dtype is not None:
-        x = x.to(dtype)
     if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype} (shape {tuple(x.shape)})")
+    if dtype is not None:
+        x = x.to(dtype)
     axes = _dims(dim, x.ndim, "linalg.vector_norm")
     ord = float(ord)
     if (ord < 0 or ord == float("inf")) and (0 in [x.shape[a] for a in axes] or (x.numel() == 0 and not axes)):

@@ -361,14 +361,21 @@ def test_nonzero_as_tuple_and_0d(rng):
 def test_index_ops_errors(rng):
     x = sj.tensor(rand(rng, 3, 4))
     i = sj.tensor([0, 3])
-    for call, exc in [(lambda: x.index_add(0, i, sj.ones(2, 4)), IndexError), (lambda: x.index_add(0, sj.tensor([-1]), sj.ones(1, 4)), IndexError),
-                      (lambda: x.index_add(1, sj.tensor([0]), sj.ones(3, 2)), RuntimeError),
-                      (lambda: x.index_copy(0, sj.tensor([[0]]), sj.ones(1, 4)), IndexError),
-                      (lambda: x.index_fill(0, sj.tensor([0]), sj.ones(2)), RuntimeError),
-                      (lambda: x.scatter_reduce(0, sj.tensor([[0]]), sj.ones(1, 1), "max"), RuntimeError),
-                      (lambda: x.scatter_reduce(0, sj.tensor([[0]]), sj.ones(1, 1, dtype=sj.float32), "sum"), RuntimeError),
-                      (lambda: x.scatter_reduce(0, sj.tensor([[5]]), sj.ones(1, 1, dtype=x.dtype), "sum"), RuntimeError),
-                      (lambda: x.masked_scatter(x > 0, sj.ones(0, dtype=x.dtype)) if (x > 0).any() else x.masked_scatter(x <= 0, sj.ones(0)), RuntimeError),
-                      (lambda: x.masked_scatter(sj.ones(3, 4), sj.ones(12)), RuntimeError)]:
+
+    def ones(*shape, dtype=x.dtype):
+        return sj.ones(*shape, dtype=dtype)
+
+    for call, exc in [(lambda: x.index_add(0, i, ones(2, 4)), IndexError), (lambda: x.index_add(0, sj.tensor([-1]), ones(1, 4)), IndexError),
+                      (lambda: x.index_add(1, sj.tensor([0]), ones(3, 2)), RuntimeError),
+                      (lambda: x.index_add(0, sj.tensor([0]), ones(1, 4, dtype=sj.float32)), RuntimeError),  # dtypes must agree
+                      (lambda: x.index_copy(0, sj.tensor([[0]]), ones(1, 4)), RuntimeError),
+                      (lambda: x.index_add(0, sj.tensor([0.0]), ones(1, 4)), RuntimeError),
+                      (lambda: x.index_fill(0, sj.tensor([0]), ones(2)), RuntimeError),
+                      (lambda: x.scatter_reduce(0, sj.tensor([[0]]), ones(1, 1), "max"), RuntimeError),
+                      (lambda: x.scatter_reduce(0, sj.tensor([[0]]), ones(1, 1, dtype=sj.float32), "sum"), RuntimeError),
+                      (lambda: x.scatter_reduce(0, sj.tensor([[5]]), ones(1, 1), "sum"), RuntimeError),
+                      (lambda: x.masked_scatter(x > 0, ones(0)) if (x > 0).any() else x.masked_scatter(x <= 0, ones(0)), RuntimeError),
+                      (lambda: x.masked_scatter(x > 0, ones(12, dtype=sj.float32)), RuntimeError),
+                      (lambda: x.masked_scatter(sj.ones(3, 4), ones(12)), RuntimeError)]:
         with pytest.raises(exc):
             call()

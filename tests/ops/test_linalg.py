@@ -226,3 +226,12 @@ def test_products_gradcheck(rng):
               lambda a, b: sj.tensordot(a, b, 1), lambda a, b: sj.kron(a, b), lambda a, b: sj.addmm(a, a, b, beta=0.5, alpha=2)):
         assert gradcheck(f, (a, b))
         assert gradgradcheck(f, (a, b))
+
+
+def test_products_refuse_mixed_dtypes():
+    """As PyTorch (found by comparing edge cases): no promotion inside these products."""
+    a, b = sj.ones(3), sj.ones(3, dtype=sj.float64)
+    for call in (lambda: sj.linalg.cross(a, b), lambda: sj.addmm(sj.ones(2, 2), b.reshape(3, 1)[:2], b.reshape(1, 3)[:, :2]),
+                 lambda: sj.baddbmm(sj.ones(1, 2, 2), sj.ones(1, 2, 2, dtype=sj.float64), sj.ones(1, 2, 2, dtype=sj.float64))):
+        with pytest.raises(RuntimeError):
+            call()

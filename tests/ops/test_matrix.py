@@ -39,6 +39,8 @@ def test_vector_norm_dtype_0d_empty_and_errors(rng):
     check(lambda m, x: m.linalg.vector_norm(x, dtype=m.float64), rand(rng, 3).astype(np.float32), grad=False)
     with pytest.raises(RuntimeError, match="floating point"):
         sj.linalg.vector_norm(sj.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="floating point"):  # dtype= does not convert an integer input (as PyTorch)
+        sj.linalg.vector_norm(sj.tensor([3, 4]), dtype=sj.float32)
     for ord in (INF, -INF, -1, -0.5):  # no identity for the max or a negative order (the last two: property-test finds)
         with pytest.raises(RuntimeError, match="identity"):
             sj.linalg.vector_norm(sj.zeros(0, 3), ord, dim=0)
@@ -69,7 +71,8 @@ def test_norm_forms(name, rng):
 
 def test_norm_errors():
     for call in (lambda: sj.linalg.norm(sj.ones(2, 2, 2), 2), lambda: sj.linalg.norm(sj.ones(3), dim=(0, 1, 2)),
-                 lambda: sj.linalg.matrix_norm(sj.ones(3, 3), 3), lambda: sj.linalg.matrix_norm(sj.ones(3))):
+                 lambda: sj.linalg.matrix_norm(sj.ones(3, 3), 3), lambda: sj.linalg.matrix_norm(sj.ones(3)),
+                 lambda: sj.linalg.matrix_norm(sj.ones(2, 2, dtype=sj.int64), dtype=sj.float32)):
         with pytest.raises(RuntimeError):
             call()
 
@@ -212,3 +215,9 @@ def test_errors_name_the_problem(rng):
 def test_dist(p, rng):
     # (p = 0 counts non-zeros: PyTorch's backward of dist fails there, so values only)
     check(lambda m, x, y: (m.dist(x, y, p), x.dist(y, p=p)), rand(rng, 3, 4), rand(rng, 4), grad=p != 0)
+
+
+def test_linalg_namespace_helpers(rng):
+    check(lambda m, a, b: (m.linalg.diagonal(a), m.linalg.diagonal(a, offset=1, dim1=0, dim2=2), m.linalg.vecdot(a, b),
+                           m.linalg.vecdot(a, b[0, :, :1], dim=1), m.linalg.matmul(a, b.mT)), rand(rng, 2, 3, 4), rand(rng, 2, 3, 4))
+    assert set(sj.linalg.__all__) <= set(dir(torch.linalg)) and sj.linalg.LinAlgError is sj.ops.matrix.LinAlgError
