@@ -59,7 +59,7 @@ def _permuted_copy(net, perm):
 
     inv = xp.argsort(perm)
     state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
-    last = max(k for k in state if k.endswith("weight"))
+    last = [k for k in state if k.endswith("weight")][-1]  # the output layer
     for key in (last, last.replace("weight", "bias")):
         state[key] = state[key][inv]
     copy = _net(0)
