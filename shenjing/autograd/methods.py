@@ -142,7 +142,8 @@ _methods = {
     **{f"{n}_": P.simple_inplace(f"{n}_", getattr(E, n)) for n in (
         "sign", "floor", "ceil", "round", "trunc", "square", "reciprocal", "sin", "cos", "tan", "atan", "rsqrt",
         "log1p", "expm1", "log2", "erf", "asin", "arcsin", "acos", "arccos", "sinh", "cosh", "exp2", "log10",
-        "remainder", "fmod", "floor_divide", "maximum", "minimum")},
+        "remainder", "fmod", "floor_divide", "maximum", "minimum", "atan2", "arctan2", "hypot", "xlogy", "copysign", "lerp",
+        "frac", "sinc", "nan_to_num", "bitwise_left_shift", "bitwise_right_shift")},
     "arctan_": P.simple_inplace("arctan_", E.atan),
     **{f"{m}_": P.simple_inplace(f"{m}_", f) for n, f in E.NO_INPLACE_DERIVATIVE.items() for m in (n, "arc" + n[1:])},
     "masked_fill_": P.simple_inplace("masked_fill_", I.masked_fill),
@@ -164,7 +165,10 @@ _methods = {
     "log": E.log, "log2": E.log2, "log1p": E.log1p, "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt,
     "square": E.square, "reciprocal": E.reciprocal, "sin": E.sin, "cos": E.cos, "tan": E.tan,
     **{n: getattr(E, n) for n in (
-        "asin", "arcsin", "acos", "arccos", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "log10")},
+        "asin", "arcsin", "acos", "arccos", "sinh", "cosh", "asinh", "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "exp2", "log10",
+        "atan2", "arctan2", "hypot", "logaddexp", "xlogy", "copysign", "lerp", "frac", "sinc", "nan_to_num",
+        "bitwise_left_shift", "bitwise_right_shift")},
+    "__lshift__": E.bitwise_left_shift, "__rshift__": E.bitwise_right_shift,
     "atan": E.atan, "arctan": E.atan, "tanh": E.tanh, "sigmoid": E.sigmoid, "relu": E.relu,
     "erf": E.erf, "sign": E.sign, "floor": E.floor, "ceil": E.ceil, "round": E.round, "trunc": E.trunc,
     "clamp": E.clamp, "clip": E.clamp, "maximum": E.maximum, "minimum": E.minimum,

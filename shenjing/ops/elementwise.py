@@ -176,6 +176,33 @@ def _clamp_mask(x: Tensor, lo, hi) -> Tensor:
     return Tensor._make(keep)
 
 
+def _pow(a, b):
+    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 ** −1 = inf, silently as in PyTorch
+        return (a**b).astype(a.dtype, copy=False)  # bool ** bool stays bool
+
+
+def _inv_norm2(a: Tensor, b: Tensor) -> Tensor:
+    """1/(a² + b²), taken as 0 where it is infinite (atan2's gradient at the origin, as PyTorch)."""
+    r = (a * a + b * b).reciprocal()
+    return where(isinf(r), 0.0, r)
+
+
+def _xlogy(a, b):
+    with xp.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf, silently as in PyTorch
+        return xp.where((a == 0) & ~xp.isnan(b), 0.0, a * xp.log(b)).astype(a.dtype, copy=False)
+
+
+def _sinc(a):
+    with xp.errstate(invalid="ignore"):  # sinc(±∞) is NaN, silently as in PyTorch
+        return xp.sinc(a)
+
+
+def _sinc_dx(x: Tensor) -> Tensor:
+    """d sinc/dx = (cos πx − sinc x)/x, taken as 0 at x = 0."""
+    zero = x == 0
+    return where(zero, 0.0, ((x * math.pi).cos() - sinc(x)) / where(zero, 1.0, x))
+
+
 def _softplus(a, beta, threshold):
     z = a * beta if beta != 1 else a
     out = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
@@ -200,7 +227,7 @@ Add = op("Add", xp.add, lambda g: g, lambda g: g)
 Sub = op("Sub", xp.subtract, lambda g: g, lambda g: -g)
 Mul = op("Mul", xp.multiply, lambda g, b: g * b, lambda g, a: g * a)
 Div = op("Div", xp.true_divide, lambda g, b: g / b, lambda g, a, b: -g * a / (b * b))
-Pow = op("Pow", lambda a, b: (a**b).astype(a.dtype, copy=False),  # bool ** bool stays bool
+Pow = op("Pow", _pow,
          lambda g, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)), _pow_db, doc="a ** b; ∂a = b a^(b−1), ∂b = a^b log a.")
 FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative, doc="⌊a/b⌋; no derivative (as PyTorch).")
 Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * (a / b).floor(),
@@ -256,6 +283,19 @@ Floor = op("Floor", xp.floor, _zero)
 Ceil = op("Ceil", xp.ceil, _zero)
 Trunc = op("Trunc", xp.trunc, _zero)
 Round = op("Round", lambda a, decimals=0: xp.round(a, decimals), _zero)
+Atan2 = op("Atan2", xp.arctan2, lambda g, a, b: g * b * _inv_norm2(a, b), lambda g, a, b: -g * a * _inv_norm2(a, b),
+            doc="atan2(a, b): the angle of the point (b, a); ∂a = b/(a²+b²), ∂b = −a/(a²+b²) (0 at the origin, as PyTorch).")
+Hypot = op("Hypot", xp.hypot, lambda g, a, y: g * a / y, lambda g, b, y: g * b / y, doc="√(a²+b²); ∂a = a/y, ∂b = b/y.")
+LogAddExp = op("LogAddExp", xp.logaddexp, lambda g, a, b: g * sigmoid(a - b), lambda g, a, b: g * sigmoid(b - a),
+               doc="log(eᵃ + eᵇ); ∂a = σ(a − b), ∂b = σ(b − a).")
+Xlogy = op("Xlogy", _xlogy,
+           lambda g, a, b: g * xlogy((a != 0).to(a.dtype), b), lambda g, a, b: g * a / b,
+           doc="a·log b, 0 where a = 0 (unless b is NaN); ∂a = log b (0 where a = 0), ∂b = a/b.")
+Copysign = op("Copysign", xp.copysign, lambda g, a, y: g * where(a == 0, 0.0, y / where(a == 0, 1.0, a)), _zero,
+              doc="|a| with the sign of b; ∂a = y/a (0 at a = 0), ∂b = 0 (as PyTorch).")
+Sinc = op("Sinc", _sinc, lambda g, x: g * _sinc_dx(x), doc="sin(πx)/(πx), 1 at 0; d/dx = (cos πx − y)/x, 0 at 0.")
+NanToNum = op("NanToNum", lambda a, nan=0.0, posinf=None, neginf=None: xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf),
+              lambda g, x: g * isfinite(x).to(g.dtype), doc="NaN, +∞, −∞ replaced; the gradient passes only where x is finite.")
 Step = op("Step", lambda a, threshold: (a >= threshold).astype(a.dtype), _zero,
           doc="Heaviside step 1[x ≥ T] (阶跃函数, Xu eq. 1.1); gradient 0 almost everywhere.")
 
@@ -377,6 +417,68 @@ def maximum(input, other) -> Tensor:
 def minimum(input, other) -> Tensor:
     a, b = binary_operands(input, other)
     return Minimum.apply(a, b)
+
+
+def _floating(op: str, *tensors: Tensor, allow_int: bool = False) -> tuple[Tensor, ...]:
+    """The operands in a floating dtype: integers become the default float when ``allow_int`` (as PyTorch's
+    atan2, xlogy, copysign), else a RuntimeError naming ``op`` (as its hypot, logaddexp, lerp, frac)."""
+    if all(t._data.dtype.kind in "fc" for t in tensors):
+        return tensors
+    if not allow_int:
+        raise RuntimeError(f"{op}: not implemented for integer or bool tensors (dtypes {', '.join(str(t.dtype) for t in tensors)}, "
+                           f"shapes {', '.join(str(tuple(t.shape)) for t in tensors)})")
+    return tuple(t.to(B.get_default_dtype()) for t in tensors)
+
+
+def atan2(input, other) -> Tensor:
+    """atan2(input, other): the angle of the point (other, input) in (−π, π]."""
+    return Atan2.apply(*_floating("atan2", *binary_operands(input, other), allow_int=True))
+
+
+arctan2 = atan2
+
+
+def hypot(input, other) -> Tensor:
+    """√(input² + other²) without overflow."""
+    return Hypot.apply(*_floating("hypot", *binary_operands(input, other)))
+
+
+def logaddexp(input, other) -> Tensor:
+    """log(e^input + e^other), stable."""
+    return LogAddExp.apply(*_floating("logaddexp", *binary_operands(input, other)))
+
+
+def xlogy(input, other) -> Tensor:
+    """input · log(other), 0 where input = 0 (entropy terms p log p stay finite)."""
+    return Xlogy.apply(*_floating("xlogy", *binary_operands(input, other), allow_int=True))
+
+
+def copysign(input, other) -> Tensor:
+    """|input| with the sign of other (−0.0 counts as negative)."""
+    return Copysign.apply(*_floating("copysign", *binary_operands(input, other), allow_int=True))
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    """Linear interpolation input + weight·(end − input)."""
+    check_same_dtype("lerp", input, end)
+    _floating("lerp", input, end)
+    return input + weight * (end - input)
+
+
+def frac(input: Tensor) -> Tensor:
+    """The fractional part x − trunc(x) (sign of x); gradient 1."""
+    _floating("frac", input)
+    return input - input.trunc()
+
+
+def sinc(input: Tensor) -> Tensor:
+    """Normalised sinc: sin(πx)/(πx), 1 at x = 0."""
+    return Sinc.apply(*_floating("sinc", input, allow_int=True))
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN → ``nan``, +∞ → ``posinf``, −∞ → ``neginf`` (default: the dtype's largest and smallest finite values)."""
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
 
 
@@ -570,6 +672,8 @@ logical_xor = _compare(xp.logical_xor)
 bitwise_and = _compare(xp.bitwise_and)
 bitwise_or = _compare(xp.bitwise_or)
 bitwise_xor = _compare(xp.bitwise_xor)
+bitwise_left_shift = _compare(xp.left_shift)
+bitwise_right_shift = _compare(xp.right_shift)
 
 
 def logical_not(input: Tensor) -> Tensor:
