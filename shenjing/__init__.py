@@ -177,10 +177,12 @@ from .ops.index import (
 from .ops.linalg import addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot
 from .ops.matrix import det, norm, slogdet
 from .ops.matrix import inv as inverse
+from .ops.order import cummax, cummin, cumprod, logcumsumexp, median, mode, nanquantile, quantile
 from .ops.reduce import (
     all,  # noqa: A004
     amax,
     amin,
+    aminmax,
     any,  # noqa: A004
     argmax,
     argmin,
@@ -192,6 +194,8 @@ from .ops.reduce import (
     max,  # noqa: A004
     mean,
     min,  # noqa: A004
+    nanmean,
+    nansum,
     prod,
     softmax,
     std,

@@ -10,6 +10,7 @@ from ..ops import elementwise as E
 from ..ops import index as I
 from ..ops import linalg as L
 from ..ops import matrix as M
+from ..ops import order as O
 from ..ops import reduce as R
 from ..ops import shape as S
 from . import inplace as P
@@ -190,6 +191,9 @@ _methods = {
     "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin, "prod": R.prod,
     "logsumexp": R.logsumexp, "norm": M.norm, "cumsum": R.cumsum, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "all": R.all, "any": R.any, "count_nonzero": R.count_nonzero, "dist": R.dist,
+    "nansum": R.nansum, "nanmean": R.nanmean, "aminmax": R.aminmax,
+    **{n: getattr(O, n) for n in ("cumprod", "logcumsumexp", "cummax", "cummin", "median", "mode", "quantile", "nanquantile")},
+    "cumprod_": P.simple_inplace("cumprod_", O.cumprod),
     # shape
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "unflatten": S.unflatten,
     "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "permute": S.permute, "transpose": S.transpose,

@@ -56,6 +56,9 @@ class Mean(Function):
         for ax in axes:
             n *= a.shape[ax]
         self.n = n
+        if n == 0:  # NaN, silently as in PyTorch (NumPy warns "Mean of empty slice")
+            with xp.errstate(invalid="ignore"):
+                return a.sum(axis=axes, keepdims=keepdim) / a.dtype.type(0)
         return a.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, g):
@@ -91,7 +94,8 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     for ax in axes:
         n *= input.shape[ax]
     d = input - input.mean(dim=axes, keepdim=True)
-    return (d * d).sum(dim=axes, keepdim=keepdim) / (n - correction if n > correction else 0)
+    with xp.errstate(divide="ignore", invalid="ignore"):  # N ≤ correction gives inf/NaN, silently as in PyTorch
+        return (d * d).sum(dim=axes, keepdim=keepdim) / (n - correction if n > correction else 0)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
@@ -115,7 +119,8 @@ class _Extreme(Function):
     def forward(self, a, axes, keepdim):
         out = self.reduce(a, axis=axes, keepdims=True)
         mask = a == out
-        self.w = mask / mask.sum(axis=axes, keepdims=True)
+        with xp.errstate(invalid="ignore"):  # a NaN extreme matches nothing: weight NaN, as PyTorch's gradient
+            self.w = mask / mask.sum(axis=axes, keepdims=True)
         self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
 
@@ -289,7 +294,8 @@ class LogSumExp(Function):
         self.axes, self.keepdim = axes, keepdim
         m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros(_kept_shape(a.shape, axes), a.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
-        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        with xp.errstate(divide="ignore"):  # log 0 = −inf (empty or all −inf), silently as in PyTorch
+            out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
 
     def backward(self, g):
@@ -315,8 +321,9 @@ class Softmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        e = xp.exp(a - a.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
+        with xp.errstate(invalid="ignore"):  # ∞ − ∞ = NaN, silently as in PyTorch
+            e = xp.exp(a - a.max(axis=axis, keepdims=True))
+            e /= e.sum(axis=axis, keepdims=True)
         return e
 
     def backward(self, g):
@@ -332,8 +339,9 @@ class LogSoftmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        s = a - a.max(axis=axis, keepdims=True)
-        s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+        with xp.errstate(invalid="ignore"):  # ∞ − ∞ = NaN, silently as in PyTorch
+            s = a - a.max(axis=axis, keepdims=True)
+            s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
         return s
 
     def backward(self, g):
@@ -445,3 +453,29 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     axes = None if dim is None else _dims(dim, input.ndim, "count_nonzero")
     return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=B.int64))
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Σ x over the entries that are not NaN; their gradient is 1, the NaNs' 0."""
+    if input._data.dtype.kind == "f":
+        input = where(Tensor._make(xp.isnan(input._data)), const(0, input.dtype), input)
+    return sum(input, () if dim is None else dim, keepdim, dtype)
+
+
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The mean of the entries that are not NaN (NaN where there are none)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype} (shape {tuple(input.shape)})")
+    count = Tensor._make(~xp.isnan(input._data)).sum(() if dim is None else dim, keepdim)
+    with xp.errstate(invalid="ignore"):  # 0/0 = NaN for an all-NaN slice, silently as in PyTorch
+        return nansum(input, dim, keepdim) / count
+
+
+aminmax_result = namedtuple("aminmax_result", ["min", "max"])
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+    """(min, max) over ``dim`` (all entries by default)."""
+    return aminmax_result(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))
