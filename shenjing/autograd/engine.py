@@ -182,6 +182,7 @@ class _Pass:
         self.pending: dict = {}   # Function → gradient of its output, summed over its consumers
         self.captured: dict = {}  # id(input) → gradient (autograd.grad)
         self.owned: set = set()   # ids of the arrays that back some leaf's .grad (or the user's seeds)
+        self.taken: set = set()   # ids of node gradients that became a leaf's .grad in this pass (others may still read them)
 
     def seed(self, seeds) -> None:
         for _, g in seeds:  # a user's gradient= array must never become (part of) a leaf's .grad
@@ -252,12 +253,18 @@ class _Pass:
             own = _base(d)
             if id(own) in self.owned or not d.flags.writeable or (not d.flags.c_contiguous and t._data.flags.c_contiguous):
                 d = own = d.copy()
+            else:
+                self.taken.add(id(own))
             self.owned.add(id(own))
             t.grad = Tensor._make(d)
         elif self.create_graph or t.grad.requires_grad:
             t.grad = t.grad + g
         else:
-            t.grad._data += g._data
+            d = t.grad._data
+            if id(_base(d)) in self.taken:  # still some other node's gradient (``(y − x) + (y + x)``): add out of place, once
+                self.taken.discard(id(_base(d)))
+                t.grad._data = d = d.copy()
+            d += g._data
             t.grad._vc[0] += 1
 
     def results(self, inputs: tuple, allow_unused: bool) -> tuple:

@@ -100,6 +100,18 @@ def test_shared_leaf_used_twice(rng):
     assert_same(xs.grad, xt.grad)
 
 
+def test_a_gradient_taken_as_grad_is_not_changed_while_others_read_it(rng):
+    """(y − x) + (y + x): the outer sum sends one gradient array to both branches; y's .grad takes it
+    over, so y's second contribution must not be added into it in place (x would then read 2g)."""
+    a, b, v = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    for f in (lambda m, x, y: (y - x) + (y + x), lambda m, x, y: (x + 0.3 * (y - x)) + (y - (y - x) * 0.2)):
+        (xs, xt), (ys, yt) = pair(a), pair(b)
+        (f(sj, xs, ys) * sj.tensor(v)).sum().backward()
+        (f(torch, xt, yt) * torch.tensor(v)).sum().backward()
+        assert_same(xs.grad, xt.grad)
+        assert_same(ys.grad, yt.grad)
+
+
 def test_two_leaves_get_separate_grad_arrays():
     a, b = sj.ones(3, requires_grad=True), sj.ones(3, requires_grad=True)
     (a + b).sum().backward()
