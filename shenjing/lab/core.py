@@ -32,7 +32,7 @@ from ..backend import xp
 #: The order of the catalogue in docs/lab.md.
 ORDER = [
     "threshold-logic", "xor", "perceptron", "linear-collapse", "activations", "universal-approximation",
-    "relu-regions", "computational-graph", "numerical-vs-backprop", "backprop-by-hand", "vectorisation",
+    "relu-regions", "computational-graph", "numerical-vs-backprop", "backprop-by-hand", "backprop-trace", "vectorisation",
     "housing", "ols-vs-gd", "gauss-markov", "regularisation-paths", "fitting-capacity", "mle-losses",
     "lr-stability", "ill-conditioning", "optimiser-zoo", "gabor", "gd-vs-sgd", "initialisation",
     "vanishing-gradients", "residual-depth", "batchnorm", "regularisers", "feature-importance", "convolution",

@@ -14,6 +14,9 @@ Tensor nodes (ellipses) show a name and a shape: leaves that require grad (param
 other leaves (data, grey; one-element constants show their value) and the output (green).
 Function nodes (boxes) show the operation's name (``Mul``, ``Add``, ``MatMul`` ...) and the shape
 of their result, with the result's name when ``params`` names that intermediate tensor (yellow).
+``show_values=True`` adds each tensor's forward value (前向值) ``= v`` and ``show_grads=True`` the
+backward value (反向梯度) ``∂out/∂· = g`` of the output with respect to it (Wang 五.III draws both
+on every node); tensors with more than :data:`MAX_SHOWN` elements show their shape only.
 
 The graph is freed by ``backward()`` unless ``retain_graph=True``: draw it before, or keep it.
 """
@@ -85,6 +88,42 @@ def _value(t: Tensor) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+MAX_SHOWN = 6  # show_values/show_grads print tensors of at most this many elements
+
+
+def _numbers(t: Tensor) -> str:
+    """A tensor's numbers, short: ``1.5`` or ``[1, -2.25]`` (``…`` past MAX_SHOWN elements)."""
+    if t.numel() > MAX_SHOWN:
+        return "…"
+    if t.dim() == 0:
+        return f"{t.item():.4g}"
+    return "[" + ", ".join(f"{v:.4g}" for v in t.detach().reshape(-1).tolist()) + "]"
+
+
+def _grads(tensor: Tensor, order: list, out_shape: dict[int, Tensor]) -> dict[int, Tensor]:
+    """∂tensor/∂t for every tensor of the graph that requires grad (by id), without freeing it."""
+    from ..autograd import grad
+
+    targets = {id(t): t for fn in order for t in fn.inputs if t.requires_grad}
+    targets.update({id(t): t for t in out_shape.values()})
+    targets.pop(id(tensor), None)
+    if tensor.numel() != 1:
+        raise ValueError(f"graph: show_grads needs a one-element output, got shape {_shape(tensor)}")
+    ts = list(targets.values())
+    gs = grad(tensor, ts, retain_graph=True, allow_unused=True, materialize_grads=True) if ts else ()
+    out = {id(t): g for t, g in zip(ts, gs)}
+    out[id(tensor)] = tensor.detach() * 0 + 1
+    return out
+
+
+def _annotate(label: str, t: Tensor, values: bool, grads: dict[int, Tensor] | None) -> str:
+    if values:
+        label += f"\n= {_numbers(t)}"
+    if grads is not None and id(t) in grads:
+        label += f"\n∂out/∂· = {_numbers(grads[id(t)])}"
+    return label
+
+
 def _functions(tensor: Tensor) -> tuple[list, dict[int, Tensor]]:
     """The Functions that produced ``tensor``, depth-first from its ``grad_fn`` (each once), and for
     each (by id) a tensor it produced."""
@@ -111,11 +150,13 @@ def _functions(tensor: Tensor) -> tuple[list, dict[int, Tensor]]:
     return order, out_shape
 
 
-def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) -> Graph:
+def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True, show_values: bool = False,
+                show_grads: bool = False) -> Graph:
     """The graph that produced ``tensor``: tensor nodes, Function nodes and data-flow edges.
 
     ``params`` names tensors: a dict name → tensor (leaves or intermediates) or a Module (its
-    ``named_parameters()``)."""
+    ``named_parameters()``). ``show_values``/``show_grads`` add forward values and ∂tensor/∂·
+    (``tensor`` must then have one element) to every node."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"graph: expected a Tensor, got {type(tensor).__name__}")
     names = _names(params)
@@ -140,10 +181,11 @@ def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) ->
             kind, label = "leaf", name or ("data" if t.grad_fn is None else "tensor")
         if kind != "const" and show_shapes:
             label = f"{label}\n{sh(t)}"
-        g.nodes.append(Node(nid, kind, label))
+        g.nodes.append(Node(nid, kind, _annotate(label, t, show_values and kind != "const", grads)))
         return nid
 
     order, out_shape = _functions(tensor)
+    grads = _grads(tensor, order, out_shape) if show_grads else None
     for fn in reversed(order):  # producers before consumers, roughly
         nid = f"f{len(ids)}"
         ids[id(fn)] = nid
@@ -154,6 +196,7 @@ def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) ->
             extra = (f"{name} " if name else "") + (sh(produced) if show_shapes else "")
             if extra.strip():
                 label = f"{label}\n{extra.strip()}"
+            label = _annotate(label, produced, show_values, grads)
         g.nodes.append(Node(nid, "function", label, named=produced is not None and id(produced) in names))
     for fn in reversed(order):
         for t in fn.inputs:
@@ -161,11 +204,13 @@ def build_graph(tensor: Tensor, params: Any = None, show_shapes: bool = True) ->
             g.edges.append((src, ids[id(fn)]))
 
     if tensor.grad_fn is None:  # a leaf on its own
+        grads = {id(tensor): tensor.detach() * 0 + 1} if show_grads else None
         tensor_node(tensor)
     else:
         nid = "out"
         label = names.get(id(tensor), "output")
-        g.nodes.append(Node(nid, "output", f"{label}\n{sh(tensor)}" if show_shapes else label))
+        label = f"{label}\n{sh(tensor)}" if show_shapes else label
+        g.nodes.append(Node(nid, "output", _annotate(label, tensor, show_values, grads)))
         g.edges.append((ids[id(tensor.grad_fn)], nid))
     return g
 
@@ -175,14 +220,15 @@ def _dot_escape(s: str) -> str:
 
 
 def to_dot(tensor: Tensor, params: Any = None, rankdir: str = "LR", show_shapes: bool = True,
-           title: str | None = None) -> str:
+           title: str | None = None, show_values: bool = False, show_grads: bool = False) -> str:
     """Graphviz DOT text of the computational graph of ``tensor`` (always available).
 
     Function nodes are boxes labelled by the operation name (``Mul``, ``Add`` ...); tensors are
     ellipses labelled by name (from ``params``: a dict name → tensor, or a Module's
     ``named_parameters()``) and shape. Edges follow the data, inputs → output
-    (``rankdir='LR'`` left to right, ``'TB'`` top to bottom)."""
-    g = build_graph(tensor, params, show_shapes)
+    (``rankdir='LR'`` left to right, ``'TB'`` top to bottom); ``show_values``/``show_grads`` as in
+    :func:`build_graph`."""
+    g = build_graph(tensor, params, show_shapes, show_values, show_grads)
     lines = ["digraph computational_graph {", f"  rankdir={rankdir};",
              '  node [fontname="Helvetica", fontsize=11];', '  edge [color="gray30"];']
     if title:
@@ -205,7 +251,8 @@ def has_graphviz() -> bool:
 
 
 def render(tensor: Tensor, path: str | Path, format: str | None = None, params: Any = None,
-           backend: str = "auto", rankdir: str = "LR", show_shapes: bool = True, title: str | None = None) -> Path:
+           backend: str = "auto", rankdir: str = "LR", show_shapes: bool = True, title: str | None = None,
+           show_values: bool = False, show_grads: bool = False) -> Path:
     """Draw the computational graph of ``tensor`` to a file and return its path.
 
     ``backend='auto'`` uses Graphviz ``dot`` when installed (``format`` 'svg' by default, or
@@ -223,7 +270,7 @@ def render(tensor: Tensor, path: str | Path, format: str | None = None, params: 
         fmt = format or (path.suffix[1:] if path.suffix else "svg")
         if not path.suffix:
             path = path.with_suffix("." + fmt)
-        dot = to_dot(tensor, params, rankdir, show_shapes, title)
+        dot = to_dot(tensor, params, rankdir, show_shapes, title, show_values, show_grads)
         path.parent.mkdir(parents=True, exist_ok=True)
         r = subprocess.run(["dot", f"-T{fmt}", "-o", str(path)], input=dot.encode(), capture_output=True, check=False)
         if r.returncode != 0:
@@ -233,7 +280,8 @@ def render(tensor: Tensor, path: str | Path, format: str | None = None, params: 
     if fmt is None:
         fmt = path.suffix[1:] if path.suffix[1:] in ("png", "svg", "pdf") else "png"
     path = path.with_suffix("." + fmt)
-    draw_matplotlib(build_graph(tensor, params, show_shapes), path, rankdir=rankdir, title=title)
+    draw_matplotlib(build_graph(tensor, params, show_shapes, show_values, show_grads), path, rankdir=rankdir,
+                    title=title)
     return path
 
 
