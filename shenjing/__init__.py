@@ -157,11 +157,13 @@ from .ops.elementwise import (
 )
 from .ops.index import (
     argsort,
+    bucketize,
     gather,
     index_add,
     index_copy,
     index_fill,
     index_select,
+    kthvalue,
     masked_fill,
     masked_scatter,
     masked_select,
@@ -169,10 +171,12 @@ from .ops.index import (
     scatter,
     scatter_add,
     scatter_reduce,
+    searchsorted,
     sort,
     take,
     take_along_dim,
     topk,
+    unique,
 )
 from .ops.linalg import addmm, baddbmm, bmm, cdist, cross, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot
 from .ops.matrix import det, norm, slogdet

@@ -210,7 +210,8 @@ _methods = {
     # indexing
     "gather": I.gather, "scatter_add": I.scatter_add, "scatter": I.scatter,
     "index_select": I.index_select, "masked_fill": I.masked_fill, "masked_select": I.masked_select,
-    "take_along_dim": I.take_along_dim, "sort": I.sort, "argsort": I.argsort, "topk": I.topk, "nonzero": I.nonzero, "take": I.take,
+    "take_along_dim": I.take_along_dim, "kthvalue": I.kthvalue, "unique": I.unique,
+    "sort": I.sort, "argsort": I.argsort, "topk": I.topk, "nonzero": I.nonzero, "take": I.take,
     **{n: getattr(I, n) for n in ("index_add", "index_copy", "index_fill", "scatter_reduce", "masked_scatter")},
     # linear algebra
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot, "outer": L.outer,

@@ -452,14 +452,18 @@ sort_result = namedtuple("sort_result", ["values", "indices"])
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    """Indices that sort ``input`` along ``dim`` (排序); ties keep their order (stable)."""
+    """Indices that sort ``input`` along ``dim`` (排序); ties keep their order (stable), NaN counts as the
+    largest value (last ascending, first descending), as PyTorch."""
     a = input._data
     if a.ndim == 0:
         return Tensor._make(xp.zeros((), dtype=B.int64))
     d = wrap_dim(dim, a.ndim, "argsort")
-    if descending:
-        a = -(a.astype(B.int64) if a.dtype.kind in "bu" else a)
-    return Tensor._make(xp.argsort(a, axis=d, kind="stable").astype(B.int64))
+    if not descending:
+        return Tensor._make(xp.argsort(a, axis=d, kind="stable").astype(B.int64))
+    # descending and stable: sort the reversed array ascending, then reverse (ties come back in their order)
+    n = a.shape[d]
+    rev = xp.flip(xp.argsort(xp.flip(a, d), axis=d, kind="stable"), d)
+    return Tensor._make((n - 1 - rev).astype(B.int64))
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -478,6 +482,81 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError(f"topk: selected index k={k} out of range for dimension {d} of size {n} (shape {tuple(input.shape)})")
     idx = argsort(input, d, descending=largest).narrow(d, 0, k) if input.ndim else argsort(input)
     return sort_result(gather(input, d, idx) if input.ndim else input, idx)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    """(values, indices) of the k-th smallest entry (k from 1) along ``dim``; the gradient goes to that entry."""
+    d = wrap_dim(dim, input.ndim, "kthvalue")
+    n = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension {d} of size {n} (shape {tuple(input.shape)})")
+    if input.ndim == 0:
+        return sort_result(input.clone(), Tensor._make(xp.zeros((), dtype=B.int64)))
+    idx = argsort(input, d).narrow(d, k - 1, 1)
+    values = gather(input, d, idx)
+    return sort_result(values, idx) if keepdim else sort_result(values.squeeze(d), idx.squeeze(d))
+
+
+def _search_dtype(out_int32: bool):
+    return B.int32 if out_int32 else B.int64
+
+
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False, side: str | None = None,
+                 sorter: Tensor | None = None) -> Tensor:
+    """For each value of ``input``, the index at which it would be inserted into the last dim of
+    ``sorted_sequence`` to keep it sorted (left of equal values, or right of them with ``right``/``side='right'``).
+    The sequence is 1-d, or has ``input``'s leading dims."""
+    if side is not None:
+        if side not in ("left", "right") or (right and side == "left"):
+            raise RuntimeError(f"searchsorted(): side must be 'left' or 'right' and agree with right={right}, got side='{side}'")
+        right = side == "right"
+    seq = sorted_sequence._data
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
+    scalar = not isinstance(input, Tensor)
+    v = xp.asarray(input) if scalar else input._data
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, v, side=how)
+    elif scalar or seq.shape[:-1] != v.shape[:-1]:
+        raise RuntimeError(f"searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries tensor "
+                           f"and input value tensor must match, but we got boundaries tensor {list(seq.shape)} and input value tensor "
+                           f"{list(xp.shape(v))}")
+    else:
+        out = xp.empty(v.shape, dtype=B.int64)
+        for i in xp.ndindex(seq.shape[:-1]):
+            out[i] = xp.searchsorted(seq[i], v[i], side=how)
+    return Tensor._make(xp.asarray(out, dtype=_search_dtype(out_int32)))
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value among the 1-d ``boundaries``: i with b[i−1] < x ≤ b[i] (b[i−1] ≤ x < b[i] with ``right``)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({boundaries.ndim}) (shape {tuple(boundaries.shape)})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None):
+    """The distinct values (or, with ``dim``, the distinct slices along ``dim``) in ascending order, as
+    PyTorch's CPU kernel (sorted also when ``sorted=False``; each NaN is distinct); optionally the inverse
+    (where each element, or slice, went) and the counts. No gradient."""
+    a = input._data
+    if dim is None:
+        u, inv, cnt = xp.unique(a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False)
+        inv = inv.reshape(a.shape)
+    else:
+        d = wrap_dim(dim, a.ndim, "unique")
+        if any(n == 0 for i, n in enumerate(a.shape) if i != d):
+            raise RuntimeError(f"unique(): there are 0 sized dimensions, and they aren't selected, so unique cannot be applied "
+                               f"(shape {tuple(input.shape)}, dim {dim})")
+        u, inv, cnt = xp.unique(a, return_inverse=True, return_counts=True, axis=d, equal_nan=False)
+        inv = inv.reshape(-1)
+    out = [Tensor._make(u)]
+    if return_inverse:
+        out.append(Tensor._make(inv.astype(B.int64)))
+    if return_counts:
+        out.append(Tensor._make(cnt.astype(B.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 # ---------------------------------------------------------------- embedding
