@@ -672,8 +672,21 @@ logical_xor = _compare(xp.logical_xor)
 bitwise_and = _compare(xp.bitwise_and)
 bitwise_or = _compare(xp.bitwise_or)
 bitwise_xor = _compare(xp.bitwise_xor)
-bitwise_left_shift = _compare(xp.left_shift)
-bitwise_right_shift = _compare(xp.right_shift)
+
+
+def _shift(ufunc):
+    def op(input, other) -> Tensor:
+        for t in (input, other):
+            if isinstance(t, float) or (isinstance(t, Tensor) and t._data.dtype.kind == "f"):
+                raise RuntimeError(f"{ufunc.__name__}: only integral tensors can be shifted (got {getattr(t, 'dtype', type(t).__name__)})")
+        return _compare(ufunc)(input, other)
+
+    op.__name__ = ufunc.__name__
+    return op
+
+
+bitwise_left_shift = _shift(xp.left_shift)
+bitwise_right_shift = _shift(xp.right_shift)
 
 
 def logical_not(input: Tensor) -> Tensor:

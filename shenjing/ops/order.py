@@ -11,6 +11,7 @@ from ..autograd.tensor import Tensor, wrap_dim
 from ..backend import xp
 from .elementwise import const, where
 from .index import take_along_dim
+from .reduce import dim_aliases
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -27,6 +28,7 @@ def _prefix_matrix(input: Tensor, axis: int, fill: float) -> Tensor:
     return where(Tensor._make(xp.tril(xp.ones((n, n), dtype=bool))), rows, const(fill, x.dtype))
 
 
+@dim_aliases
 def cumprod(input: Tensor, dim: int, dtype=None) -> Tensor:
     """y_j = Π_{k≤j} x_k along ``dim``; the gradient is exact also where x has zeros (products of prefixes)."""
     if dtype is None and input._data.dtype.kind in "bui":
@@ -41,6 +43,7 @@ def cumprod(input: Tensor, dim: int, dtype=None) -> Tensor:
     return _prefix_matrix(input, axis, 1.0).prod(-1).movedim(-1, axis)
 
 
+@dim_aliases
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """y_j = log Σ_{k≤j} e^(x_k) along ``dim`` (stable); gradient softmax over each prefix."""
     if input._data.dtype.kind not in "fc":
@@ -68,11 +71,13 @@ def _cumext(input: Tensor, dim: int, largest: bool):
     return values_indices(take_along_dim(input, idx, axis), idx)
 
 
+@dim_aliases
 def cummax(input: Tensor, dim: int):
     """(values, indices): the running maximum along ``dim``; the gradient goes to the entry each value came from."""
     return _cumext(input, dim, True)
 
 
+@dim_aliases
 def cummin(input: Tensor, dim: int):
     return _cumext(input, dim, False)
 
@@ -91,6 +96,7 @@ def _check_nonempty(input: Tensor, axis: int, op: str) -> None:
         raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size (input shape {tuple(input.shape)})")
 
 
+@dim_aliases
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """The lower median x_((n−1)/2) (下中位数); NaN if the slice has one. With ``dim``: (values, indices)."""
     if dim is None:
@@ -110,6 +116,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     return _pick(input, idx, axis, keepdim)
 
 
+@dim_aliases
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """(values, indices): the most frequent value along ``dim`` (the smallest on a tie of counts) and its last index."""
     if input.ndim == 0:
@@ -163,11 +170,13 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, op: str,
     return out if qs.ndim else out.squeeze(0)
 
 
+@dim_aliases
 def quantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
     """The q-quantiles (分位数) along ``dim`` (of all entries by default); q a number or a 1-D tensor (its dim first)."""
     return _quantile(input, q, dim, keepdim, interpolation, "quantile", False)
 
 
+@dim_aliases
 def nanquantile(input: Tensor, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:
     """quantile ignoring NaN (NaN only where a slice is all NaN)."""
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 
 from .. import backend as B
@@ -13,6 +14,20 @@ from .elementwise import Div, Exp, Mul, NonZero, Sub, broadcast_to, const, where
 from .shape import Reshape
 
 minmax_result = namedtuple("minmax_result", ["values", "indices"])
+
+
+def dim_aliases(f):
+    """Accept NumPy's spellings as PyTorch does: ``axis=`` for ``dim=``, ``keepdims=`` for ``keepdim=``."""
+
+    @functools.wraps(f)
+    def g(*args, **kw):
+        if "axis" in kw:
+            kw["dim"] = kw.pop("axis")
+        if "keepdims" in kw:
+            kw["keepdim"] = kw.pop("keepdims")
+        return f(*args, **kw)
+
+    return g
 
 
 def _dims(dim, ndim: int, op: str):
@@ -66,6 +81,7 @@ class Mean(Function):
         return broadcast_to(g, self.in_shape)
 
 
+@dim_aliases
 def sum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     axes = _dims(dim, input.ndim, "sum")
     if dtype is None and input._data.dtype.kind in "bui":
@@ -73,6 +89,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
+@dim_aliases
 def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -84,6 +101,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return Mean.apply(input, axes=_dims(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
+@dim_aliases
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Σ(x − x̄)²/(N − correction); correction=1 (Bessel) by default, 0 gives the biased variance
     used by batch norm (Fang §8.2)."""
@@ -98,14 +116,17 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
         return (d * d).sum(dim=axes, keepdim=keepdim) / (n - correction if n > correction else 0)
 
 
+@dim_aliases
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
+@dim_aliases
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
 
+@dim_aliases
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
 
@@ -190,21 +211,25 @@ def _minmax(input, dim, keepdim, other, largest: bool):
     return minmax_result(values, indices)
 
 
+@dim_aliases
 def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     """max() → the largest value; max(dim) → (values, indices); max(a, b) → elementwise."""
     return _minmax(input, dim, keepdim, other, True)
 
 
+@dim_aliases
 def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
     return _minmax(input, dim, keepdim, other, False)
 
 
+@dim_aliases
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     axes = _dims(dim if dim != () else None, input.ndim, "amax")
     _check_nonempty(input, axes, "amax")
     return _Amax.apply(input, axes=axes, keepdim=keepdim)
 
 
+@dim_aliases
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     axes = _dims(dim if dim != () else None, input.ndim, "amin")
     _check_nonempty(input, axes, "amin")
@@ -229,10 +254,12 @@ def _argext(input: Tensor, dim, keepdim, largest: bool) -> Tensor:
     return Tensor._make(xp.asarray(f(a, axis=axis, keepdims=keepdim), dtype=B.int64))
 
 
+@dim_aliases
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _argext(input, dim, keepdim, True)
 
 
+@dim_aliases
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _argext(input, dim, keepdim, False)
 
@@ -271,6 +298,7 @@ class Prod(Function):
     saves_output = True
 
 
+@dim_aliases
 def prod(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     if dtype is None and input._data.dtype.kind in "bui":
         dtype = B.int64  # integer products accumulate in int64, as PyTorch
@@ -306,6 +334,7 @@ class LogSumExp(Function):
         return Mul.apply(g, Exp.apply(Sub.apply(a, out)))  # g · exp(x − lse) = g · softmax(x)
 
 
+@dim_aliases
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     if input._data.dtype.kind not in "fc":
         input = input.to(B.get_default_dtype())
@@ -355,6 +384,7 @@ def softmax_dim(input: Tensor, dim, op: str) -> int:
     return wrap_dim(dim, input.ndim, op)
 
 
+@dim_aliases
 def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -363,6 +393,7 @@ def softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     return Softmax.apply(input, axis=softmax_dim(input, dim, "softmax"))
 
 
+@dim_aliases
 def log_softmax(input: Tensor, dim=None, dtype=None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -434,27 +465,32 @@ class Cumsum(Function):
         return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
 
 
+@dim_aliases
 def cumsum(input: Tensor, dim: int, dtype=None) -> Tensor:
     if dtype is None and input._data.dtype.kind in "bui":
         dtype = B.int64
     return Cumsum.apply(input, axis=wrap_dim(dim, input.ndim, "cumsum"), dtype=dtype)
 
 
+@dim_aliases
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = None if dim is None else _dims(dim, input.ndim, "all")
     return Tensor._make(xp.asarray(input._data.astype(bool).all(axis=axes, keepdims=keepdim)))
 
 
+@dim_aliases
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     axes = None if dim is None else _dims(dim, input.ndim, "any")
     return Tensor._make(xp.asarray(input._data.astype(bool).any(axis=axes, keepdims=keepdim)))
 
 
+@dim_aliases
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     axes = None if dim is None else _dims(dim, input.ndim, "count_nonzero")
     return Tensor._make(xp.asarray(xp.count_nonzero(input._data, axis=axes), dtype=B.int64))
 
 
+@dim_aliases
 def nansum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Σ x over the entries that are not NaN; their gradient is 1, the NaNs' 0."""
     if input._data.dtype.kind == "f":
@@ -462,6 +498,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor
     return sum(input, () if dim is None else dim, keepdim, dtype)
 
 
+@dim_aliases
 def nanmean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The mean of the entries that are not NaN (NaN where there are none)."""
     if dtype is not None:
@@ -476,6 +513,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tenso
 aminmax_result = namedtuple("aminmax_result", ["min", "max"])
 
 
+@dim_aliases
 def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     """(min, max) over ``dim`` (all entries by default)."""
     return aminmax_result(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim))

@@ -13,6 +13,11 @@ def _moved(name: str, shift: str, by: float):
     return lambda lib, w: getattr(getattr(w, shift)(by), f"{name}_")()
 
 
+def _with_half(name: str):
+    """w.name_(a tensor of 0.5s)."""
+    return lambda lib, w: getattr(w, f"{name}_")(lib.full((2, 3), 0.5, dtype=w.dtype))
+
+
 # name → the in-place call on a tensor w of shape (2, 3) with values in (0.5, 1.5); ``lib`` is shenjing or torch
 INPLACE = {
     "zero_": lambda lib, w: w.zero_(),
@@ -68,6 +73,14 @@ INPLACE = {
     "masked_scatter_": lambda lib, w: w.masked_scatter_(w > 1.0, lib.zeros(6, dtype=w.dtype)),
     "addmm_": lambda lib, w: w.addmm_(lib.ones(2, 4, dtype=w.dtype), lib.ones(4, 3, dtype=w.dtype), beta=0.5),
     "baddbmm_": lambda lib, w: w.unsqueeze(0).baddbmm_(lib.ones(1, 2, 4, dtype=w.dtype), lib.ones(1, 4, 3, dtype=w.dtype), alpha=2),
+    **{f"{n}_": _with_half(n) for n in ("atan2", "arctan2", "hypot", "xlogy", "copysign")},
+    "lerp_": lambda lib, w: w.lerp_(lib.ones(2, 3, dtype=w.dtype), 0.3),
+    "frac_": lambda lib, w: w.mul_(3.0).frac_(),
+    "sinc_": lambda lib, w: w.sinc_(),
+    "nan_to_num_": lambda lib, w: w.nan_to_num_(),
+    "cumprod_": lambda lib, w: w.cumprod_(1),
+    "bitwise_left_shift_": lambda lib, w: w.bitwise_left_shift_(1),  # a float tensor: refused by both
+    "bitwise_right_shift_": lambda lib, w: w.bitwise_right_shift_(1),
     "uniform_": lambda lib, w: w.uniform_(),
     "normal_": lambda lib, w: w.normal_(),
     "bernoulli_": lambda lib, w: w.bernoulli_(0.5),

@@ -104,3 +104,29 @@ def test_bad_arguments():
         sj.median(sj.zeros(2, 0), 1)
     with pytest.raises(RuntimeError, match="nanmean"):
         sj.nanmean(sj.tensor([1, 2]))
+
+
+ALIASED = "sum mean var std prod amax amin all any argmax argmin logsumexp nansum nanmean median max min quantile mode".split()
+
+
+@pytest.mark.parametrize("name", ALIASED)
+def test_axis_keepdims_aliases(name, rng):
+    """NumPy's axis= and keepdims= spellings, as PyTorch accepts them (functions and methods)."""
+    args = (0.5,) if name == "quantile" else ()
+
+    def fn(m, x):
+        return (getattr(m, name)(x, *args, axis=-1, keepdims=True), getattr(x, name)(*args, axis=0),
+                getattr(m, name)(x, *args, dim=1, keepdims=True))
+
+    check(fn, rand(rng, 3, 4), grad=name not in ("all", "any", "argmax", "argmin"))
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin", "softmax", "log_softmax",
+                                  "count_nonzero", "std_mean", "var_mean", "aminmax"])
+def test_axis_alias(name, rng):
+    def fn(m, x):
+        out = getattr(m, name)(x, axis=-1)
+        return tuple(out) if isinstance(out, tuple) else out
+
+    check(fn, rand(rng, 3, 4), grad=name != "count_nonzero")
+    check(lambda m, x: tuple(m.var_mean(x, axis=0, keepdims=True, correction=0)), rand(rng, 3, 4))
