@@ -91,6 +91,15 @@ def _pick(input: Tensor, idx, axis: int, keepdim: bool):
     return values_indices(vals, idx)
 
 
+def _evenly(x: Tensor, v: Tensor) -> Tensor:
+    """The value ``v`` of the 1-D ``x`` with its gradient shared evenly by the entries equal to it (the NaNs if v is NaN),
+    as PyTorch's median() without a dim."""
+    a, val = x._data, v._data
+    mask = xp.isnan(a) if xp.isnan(val) else a == val
+    s = (where(Tensor._make(mask), x, const(0, x.dtype)) * const(mask / mask.sum(), x.dtype)).sum()
+    return v + (s - s.detach()) if xp.isfinite(val) else s  # v exactly, the gradient through s
+
+
 def _check_nonempty(input: Tensor, axis: int, op: str) -> None:
     if input.ndim and input.shape[axis] == 0:
         raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size (input shape {tuple(input.shape)})")
@@ -102,7 +111,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     if dim is None:
         if input.numel() == 0:
             return Tensor._make(xp.asarray(xp.nan, dtype=input._data.dtype))
-        return median(input.reshape(-1), 0).values
+        return _evenly(input.reshape(-1), median(input.detach().reshape(-1), 0).values)
     if input.ndim == 0:
         return values_indices(input * 1, Tensor._make(xp.zeros((), dtype=B.int64)))
     axis = _axis(input, dim, "median")

@@ -76,9 +76,12 @@ def test_quantile_interpolation(interpolation, rng):
 
 
 def test_ties_and_zeros():
-    """cummax/cummin ties take the later index; cumprod's gradient through zeros; mode picks the smallest most frequent."""
+    """cummax/cummin ties take the later index; cumprod's gradient through zeros; mode picks the smallest most frequent;
+    median() shares its gradient between ties."""
     x = np.array([[1.0, 3.0, 3.0, 0.0, 2.0, 0.0], [0.0, 0.0, -1.0, -1.0, 5.0, 5.0]])
     check(lambda m, t: (*m.cummax(t, 1), *m.cummin(t, 1), m.cumprod(t, 1), *m.mode(t, 1)), x)
+    for row in ([1.0, 2.0, 2.0, 3.0, 2.0], [np.nan, 1.0, np.nan], [np.inf, np.inf, 1.0], [4.0]):
+        check(lambda m, t: m.median(t), np.array(row))  # median(): the gradient shared by the tied entries
 
 
 def test_integer_inputs(rng):
