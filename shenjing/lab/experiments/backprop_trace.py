@@ -165,13 +165,19 @@ def autograd_loop(data, label, b0: float) -> list[float]:
     return bs
 
 
-def graph_grads(ctx) -> tuple[float, dict]:
-    """Wang's graph with a = 2, b = −1.5, c = 4: the gradients drawn on it against backward()."""
+def wang_graph() -> tuple:
+    """Wang's graph out = 3(a + b·c) at a = 2, b = −1.5, c = 4: (out, the leaves by name)."""
     import shenjing as sj
-    from shenjing.viz.graph import build_graph
 
     leaves = {k: sj.tensor(v, dtype=sj.float64, requires_grad=True) for k, v in (("a", 2.0), ("b", -1.5), ("c", 4.0))}
-    out = 3 * (leaves["a"] + leaves["b"] * leaves["c"])
+    return 3 * (leaves["a"] + leaves["b"] * leaves["c"]), leaves
+
+
+def graph_grads() -> tuple[float, dict]:
+    """The gradients drawn on Wang's graph against backward()."""
+    from shenjing.viz.graph import build_graph
+
+    out, leaves = wang_graph()
     g = build_graph(out, leaves, show_values=True, show_grads=True)
     drawn = {n.label.split("\n")[0]: float(n.label.rsplit("= ", 1)[1]) for n in g.nodes if n.kind == "param"}
     out.backward()
@@ -188,7 +194,7 @@ def measure(ctx) -> Measurement:
     params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     shapes_ok = all(t["d" + k].shape == v.shape == auto["d" + k].shape for k, v in params.items())
     diff = max(float(xp.abs(t["d" + k] - auto["d" + k]).max()) for k in params)
-    g_diff, g_data = graph_grads(ctx)
+    g_diff, g_data = graph_grads()
 
     n = 50 if ctx.quick else 500
     data, label = ctx.rng.uniform(-2, 2, n), ctx.rng.uniform(-2, 2, n)
@@ -241,11 +247,9 @@ def figures(ctx, m: Measurement) -> None:
 
 def graph_figure(ctx) -> None:
     """Wang's graph 3(a + b·c) with forward values and ∂out/∂· on every node (Graphviz when installed)."""
-    import shenjing as sj
     from shenjing.viz.graph import render
 
-    leaves = {k: sj.tensor(v, dtype=sj.float64, requires_grad=True) for k, v in (("a", 2.0), ("b", -1.5), ("c", 4.0))}
-    out = 3 * (leaves["a"] + leaves["b"] * leaves["c"])
+    out, leaves = wang_graph()
     path = render(out, ctx.out_dir / "graph.png", params=leaves, show_values=True, show_grads=True,
                   title="out = 3(a + b·c): forward value and ∂out/∂· on every node")
     ctx.figures.append(path.name)
