@@ -675,11 +675,13 @@ bitwise_xor = _compare(xp.bitwise_xor)
 
 
 def _shift(ufunc):
+    shift = _compare(ufunc)
+
     def op(input, other) -> Tensor:
         for t in (input, other):
             if isinstance(t, float) or (isinstance(t, Tensor) and t._data.dtype.kind == "f"):
                 raise RuntimeError(f"{ufunc.__name__}: only integral tensors can be shifted (got {getattr(t, 'dtype', type(t).__name__)})")
-        return _compare(ufunc)(input, other)
+        return shift(input, other)
 
     op.__name__ = ufunc.__name__
     return op
