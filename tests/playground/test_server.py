@@ -58,9 +58,9 @@ def test_protocol_play_step_reset_and_errors():
 
 
 def test_upload_csv_and_download_model():
-    client = TestClient(create_app())
     rows = "\n".join(f"{x},{y},{1 if x * y > 0 else 0}" for x in (-4, -2, 2, 4) for y in (-3, -1, 1, 3))
-    with client.websocket_connect("/ws") as ws:
+    # one event loop for the WebSocket and the download, as under uvicorn (the session's lock belongs to it)
+    with TestClient(create_app()) as client, client.websocket_connect("/ws") as ws:
         ws.send_json({"type": "upload", "csv": "x1,x2,label\n" + rows})
         state = until(ws, "state")
         assert state["custom"] and len(state["points"]["train"]) + len(state["points"]["test"]) == 16
@@ -69,7 +69,7 @@ def test_upload_csv_and_download_model():
         archive = client.get(f"/export/{state['session']}")
         assert archive.status_code == 200
         assert sorted(zipfile.ZipFile(io.BytesIO(archive.content)).namelist()) == ["model.py", "model.safetensors"]
-    assert client.get("/export/nonsense").status_code == 404
+        assert client.get("/export/nonsense").status_code == 404
 
 
 def test_sessions_are_capped_and_idle_ones_end():
