@@ -129,6 +129,29 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bo
     return _out(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype, lower: bool) -> Tensor:
+    for what, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{name}: {what} must be non-negative, got {n}")
+    dt = B.int64 if dtype is None else xp.dtype(dtype)
+    if dt not in (B.int64, B.int32):
+        raise NotImplementedError(f"{name}: not implemented for dtype {dt} (int64 or int32)")
+    below = xp.tri(row, col, offset if lower else offset - 1, dtype=bool)
+    return as_tensor(xp.stack(xp.nonzero(below if lower else ~below)).astype(dt))
+
+
+@_checks_device
+def tril_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the entries (i, j) with j − i ≤ offset, row by row."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, lower=True)
+
+
+@_checks_device
+def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the entries (i, j) with j − i ≥ offset, row by row."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, lower=False)
+
+
 @_checks_device
 def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """U[0, 1)."""

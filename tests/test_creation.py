@@ -130,6 +130,23 @@ def test_eye(args):
     assert_same(sj.eye(*args, dtype=sj.int64), torch.eye(*args, dtype=torch.int64))
 
 
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize("args", [(3, 3), (3, 4, -1), (4, 3, 1), (3, 3, -5), (3, 3, 10), (3, 3, -2), (0, 3), (3, 0), (0, 0), (1, 5, 2)],
+                         ids=str)
+def test_triangle_indices(name, args):
+    assert_same(getattr(sj, name)(*args), getattr(torch, name)(*args), what=f"{name}{args}")
+    assert_same(getattr(sj, name)(*args, dtype=sj.int32), getattr(torch, name)(*args, dtype=torch.int32))
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+def test_triangle_indices_bad_input(name):
+    for args in [(-1, 2), (2, -1)]:
+        with pytest.raises(RuntimeError, match=f"{name}: {'row' if args[0] < 0 else 'col'} must be non-negative, got -1"):
+            getattr(sj, name)(*args)
+    with pytest.raises(NotImplementedError, match=f"{name}: not implemented for dtype float32"):
+        getattr(sj, name)(2, 2, dtype=sj.float32)
+
+
 def test_randint_randperm_shapes_and_ranges():
     x = sj.randint(0, 5, (1000,))
     assert x.dtype == sj.int64 and x.shape == (1000,) and x.min().item() >= 0 and x.max().item() <= 4
