@@ -6,6 +6,8 @@ itself, so a CuPy backend is a change of this file only.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as xp
 
 ndarray = xp.ndarray
@@ -98,6 +100,38 @@ def result_type(*operands) -> xp.dtype:
             d = scalar_dtype(o)
             wrapped = d if wrapped is None else promote_types(wrapped, d)
     return _combine(dim, _combine(zero, wrapped))
+
+
+# Floating-point errors (0/0, log 0, overflow) give NaN and ±inf silently, as in PyTorch: every op's forward
+# (Function.apply), each backward pass, the in-place fast path, ``Tensor.inplace()`` blocks and the optimisers'
+# updates (``quietly``) run between ``quiet_fp()`` and ``restore_fp(token)``. NumPy 2 keeps its error state in a
+# context variable (a private name), set here directly: 0.15 µs a pair, where ``np.errstate`` costs 2 µs.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _fp_state
+except ImportError:  # NumPy 1.x (or a NumPy that renames it): the public seterr, slower
+    def quiet_fp() -> dict:
+        return xp.seterr(all="ignore")
+
+    def restore_fp(token: dict) -> None:
+        xp.seterr(**token)
+else:
+    with xp.errstate(all="ignore"):
+        quiet_fp = functools.partial(_fp_state.set, _fp_state.get())
+    restore_fp = _fp_state.reset
+
+
+def quietly(fn):
+    """``fn`` with floating-point errors silent, as an op's forward (for code on arrays outside ops)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        token = quiet_fp()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            restore_fp(token)
+
+    return wrapper
 
 
 def special():
