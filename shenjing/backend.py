@@ -6,6 +6,7 @@ itself, so a CuPy backend is a change of this file only.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 
 import numpy as xp
@@ -104,20 +105,29 @@ def result_type(*operands) -> xp.dtype:
 
 # Floating-point errors (0/0, log 0, overflow) give NaN and ±inf silently, as in PyTorch: every op's forward
 # (Function.apply), each backward pass, the in-place fast path, ``Tensor.inplace()`` blocks and the optimisers'
-# updates (``quietly``) run between ``quiet_fp()`` and ``restore_fp(token)``. NumPy 2 keeps its error state in a
-# context variable (a private name), set here directly: 0.15 µs a pair, where ``np.errstate`` costs 2 µs.
-try:
-    from numpy._core._ufunc_config import _extobj_contextvar as _fp_state
-except ImportError:  # NumPy 1.x (or a NumPy that renames it): the public seterr, slower
+# updates (``quietly``) run between ``quiet_fp()`` and ``restore_fp(token)``. NumPy ≥ 2 keeps its error state
+# in a context variable, set here directly: 0.15 µs a pair, where ``np.errstate`` costs 2 µs.
+
+
+def _fp_state():
+    """(the context variable that ``np.errstate`` sets, its all-ignore value), found through public APIs;
+    None where the state is not a context variable (NumPy 1.x)."""
+    before = contextvars.copy_context()
+    with xp.errstate(all="ignore"):
+        after = contextvars.copy_context()
+    return next(((var, value) for var, value in after.items() if before.get(var) is not value), None)
+
+
+_fp = _fp_state()
+if _fp is None:
     def quiet_fp() -> dict:
         return xp.seterr(all="ignore")
 
     def restore_fp(token: dict) -> None:
         xp.seterr(**token)
 else:
-    with xp.errstate(all="ignore"):
-        quiet_fp = functools.partial(_fp_state.set, _fp_state.get())
-    restore_fp = _fp_state.reset
+    quiet_fp = functools.partial(_fp[0].set, _fp[1])
+    restore_fp = _fp[0].reset
 
 
 def quietly(fn):
