@@ -51,12 +51,13 @@ def _category(dtype) -> int:
 
 
 def promote_types(a, b) -> xp.dtype:
-    """torch.promote_types: across categories the higher category's type wins (int64 + float32 is
-    float32, unlike NumPy); within a category NumPy's rule agrees with PyTorch's."""
+    """torch.promote_types: a bool or integer type meets a higher category's type, and that type wins
+    (int64 + float32 is float32, int64 + complex64 is complex64, unlike NumPy); floats meet floats or
+    complex types, and integers meet integers, by NumPy's rule, which agrees with PyTorch's there."""
     if a == b:
         return a
     ca, cb = _category(a), _category(b)
-    if ca != cb and max(ca, cb) < 3:
+    if ca != cb and min(ca, cb) < 2:
         return a if ca > cb else b
     return xp.promote_types(a, b)
 

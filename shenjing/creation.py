@@ -106,7 +106,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
-        is_int = all(isinstance(v, int) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
+        is_int = all(isinstance(v, (int, xp.integer)) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
         dtype = B.int64 if is_int else B.get_default_dtype()
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if (end - start) * step < 0:
