@@ -106,7 +106,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
-        is_int = all(isinstance(v, int) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
+        is_int = all(isinstance(v, (int, xp.integer)) or (isinstance(v, Tensor) and v.dtype.kind in "iu") for v in (start, end, step))
         dtype = B.int64 if is_int else B.get_default_dtype()
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if (end - start) * step < 0:
@@ -127,6 +127,29 @@ def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_gr
 @_checks_device
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype, lower: bool) -> Tensor:
+    for what, n in (("row", row), ("col", col)):
+        if n < 0:
+            raise RuntimeError(f"{name}: {what} must be non-negative, got {n}")
+    dt = B.int64 if dtype is None else xp.dtype(dtype)
+    if dt not in (B.int64, B.int32):
+        raise NotImplementedError(f"{name}: not implemented for dtype {dt} (int64 or int32)")
+    below = xp.tri(row, col, offset if lower else offset - 1, dtype=bool)
+    return as_tensor(xp.stack(xp.nonzero(below if lower else ~below)).astype(dt))
+
+
+@_checks_device
+def tril_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the entries (i, j) with j − i ≤ offset, row by row."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, lower=True)
+
+
+@_checks_device
+def triu_indices(row: int, col: int, offset: int = 0, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the entries (i, j) with j − i ≥ offset, row by row."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, lower=False)
 
 
 @_checks_device

@@ -104,7 +104,8 @@ def test_full_and_like(fill):
     assert sj.empty_like(base_s).shape == (2, 3) and sj.rand_like(sj.zeros(2, dtype=sj.float64)).dtype == sj.float64
 
 
-ARANGE = [(5,), (2, 7), (0, 10, 3), (10, 0, -3), (0, 1, 0.1), (1.0, 4), (-1, 1, 0.5), (2.5,), (0, 0), (5, 2), (0, 1, 0.3)]
+ARANGE = [(5,), (2, 7), (0, 10, 3), (10, 0, -3), (0, 1, 0.1), (1.0, 4), (-1, 1, 0.5), (2.5,), (0, 0), (5, 2), (0, 1, 0.3),
+          (np.int32(5),), (0, np.int64(6), 2), (np.float32(2.0),), (0, 5, 1.0), (True,)]
 
 
 @pytest.mark.parametrize("args", ARANGE, ids=str)
@@ -128,6 +129,23 @@ def test_linspace(args):
 def test_eye(args):
     assert_same(sj.eye(*args), torch.eye(*args))
     assert_same(sj.eye(*args, dtype=sj.int64), torch.eye(*args, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+@pytest.mark.parametrize("args", [(3, 3), (3, 4, -1), (4, 3, 1), (3, 3, -5), (3, 3, 10), (3, 3, -2), (0, 3), (3, 0), (0, 0), (1, 5, 2)],
+                         ids=str)
+def test_triangle_indices(name, args):
+    assert_same(getattr(sj, name)(*args), getattr(torch, name)(*args), what=f"{name}{args}")
+    assert_same(getattr(sj, name)(*args, dtype=sj.int32), getattr(torch, name)(*args, dtype=torch.int32))
+
+
+@pytest.mark.parametrize("name", ["tril_indices", "triu_indices"])
+def test_triangle_indices_bad_input(name):
+    for args in [(-1, 2), (2, -1)]:
+        with pytest.raises(RuntimeError, match=f"{name}: {'row' if args[0] < 0 else 'col'} must be non-negative, got -1"):
+            getattr(sj, name)(*args)
+    with pytest.raises(NotImplementedError, match=f"{name}: not implemented for dtype float32"):
+        getattr(sj, name)(2, 2, dtype=sj.float32)
 
 
 def test_randint_randperm_shapes_and_ranges():
@@ -224,6 +242,52 @@ def test_dtype_aliases():
     assert sj.tensor([1]).float().dtype == sj.float32 and sj.tensor([1]).to(sj.float64).dtype == sj.float64
     assert sj.tensor([1.0]).to("cpu").dtype == sj.float32 and sj.is_tensor(sj.tensor(1))
     assert sj.tensor([1.0]).to(sj.tensor([1], dtype=sj.int16)).dtype == sj.int16
+
+
+CONVERSIONS = {
+    "half": lambda m, x: x.half(), "float": lambda m, x: x.float(), "double": lambda m, x: x.double(),
+    "long": lambda m, x: x.long(), "int": lambda m, x: x.int(), "short": lambda m, x: x.short(), "char": lambda m, x: x.char(),
+    "byte": lambda m, x: (x if x.dtype == m.bool else x.abs()).byte(), "bool": lambda m, x: x.bool(),
+    "to(dtype)": lambda m, x: x.to(m.int32), "to(dtype=)": lambda m, x: x.to(dtype=m.float16),
+    "to(other)": lambda m, x: x.to(m.tensor([1], dtype=m.int16)), "to('cpu')": lambda m, x: x.to("cpu"),
+    "to('cpu', dtype)": lambda m, x: x.to("cpu", m.float64), "to(device=, dtype=)": lambda m, x: x.to(device="cpu", dtype=m.float64),
+    "to(dtype, non_blocking)": lambda m, x: x.to(m.float64, non_blocking=True),
+    "type(dtype)": lambda m, x: x.type(m.float64), "type('torch.IntTensor')": lambda m, x: x.type("torch.IntTensor"),
+    "type('...DoubleTensor')": lambda m, x: x.type(f"{m.__name__}.DoubleTensor"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVERSIONS))
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+def test_conversions(name, dtype):
+    data = [[-1.7, 0.0, 2.5], [3.0, -0.5, 1.0]]
+    s, t = sj.tensor(data).to(getattr(sj, dtype)), torch.tensor(data).to(getattr(torch, dtype))
+    assert_same(CONVERSIONS[name](sj, s), CONVERSIONS[name](torch, t), rtol=1e-3, atol=1e-3, what=name)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
+                                   "complex64", "complex128"])
+def test_type_names(dtype):
+    """x.type() is the legacy type name, as torch's: 'shenjing.FloatTensor' for 'torch.FloatTensor'; the name converts back."""
+    s, t = sj.zeros(2, dtype=getattr(sj, dtype)), torch.zeros(2, dtype=getattr(torch, dtype))
+    assert s.type() == t.type().replace("torch.", "shenjing.")
+    assert sj.zeros(1).type(s.type()).dtype == s.dtype == sj.zeros(1).type(t.type()).dtype
+
+
+def test_to_copy_and_same_dtype_identity():
+    x = sj.tensor([1.5], requires_grad=True)
+    assert x.to(sj.float32) is x and x.type(sj.float32) is x and x.to("cpu") is x
+    for y in (x.to(sj.float32, copy=True), x.to("cpu", sj.float32, False, True), x.to(dtype=sj.float32, copy=True)):
+        assert y is not x and not np.shares_memory(y.detach().numpy(), x.detach().numpy()) and y.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_type_bad_names():
+    with pytest.raises(ValueError, match="type: invalid type: 'float64'"):
+        sj.zeros(1).type("float64")
+    with pytest.raises(RuntimeError, match="cuda"):
+        sj.zeros(1).type("torch.cuda.FloatTensor")
 
 
 def test_new_factories():

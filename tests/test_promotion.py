@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from torch_compare import np_dtype
+from torch_compare import assert_same, np_dtype
 
 import shenjing as sj
 
@@ -70,6 +70,57 @@ def test_unary_and_reduction_dtypes(dt):
                 fs(*args)
             continue
         assert fs(*args).dtype == np_dtype(expected), name
+
+
+@pytest.mark.parametrize("dt1,dt2", list(itertools.product(DTYPES + ["complex64", "complex128"], ["complex64", "complex128"])))
+def test_complex_promotion(dt1, dt2):
+    """An integer meets a complex type: that type (NumPy would widen int64 + complex64 to complex128)."""
+    expected = np_dtype(torch.empty(0, dtype=torch.promote_types(getattr(torch, dt1), getattr(torch, dt2))))
+    assert sj.promote_types(getattr(sj, dt1), getattr(sj, dt2)) == expected == sj.promote_types(getattr(sj, dt2), getattr(sj, dt1))
+    s1, t1 = _pair(dt1, 1)
+    assert dt1 == "float16" or (s1 * 1j).dtype == np_dtype(t1 * 1j)  # torch: float16 · 1j is complex32, which NumPy lacks
+
+
+BINARY = {
+    "int / int": lambda m: m.tensor([3, 4]) / m.tensor([2, 2]),
+    "int / 2": lambda m: m.tensor([3, 4]) / 2,
+    "int32 / int64 0-d": lambda m: m.tensor([1], dtype=m.int32) / m.tensor(2),
+    "int // int": lambda m: m.tensor([3, -4]) // m.tensor([2, 3]),
+    "int // 2": lambda m: m.tensor([3, -4]) // 2,
+    "int // 2.0": lambda m: m.tensor([3, -4]) // 2.0,
+    "int % 2.5": lambda m: m.tensor([3, -4]) % 2.5,
+    "int + 1.5": lambda m: m.tensor([3, 4]) + 1.5,
+    "int32 + 1.5": lambda m: m.tensor([3, 4], dtype=m.int32) + 1.5,
+    "int + float64 0-d": lambda m: m.tensor([1]) + m.tensor(1.5, dtype=m.float64),
+    "float32 + float64 0-d": lambda m: m.tensor([1.0]) + m.tensor(1.5, dtype=m.float64),
+    "bool + int": lambda m: m.tensor([True, False]) + m.tensor([1, 2]),
+    "bool + 1": lambda m: m.tensor([True, False]) + 1,
+    "bool + True": lambda m: m.tensor([True, False]) + True,
+    "bool * 1.5": lambda m: m.tensor([True, False]) * 1.5,
+    "int32 + int64": lambda m: m.tensor([1], dtype=m.int32) + m.tensor([1]),
+    "int32 + int64 0-d": lambda m: m.tensor([1], dtype=m.int32) + m.tensor(1),
+    "float16 + float32": lambda m: m.tensor([1.5], dtype=m.float16) + m.tensor([1.0]),
+    "float16 + float32 0-d": lambda m: m.tensor([1.5], dtype=m.float16) + m.tensor(1.0),
+    "float16 + 1.5": lambda m: m.tensor([1.5], dtype=m.float16) + 1.5,
+    "float16 / int": lambda m: m.tensor([1.5], dtype=m.float16) / m.tensor([2]),
+    "uint8 + int8": lambda m: m.tensor([1], dtype=m.uint8) + m.tensor([1], dtype=m.int8),
+    "uint8 + (-1)": lambda m: m.tensor([1], dtype=m.uint8) + (-1),
+    "int8 * 1000": lambda m: m.tensor([1], dtype=m.int8) * 1000,
+    "int + 1j": lambda m: m.tensor([1]) + 1j,
+    "float64 * 1j": lambda m: m.tensor([1.0], dtype=m.float64) * 1j,
+    "int ** 2": lambda m: m.tensor([3]) ** 2,
+    "int ** 0.5": lambda m: m.tensor([4]) ** 0.5,
+    "2 ** int": lambda m: 2 ** m.tensor([3]),
+    "2.0 ** int": lambda m: 2.0 ** m.tensor([3]),
+    "int @ int": lambda m: m.tensor([[1, 2]]) @ m.tensor([[1], [2]]),
+    "where(int, 2.5)": lambda m: m.where(m.tensor([True, False]), m.tensor([1, 2]), 2.5),
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_operator_promotion_table(name):
+    """Result dtype and values of the operators, as PyTorch's."""
+    assert_same(BINARY[name](sj), BINARY[name](torch), rtol=1e-3, atol=1e-3)
 
 
 def test_default_dtype_changes_scalar_promotion():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from ..backend import xp
+from ..backend import quiet_fp, restore_fp, xp
 from .broadcast import reduce_axes, sum_to
 from .grad_mode import set_grad_enabled
 from .tensor import Tensor
@@ -90,10 +90,14 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, cap
     backward = _Pass(create_graph, capture, targets, needed=None if targets is None else _prune(order, targets))
     queued = _callbacks.set([])
     try:
-        with set_grad_enabled(create_graph):
-            backward.seed(seeds)
-            for fn in reversed(order):
-                backward.run(fn)
+        quiet = quiet_fp()  # NaN and ±inf gradients (log at 0, √ at 0) silently, as PyTorch
+        try:
+            with set_grad_enabled(create_graph):
+                backward.seed(seeds)
+                for fn in reversed(order):
+                    backward.run(fn)
+        finally:
+            restore_fp(quiet)
         for callback in _callbacks.get():
             callback()
     finally:

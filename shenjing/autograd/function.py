@@ -10,7 +10,8 @@ In the spirit of the MulNode/AddNode objects of Wang 五.III and DeZero's Functi
 The engine does the plumbing once for every op, as PyTorch's does: ``self.needs_input_grad`` tells
 backward which inputs want a gradient (it may skip the others), and a returned gradient is summed
 back to its input's shape when the input was broadcast (un-broadcasting), then cast to its dtype.
-``apply`` records the node only when grad mode is on and some input requires grad.
+``apply`` records the node only when grad mode is on and some input requires grad. Forward runs with
+NumPy's floating-point warnings off (0/0 is NaN, log 0 is −inf, silently, as in PyTorch).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from threading import Lock
 
+from ..backend import quiet_fp as _quiet_fp
+from ..backend import restore_fp as _restore_fp
 from ..backend import xp
 from .grad_mode import grad_enabled
 from .tensor import Tensor
@@ -51,6 +54,7 @@ class Function:
         # The hot path of every operation: kept flat (no helper calls) because a Python engine pays
         # for each call; the Tensor is built field by field (as Tensor._make does).
         fn = _new_object(cls)
+        quiet = _quiet_fp()  # 0/0, log 0, overflow: NaN and ±inf without NumPy's RuntimeWarning, as PyTorch
         try:
             if len(inputs) == 1:
                 data = fn.forward(inputs[0]._data, **kw)
@@ -63,6 +67,8 @@ class Function:
                 raise
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
             raise ShapeError(f"{cls.__name__.lower()}: {e} (input shapes {shapes})") from None
+        finally:
+            _restore_fp(quiet)
         if type(data) is not _ndarray:
             data = xp.asarray(data)
         out = _new_object(Tensor)

@@ -137,6 +137,7 @@ def arith_inplace(name, outplace, ufunc):
             if (not isinstance(o, xp.ndarray) or (o.dtype == d.dtype and o.ndim <= d.ndim)) and (
                 d.dtype.kind == "f" or ufunc is not xp.true_divide
             ):
+                quiet = B.quiet_fp()  # as Function.apply: inf and NaN silently
                 try:
                     ufunc(d, o, out=d, casting="same_kind")
                 except ValueError:
@@ -146,6 +147,8 @@ def arith_inplace(name, outplace, ufunc):
                         f"{name}: result type {B.result_type(self, other)} can't be cast to the desired output type {d.dtype} "
                         f"(shape {tuple(self.shape)})"
                     ) from None
+                finally:
+                    B.restore_fp(quiet)
                 self._vc[0] += 1
                 return self
         if alpha != 1:

@@ -32,20 +32,23 @@ def _fast_mul(a, b):
 
 
 def _to(self, *args, **kwargs):
-    """to(dtype) / to(other) / to('cpu'); a device must be the CPU (no GPU backend: 'cuda' is refused)."""
+    """to(dtype) / to(other) / to('cpu'), then ``non_blocking`` and ``copy`` (a new tensor even when nothing
+    changes); a device must be the CPU (no GPU backend: 'cuda' is refused)."""
     from ..device import check_device, is_device
 
     dtype = kwargs.get("dtype")
     if kwargs.get("device") is not None:
         check_device(kwargs["device"], "Tensor.to")
+    flags = [a for a in args if isinstance(a, bool)]  # (non_blocking, copy)
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
         elif is_device(a) or isinstance(a, str):
             check_device(a, "Tensor.to")
-        elif a is not None:
+        elif a is not None and not isinstance(a, bool):
             dtype = a
-    return self if dtype is None else E.to_dtype(self, dtype)
+    out = self if dtype is None else E.to_dtype(self, dtype)
+    return E.clone(out) if out is self and kwargs.get("copy", len(flags) > 1 and flags[1]) else out
 
 
 def _cuda(self, device=None, non_blocking: bool = False):
@@ -55,9 +58,27 @@ def _cuda(self, device=None, non_blocking: bool = False):
     check_device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}", "Tensor.cuda")
 
 
-def _type(self, dtype=None):
+#: the legacy tensor type names (``x.type()``: 'shenjing.FloatTensor', as torch's 'torch.FloatTensor')
+TYPE_NAMES = {B.bool_: "BoolTensor", B.uint8: "ByteTensor", B.int8: "CharTensor", B.int16: "ShortTensor", B.int32: "IntTensor",
+              B.int64: "LongTensor", B.float16: "HalfTensor", B.float32: "FloatTensor", B.float64: "DoubleTensor",
+              B.complex64: "ComplexFloatTensor", B.complex128: "ComplexDoubleTensor"}
+_TYPE_DTYPES = {name: dt for dt, name in TYPE_NAMES.items()}
+
+
+def _type(self, dtype=None, non_blocking: bool = False):
+    """No argument: the type name ('shenjing.FloatTensor'); else ``to(dtype)``, the dtype also given by
+    such a name ('shenjing.DoubleTensor', or torch's 'torch.DoubleTensor')."""
     if dtype is None:
-        return f"shenjing.{self.dtype}"
+        return f"shenjing.{TYPE_NAMES[self.dtype]}"
+    if isinstance(dtype, str):
+        if ".cuda." in dtype:
+            from ..device import check_device
+
+            check_device("cuda", f"Tensor.type({dtype!r})")
+        name = dtype.split(".", 1)[1] if dtype.startswith(("shenjing.", "torch.")) else None
+        if name not in _TYPE_DTYPES:
+            raise ValueError(f"type: invalid type: {dtype!r} (a name such as 'shenjing.FloatTensor', or a dtype)")
+        dtype = _TYPE_DTYPES[name]
     return E.to_dtype(self, dtype)
 
 
@@ -182,7 +203,7 @@ _methods = {
     "clone": E.clone, "to": _to, "type": _type,
     "float": _new_dtype(B.float32), "double": _new_dtype(B.float64), "half": _new_dtype(B.float16),
     "long": _new_dtype(B.int64), "int": _new_dtype(B.int32), "short": _new_dtype(B.int16),
-    "bool": _new_dtype(B.bool_), "byte": _new_dtype(B.uint8),
+    "bool": _new_dtype(B.bool_), "byte": _new_dtype(B.uint8), "char": _new_dtype(B.int8),
     "cpu": lambda self: self,
     "cuda": _cuda,
     "contiguous": lambda self: self if self._data.flags.c_contiguous else E.clone(self),

@@ -280,17 +280,19 @@ class Size(tuple):
 
 
 class _InPlace:
-    """The context of :meth:`Tensor.inplace`."""
+    """The context of :meth:`Tensor.inplace`; inside, floating-point errors give inf and NaN silently (as in an op)."""
 
-    __slots__ = ("t",)
+    __slots__ = ("t", "quiet")
 
     def __init__(self, t: Tensor) -> None:
         self.t = t
 
     def __enter__(self):
+        self.quiet = B.quiet_fp()
         return self.t._data
 
     def __exit__(self, *exc) -> None:
+        B.restore_fp(self.quiet)
         self.t._vc[0] += 1
 
 
@@ -348,8 +350,10 @@ def _infer_dtype(data):
     return B.get_default_dtype() if out is None else out
 
 
+@B.quietly
 def _to_array(data, dtype):
-    """Convert Python or array data to a backend array with torch.tensor's dtype rules."""
+    """Convert Python or array data to a backend array with torch.tensor's dtype rules (1e308 in float32
+    is inf, silently)."""
     if dtype is not None:
         dtype = xp.dtype(dtype)
     if isinstance(data, Tensor):

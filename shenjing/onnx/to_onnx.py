@@ -78,6 +78,11 @@ def _remainder(g: Graph, c, alt) -> str:
     return g.add("Sub", [a, g.add("Mul", [g.add("Floor", [g.add("Div", [a, b])]), b])])
 
 
+def _fmod(g: Graph, c, alt) -> str:
+    dtype = c.output.dtype
+    return g.add("Mod", [g.operand(c.inputs[0], dtype), g.operand(c.inputs[1], dtype)], fmod=1)
+
+
 def _log_sigmoid(g: Graph, c, alt) -> str:
     return g.add("Neg", [g.add("Softplus", [g.add("Neg", [g.name(c.inputs[0])])])])
 
@@ -153,6 +158,18 @@ def _cat(g: Graph, c, alt) -> str:
 
 def _tile(g: Graph, c, alt) -> str:
     return g.add("Tile", [g.name(c.inputs[0]), g.ints(c.kw["reps"])])
+
+
+def _var(g: Graph, c, alt) -> str:
+    """Σ(x − x̄)²/(N − correction) (its square root for std); N is fixed at export."""
+    x, axes, keepdim = c.inputs[0], c.kw["axes"], c.kw["keepdim"]
+    n = math.prod(x.shape[a] for a in axes)
+    if alt is not None and math.prod(alt.inputs[0].shape[a] for a in axes) != n:
+        raise UnsupportedOperatorError(f"{c.fn.__name__.lower()} over a dynamic axis: its N − correction is fixed at export")
+    xc = g.add("Sub", [g.name(x), g.axes_op("ReduceMean", g.name(x), axes, True)])
+    v = g.add("Div", [g.axes_op("ReduceSum", g.add("Mul", [xc, xc]), axes, keepdim),
+                      g.scalar(max(n - c.kw["correction"], 0), c.output.dtype)])
+    return g.add("Sqrt", [v]) if c.fn.__name__ == "Std" else v
 
 
 def _flip(g: Graph, c, alt) -> str:
@@ -402,14 +419,14 @@ def _attention(g: Graph, c, alt) -> str:
 CONVERTERS: dict[str, Callable] = {name: _same for name in SAME}
 CONVERTERS.update({
     "Where": _where, "Step": _step, "Clamp": _clamp, "Round": _round, "Trunc": _trunc, "Remainder": _remainder,
-    "LogSigmoid": _log_sigmoid, "Cast": _cast, "Compare": _compare,
+    "Fmod": _fmod, "LogSigmoid": _log_sigmoid, "Cast": _cast, "Compare": _compare,
     "Expm1": _unary(("Exp", None), ("Sub", 1)), "Log1p": _unary(("Add", 1), ("Log", None)),
     "Log2": _unary(("Log", None), ("Div", math.log(2))), "Log10": _unary(("Log", None), ("Div", math.log(10))),
     "Exp2": _unary(("Mul", math.log(2)), ("Exp", None)), "Rsqrt": _unary(("Sqrt", None), ("Reciprocal", None)),
     "Reshape": _reshape, "BroadcastTo": _expand, "Permute": _permute, "Cat": _cat, "Tile": _tile, "Flip": _flip,
     "PadConstant": _pad_constant,
     "Sum": _reduce("ReduceSum"), "Mean": _reduce("ReduceMean"), "_Amax": _reduce("ReduceMax"), "_Amin": _reduce("ReduceMin"),
-    "Prod": _reduce("ReduceProd"), "LogSumExp": _reduce("ReduceLogSumExp"),
+    "Var": _var, "Std": _var, "Prod": _reduce("ReduceProd"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"), "Cumsum": _cumsum,
     "Linear": _linear, "Conv2d": _conv, "ConvTranspose2d": _conv_transpose, "MaxPool2d": _max_pool, "AvgPool2d": _avg_pool,
     "Unfold": _unfold, "Fold": _fold,

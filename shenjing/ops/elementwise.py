@@ -156,14 +156,20 @@ def _no_derivative(g):
 
 
 def _max_share(a: Tensor, b: Tensor) -> Tensor:
-    """a's share of maximum(a, b)'s gradient: 1 where a > b, ½ on ties (as PyTorch)."""
-    return const((a._data > b._data) + 0.5 * (a._data == b._data), a.dtype)
+    """a's share of maximum(a, b)'s gradient (b's of minimum): 0 where a < b, ½ on ties, else 1 (a NaN on
+    either side passes the whole gradient to both, as PyTorch)."""
+    return const(1 - (a._data < b._data) - 0.5 * (a._data == b._data), a.dtype)
 
 
-def _pow_db(g, a, y):
-    """∂(a^b)/∂b = a^b log a, taken as 0 where a = 0 (as PyTorch)."""
-    zero = a == 0
+def _pow_db(g, a, b, y):
+    """∂(a^b)/∂b = a^b log a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch)."""
+    zero = (a == 0) & (b >= 0)
     return where(zero, 0.0, g * y * where(zero, 1.0, a).log())
+
+
+def _floor_divide(a: Tensor, b: Tensor) -> Tensor:
+    """⌊a/b⌋ as a constant (remainder's ∂b; piecewise constant, so no gradient of its own)."""
+    return const(xp.floor_divide(a._data, b._data), a.dtype)
 
 
 def _clamp_mask(x: Tensor, lo, hi) -> Tensor:
@@ -177,8 +183,10 @@ def _clamp_mask(x: Tensor, lo, hi) -> Tensor:
 
 
 def _pow(a, b):
-    with xp.errstate(divide="ignore", invalid="ignore"):  # 0 ** −1 = inf, silently as in PyTorch
-        return (a**b).astype(a.dtype, copy=False)  # bool ** bool stays bool
+    """a ** b; a 0-d exponent ±½ is √a and 1/√a, as PyTorch's for a number (so (−0)^½ = −0, (−∞)^½ = NaN)."""
+    if b.ndim == 0 and (b == 0.5 or b == -0.5) and a.dtype.kind == "f":
+        return xp.sqrt(a) if b > 0 else 1 / xp.sqrt(a)
+    return (a**b).astype(a.dtype, copy=False)  # bool ** bool stays bool
 
 
 def _inv_norm2(a: Tensor, b: Tensor) -> Tensor:
@@ -188,13 +196,7 @@ def _inv_norm2(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _xlogy(a, b):
-    with xp.errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf, silently as in PyTorch
-        return xp.where((a == 0) & ~xp.isnan(b), 0.0, a * xp.log(b)).astype(a.dtype, copy=False)
-
-
-def _sinc(a):
-    with xp.errstate(invalid="ignore"):  # sinc(±∞) is NaN, silently as in PyTorch
-        return xp.sinc(a)
+    return xp.where((a == 0) & ~xp.isnan(b), 0.0, a * xp.log(b)).astype(a.dtype, copy=False)
 
 
 def _sinc_dx(x: Tensor) -> Tensor:
@@ -230,11 +232,12 @@ Div = op("Div", xp.true_divide, lambda g, b: g / b, lambda g, a, b: -g * a / (b 
 Pow = op("Pow", _pow,
          lambda g, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)), _pow_db, doc="a ** b; ∂a = b a^(b−1), ∂b = a^b log a.")
 FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative, doc="⌊a/b⌋; no derivative (as PyTorch).")
-Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * (a / b).floor(),
+Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * _floor_divide(a, b),
                doc="Python's modulus (sign of the divisor): a − b⌊a/b⌋.")
-Maximum = op("Maximum", xp.maximum, lambda g, a, b: g * _max_share(a, b), lambda g, a, b: g * (1 - _max_share(a, b)),
+Fmod = op("Fmod", xp.fmod, lambda g: g, lambda g, a, b: -g * (a / b).trunc(), doc="C's remainder (sign of the dividend): a − b·trunc(a/b).")
+Maximum = op("Maximum", xp.maximum, lambda g, a, b: g * _max_share(a, b), lambda g, a, b: g * _max_share(b, a),
              doc="The gradient goes to the larger input, split evenly on ties (as PyTorch).")
-Minimum = op("Minimum", xp.minimum, lambda g, a, b: g * _max_share(b, a), lambda g, a, b: g * (1 - _max_share(b, a)))
+Minimum = op("Minimum", xp.minimum, lambda g, a, b: g * _max_share(b, a), lambda g, a, b: g * _max_share(a, b))
 Where = op("Where", xp.where, None, lambda g, c: where(c, g, const(0, g.dtype)), lambda g, c: where(c, const(0, g.dtype), g),
            args="cab", doc="where(c, a, b); the condition ``c`` gets no gradient.")
 
@@ -277,7 +280,7 @@ Clamp = op("Clamp", lambda a, min=None, max=None: xp.clip(a, min, max), lambda g
 Clone = op("Clone", lambda a: a.copy(), lambda g: g)
 Overwrite = op("Overwrite", lambda a, b: xp.broadcast_to(b, a.shape).astype(a.dtype, copy=True), _zero, lambda g: g,
                doc="a's values replaced by b, broadcast (copy_, fill_): a's history gets gradient 0, b gets g.")
-Sign = op("Sign", xp.sign, _zero)
+Sign = op("Sign", lambda a: xp.nan_to_num(xp.asarray(xp.sign(a)), copy=False), _zero, doc="−1, 0 or 1 (0 for NaN, as PyTorch).")
 NonZero = op("NonZero", lambda a: (a != 0).astype(a.dtype), None, doc="1 where x ≠ 0, else 0 (norm p = 0 counts them); no gradient, as PyTorch.")
 Floor = op("Floor", xp.floor, _zero)
 Ceil = op("Ceil", xp.ceil, _zero)
@@ -289,11 +292,11 @@ Hypot = op("Hypot", xp.hypot, lambda g, a, y: g * a / y, lambda g, b, y: g * b /
 LogAddExp = op("LogAddExp", xp.logaddexp, lambda g, a, b: g * sigmoid(a - b), lambda g, a, b: g * sigmoid(b - a),
                doc="log(eᵃ + eᵇ); ∂a = σ(a − b), ∂b = σ(b − a).")
 Xlogy = op("Xlogy", _xlogy,
-           lambda g, a, b: g * xlogy((a != 0).to(a.dtype), b), lambda g, a, b: g * a / b,
-           doc="a·log b, 0 where a = 0 (unless b is NaN); ∂a = log b (0 where a = 0), ∂b = a/b.")
+           lambda g, a, b: where((a == 0) & (b <= 0), 0.0, xlogy(g, b)), lambda g, a, b: g * a / b,
+           doc="a·log b, 0 where a = 0 (unless b is NaN); ∂a = log b (0 where a = 0 and b ≤ 0, as PyTorch), ∂b = a/b.")
 Copysign = op("Copysign", xp.copysign, lambda g, a, y: g * where(a == 0, 0.0, y / where(a == 0, 1.0, a)), _zero,
               doc="|a| with the sign of b; ∂a = y/a (0 at a = 0), ∂b = 0 (as PyTorch).")
-Sinc = op("Sinc", _sinc, lambda g, x: g * _sinc_dx(x), doc="sin(πx)/(πx), 1 at 0; d/dx = (cos πx − y)/x, 0 at 0.")
+Sinc = op("Sinc", xp.sinc, lambda g, x: g * _sinc_dx(x), doc="sin(πx)/(πx), 1 at 0; d/dx = (cos πx − y)/x, 0 at 0.")
 NanToNum = op("NanToNum", lambda a, nan=0.0, posinf=None, neginf=None: xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf),
               lambda g, x: g * isfinite(x).to(g.dtype), doc="NaN, +∞, −∞ replaced; the gradient passes only where x is finite.")
 Step = op("Step", lambda a, threshold: (a >= threshold).astype(a.dtype), _zero,
@@ -346,6 +349,15 @@ def _no_bool(op: str, a: Tensor, b: Tensor) -> None:
         )
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer tensor divided by zero (PyTorch raises a RuntimeError 'ZeroDivisionError')."""
+
+
+def _nonzero_divisor(op: str, b: Tensor) -> None:
+    if b._data.dtype.kind in "iu" and not b._data.all():
+        raise IntegerDivisionByZero(f"{op}: ZeroDivisionError: integer division by zero (divisor of dtype {b.dtype}, shape {tuple(b.shape)})")
+
+
 def sub(input, other, alpha=1) -> Tensor:
     if isinstance(input, bool) or isinstance(other, bool) or (isinstance(input, Tensor) and input._data.dtype == B.bool_) or (
         isinstance(other, Tensor) and other._data.dtype == B.bool_
@@ -371,6 +383,7 @@ def div(input, other, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "trunc":
         a, b = binary_operands(input, other)
         if a._data.dtype.kind in "iub":
+            _nonzero_divisor("div", b)
             return Tensor._make(xp.asarray(xp.trunc(a._data / b._data)).astype(a._data.dtype))
         return div(a, b).trunc()
     if rounding_mode is not None:
@@ -390,6 +403,7 @@ def pow(input, exponent) -> Tensor:
 def remainder(input, other) -> Tensor:
     a, b = binary_operands(input, other)
     _no_bool("remainder", a, b)
+    _nonzero_divisor("remainder", b)
     return Remainder.apply(a, b)
 
 
@@ -397,15 +411,15 @@ def fmod(input, other) -> Tensor:
     """C-style remainder (sign of the dividend): a − b·trunc(a/b)."""
     a, b = binary_operands(input, other)
     _no_bool("fmod", a, b)
-    if a._data.dtype.kind in "fc":
-        return a - b * (a / b).trunc()
-    return Tensor._make(xp.fmod(a._data, b._data))
+    _nonzero_divisor("fmod", b)
+    return Fmod.apply(a, b)
 
 
 def floor_divide(input, other) -> Tensor:
     """⌊a/b⌋; not differentiable: a backward through it raises, as PyTorch's does."""
     a, b = binary_operands(input, other)
     _no_bool("floor_divide", a, b)
+    _nonzero_divisor("floor_divide", b)
     return FloorDivide.apply(a, b)
 
 
@@ -619,7 +633,7 @@ def to_dtype(input: Tensor, dtype) -> Tensor:
     if input._data.dtype == dtype:
         return input
     if input.requires_grad and dtype.kind not in "fc":
-        return Tensor._make(input._data.astype(dtype))  # integer results carry no gradient
+        return Cast.apply(input.detach(), dtype=dtype)  # integer results carry no gradient
     return Cast.apply(input, dtype=dtype)
 
 

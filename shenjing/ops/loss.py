@@ -22,9 +22,8 @@ class BinaryCrossEntropy(Function):
     ∂ℓ/∂y = max(log(1 − x), −100) − max(log x, −100)."""
 
     def forward(self, x, y):
-        with xp.errstate(divide="ignore"):
-            lx = xp.maximum(xp.log(x), -100.0)
-            l1x = xp.maximum(xp.log1p(-x), -100.0)
+        lx = xp.maximum(xp.log(x), -100.0)
+        l1x = xp.maximum(xp.log1p(-x), -100.0)
         return -(y * lx + (1 - y) * l1x)
 
     def backward(self, g):
@@ -34,8 +33,7 @@ class BinaryCrossEntropy(Function):
         if need_x:
             gx = g * (x - y) / E.clamp(x * (1.0 - x), min=_BCE_EPS)
         if need_y:
-            with xp.errstate(divide="ignore"):
-                gy = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
+            gy = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
         return gx, gy
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import warnings
 from collections import namedtuple
 
 from .. import backend as B
@@ -62,19 +64,27 @@ class Sum(Function):
         return broadcast_to(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), self.in_shape)
 
 
+def _count(shape, axes) -> int:
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+def _mean(a, axes, keepdims: bool):
+    """The mean of ``a`` over ``axes``; NaN over no elements (NumPy would warn "Mean of empty slice")."""
+    if _count(a.shape, axes) == 0:
+        return a.sum(axis=axes, keepdims=keepdims) / a.dtype.type(0)
+    return a.mean(axis=axes, keepdims=keepdims)
+
+
 class Mean(Function):
     saves_inputs = False
 
     def forward(self, a, axes, keepdim):
         self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        n = 1
-        for ax in axes:
-            n *= a.shape[ax]
-        self.n = n
-        if n == 0:  # NaN, silently as in PyTorch (NumPy warns "Mean of empty slice")
-            with xp.errstate(invalid="ignore"):
-                return a.sum(axis=axes, keepdims=keepdim) / a.dtype.type(0)
-        return a.mean(axis=axes, keepdims=keepdim)
+        self.n = _count(a.shape, axes)
+        return _mean(a, axes, keepdim)
 
     def backward(self, g):
         g = Div.apply(_unsqueeze_to(g, self.in_shape, self.axes, self.keepdim), const(self.n, g.dtype))
@@ -101,24 +111,61 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     return Mean.apply(input, axes=_dims(dim, input.ndim, "mean"), keepdim=keepdim)
 
 
+class Var(Function):
+    """Σ(x − x̄)²/(N − correction) over ``axes``. ∂x = 2(x − x̄)/(N − correction)·g, PyTorch's formula: the
+    mean's own path, which Σ(x − x̄) = 0 cancels, is left out, so an infinite entry spoils only its own
+    gradient (as PyTorch's)."""
+
+    def forward(self, a, axes, keepdim, correction):
+        self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        n = _count(a.shape, axes)
+        self.dof = n - correction if n > correction else 0
+        d = a - _mean(a, axes, True)
+        return (d * d).sum(axis=axes, keepdims=keepdim) / a.dtype.type(self.dof)
+
+    def backward(self, g):
+        x = self.inputs[0]
+        d = x - x.mean(dim=self.axes, keepdim=True)
+        return _unsqueeze_to(g, self.in_shape, self.axes, self.keepdim) * d * (2 / self.dof if self.dof else math.inf)
+
+
+class Std(Var):
+    """√var; ∂var = g/(2σ), taken as 0 where σ = 0 (as PyTorch: a constant input has gradient 0)."""
+
+    saves_output = True
+
+    def forward(self, a, axes, keepdim, correction):
+        return xp.sqrt(super().forward(a, axes, keepdim, correction))
+
+    def backward(self, g):
+        y = self.output
+        return super().backward(where(y == 0, 0.0, g / (2 * y)))
+
+
+def _var(cls: type[Var], input: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+    name = cls.__name__.lower()
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: std and var only support floating point and complex dtypes, got {input.dtype} (shape {tuple(input.shape)})")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    axes = _dims(dim, input.ndim, name)
+    if _count(input.shape, axes) <= correction:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+                      f"(input numel divided by output numel).", UserWarning, stacklevel=4)
+    return cls.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+
+
 @dim_aliases
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Σ(x − x̄)²/(N − correction); correction=1 (Bessel) by default, 0 gives the biased variance
     used by batch norm (Fang §8.2)."""
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    axes = _dims(dim, input.ndim, "var")
-    n = 1
-    for ax in axes:
-        n *= input.shape[ax]
-    d = input - input.mean(dim=axes, keepdim=True)
-    with xp.errstate(divide="ignore", invalid="ignore"):  # N ≤ correction gives inf/NaN, silently as in PyTorch
-        return (d * d).sum(dim=axes, keepdim=keepdim) / (n - correction if n > correction else 0)
+    return _var(Var, input, dim, unbiased, keepdim, correction)
 
 
 @dim_aliases
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """√var (see ``var``)."""
+    return _var(Std, input, dim, unbiased, keepdim, correction)
 
 
 @dim_aliases
@@ -140,8 +187,7 @@ class _Extreme(Function):
     def forward(self, a, axes, keepdim):
         out = self.reduce(a, axis=axes, keepdims=True)
         mask = a == out
-        with xp.errstate(invalid="ignore"):  # a NaN extreme matches nothing: weight NaN, as PyTorch's gradient
-            self.w = mask / mask.sum(axis=axes, keepdims=True)
+        self.w = mask / mask.sum(axis=axes, keepdims=True)  # a NaN extreme matches nothing: weight NaN, as PyTorch's gradient
         self.in_shape, self.axes, self.keepdim = a.shape, axes, keepdim
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
 
@@ -322,8 +368,7 @@ class LogSumExp(Function):
         self.axes, self.keepdim = axes, keepdim
         m = a.max(axis=axes, keepdims=True) if a.size else xp.zeros(_kept_shape(a.shape, axes), a.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
-        with xp.errstate(divide="ignore"):  # log 0 = −inf (empty or all −inf), silently as in PyTorch
-            out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        out = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m  # log 0 = −inf: empty or all −inf
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape) if i not in axes])
 
     def backward(self, g):
@@ -350,9 +395,8 @@ class Softmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        with xp.errstate(invalid="ignore"):  # ∞ − ∞ = NaN, silently as in PyTorch
-            e = xp.exp(a - a.max(axis=axis, keepdims=True))
-            e /= e.sum(axis=axis, keepdims=True)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
         return e
 
     def backward(self, g):
@@ -368,9 +412,8 @@ class LogSoftmax(Function):
 
     def forward(self, a, axis):
         self.axis = axis
-        with xp.errstate(invalid="ignore"):  # ∞ − ∞ = NaN, silently as in PyTorch
-            s = a - a.max(axis=axis, keepdims=True)
-            s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
+        s = a - a.max(axis=axis, keepdims=True)
+        s -= xp.log(xp.exp(s).sum(axis=axis, keepdims=True))
         return s
 
     def backward(self, g):
@@ -413,16 +456,14 @@ class VectorNorm(Function):
         self.p, self.axes, self.keepdim = p, axes, keepdim
         if p == 2:
             return xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
-        with xp.errstate(divide="ignore"):  # |0|^p for p < 0 is inf, silently as in PyTorch
-            return (xp.abs(a) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        return (xp.abs(a) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)  # |0|^p for p < 0 is inf
 
     def backward(self, g):
         x, p = self.inputs[0], self.p
         norm = _unsqueeze_to(self.output, x.shape, self.axes, self.keepdim)
         g = _unsqueeze_to(g, x.shape, self.axes, self.keepdim)
         if p < 1:
-            with xp.errstate(divide="ignore", invalid="ignore"):  # |0|^(p−1) = inf, masked to 0
-                return where(x == 0, 0.0, x.sign() * x.abs() ** (p - 1)) * g * norm ** (1 - p)
+            return where(x == 0, 0.0, x.sign() * x.abs() ** (p - 1)) * g * norm ** (1 - p)  # |0|^(p−1) = inf, masked to 0
         zero = norm == 0
         scale = where(zero, 0.0, g / where(zero, 1.0, norm) ** (p - 1))
         return (x if p == 2 else x.sign() * x.abs() ** (p - 1) if p < 2 else x * x.abs() ** (p - 2)) * scale
@@ -506,8 +547,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tenso
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got {input.dtype} (shape {tuple(input.shape)})")
     count = Tensor._make(~xp.isnan(input._data)).sum(() if dim is None else dim, keepdim)
-    with xp.errstate(invalid="ignore"):  # 0/0 = NaN for an all-NaN slice, silently as in PyTorch
-        return nansum(input, dim, keepdim) / count
+    return nansum(input, dim, keepdim) / count  # 0/0 = NaN for an all-NaN slice
 
 
 aminmax_result = namedtuple("aminmax_result", ["min", "max"])

@@ -4,7 +4,8 @@ r"""Functional optimisers (函数式优化器): the update math of ``shenjing.op
 Each algorithm is a function over lists — the parameters, their gradients, their state buffers
 (Tensors, in ``torch.optim``'s state layout) — with the hyper-parameters as keywords. It updates the
 parameters and buffers in place, reading ``t.array`` and writing through ``with t.inplace() as a:``,
-so each parameter's version counter moves once per step, as after an in-place op under ``no_grad``.
+so each parameter's version counter moves once per step, as after an in-place op under ``no_grad``;
+a diverging run's inf and NaN come silently (``quietly``), as from PyTorch's.
 The optimiser classes validate hyper-parameters, keep ``param_groups``/``state`` and call these.
 
 Every function follows PyTorch's algorithm by default, operation for operation (to an ulp where torch
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..autograd.tensor import Tensor
-from ..backend import ndarray, xp
+from ..backend import ndarray, quietly, xp
 from ..creation import as_tensor
 
 __all__ = [
@@ -128,6 +129,7 @@ def denominator(v: ndarray, eps: float, *, eps_inside_sqrt: bool = False, bias_c
 
 
 # ---------------------------------------------------------------------- algorithms
+@quietly
 def sgd(params: Sequence[Tensor], grads: Sequence[Tensor], momentum_buffers: list[Tensor | None], *, lr: float,
         momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
         maximize: bool = False, momentum_init: str = "grad") -> None:
@@ -166,6 +168,7 @@ def sgd(params: Sequence[Tensor], grads: Sequence[Tensor], momentum_buffers: lis
             theta -= lr * g
 
 
+@quietly
 def adam(params: Sequence[Tensor], grads: Sequence[Tensor], exp_avgs: Sequence[Tensor], exp_avg_sqs: Sequence[Tensor],
          max_exp_avg_sqs: Sequence[Tensor | None], state_steps: Sequence[Tensor], *, amsgrad: bool, beta1: float,
          beta2: float, lr: float, weight_decay: float, eps: float, maximize: bool = False,
@@ -205,6 +208,7 @@ def adam(params: Sequence[Tensor], grads: Sequence[Tensor], exp_avgs: Sequence[T
             theta -= d
 
 
+@quietly
 def rmsprop(params: Sequence[Tensor], grads: Sequence[Tensor], square_avgs: Sequence[Tensor], grad_avgs: Sequence[Tensor | None],
             momentum_buffers: Sequence[Tensor | None], state_steps: Sequence[Tensor], *, lr: float, alpha: float, eps: float,
             weight_decay: float, momentum: float, centered: bool, maximize: bool = False, eps_inside_sqrt: bool = False) -> None:
@@ -243,6 +247,7 @@ def rmsprop(params: Sequence[Tensor], grads: Sequence[Tensor], square_avgs: Sequ
             theta -= d
 
 
+@quietly
 def adagrad(params: Sequence[Tensor], grads: Sequence[Tensor], state_sums: Sequence[Tensor], state_steps: Sequence[Tensor], *,
             lr: float, weight_decay: float, lr_decay: float, eps: float, maximize: bool = False, eps_inside_sqrt: bool = False) -> None:
     r"""AdaGrad (自适应梯度, 自适应学习率): each coordinate's step is divided by the root of its summed
@@ -268,6 +273,7 @@ def adagrad(params: Sequence[Tensor], grads: Sequence[Tensor], state_sums: Seque
             theta -= d
 
 
+@quietly
 def adadelta(params: Sequence[Tensor], grads: Sequence[Tensor], square_avgs: Sequence[Tensor], acc_deltas: Sequence[Tensor],
              state_steps: Sequence[Tensor], *, lr: float, rho: float, eps: float, weight_decay: float, maximize: bool = False) -> None:
     r"""Zeiler's AdaDelta: the step is the ratio of two running RMS values, so no learning rate is
@@ -295,6 +301,7 @@ def adadelta(params: Sequence[Tensor], grads: Sequence[Tensor], square_avgs: Seq
             theta -= delta
 
 
+@quietly
 def normalized_gradient(params: Sequence[Tensor], grads: Sequence[Tensor], *, lr: float, eps: float,
                         weight_decay: float = 0.0, maximize: bool = False) -> None:
     r"""Element-wise normalised gradient descent (梯度归一化), Fang §6.5 Algorithm 3 (no PyTorch counterpart)::
@@ -316,6 +323,7 @@ def normalized_gradient(params: Sequence[Tensor], grads: Sequence[Tensor], *, lr
 
 
 # ---------------------------------------------------------------------- Nesterov with the look-ahead gradient
+@quietly
 def lookahead(params: Sequence[Tensor], momentum_buffers: Sequence[Tensor | None], *, lr: float, momentum: float,
               ema: bool = False) -> list[tuple[Tensor, ndarray]]:
     r"""Move to the look-ahead point of Nesterov's method (Nesterov 加速动量法): "先沿原动量方向移动".
@@ -344,6 +352,7 @@ def restore(saved: Sequence[tuple[Tensor, ndarray]]) -> None:
             theta[...] = values
 
 
+@quietly
 def nesterov_lookahead(params: Sequence[Tensor], grads: Sequence[Tensor], momentum_buffers: list[Tensor | None], *,
                        lr: float, momentum: float, ema: bool = False) -> None:
     r"""The update after the gradient at the :func:`lookahead` point ("再沿该处负梯度移动")::

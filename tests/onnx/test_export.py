@@ -110,6 +110,15 @@ def test_pointwise_functions(name, tmp_path):
         assert_close(loaded(x).numpy(), Pointwise(POINTWISE[name])(x).numpy())
 
 
+STATISTICS = {"var": lambda x: x.var(1, keepdim=True), "std": lambda x: x.std(-1, correction=0), "fmod": lambda x: sj.fmod(x * 3, 0.7)}
+
+
+@pytest.mark.parametrize("name", list(STATISTICS))
+def test_var_std_fmod(name, tmp_path):
+    """Var and Std (one op each, with PyTorch's gradients) and fmod (ONNX Mod with fmod=1) along the fixed axis."""
+    assert_close(*exported(Pointwise(STATISTICS[name]), sj.randn(5, 4), tmp_path))
+
+
 class SelfAttention(nn.Module):
     def __init__(self):
         super().__init__()

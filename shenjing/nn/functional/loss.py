@@ -516,8 +516,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "sum":
         return loss.sum()
     denom = float(coef.sum()) if coef is not None else float(ta.size)
-    with xp.errstate(invalid="ignore", divide="ignore"):
-        return loss.sum() / denom if denom else loss.sum() * float("nan")
+    return loss.sum() / denom if denom else loss.sum() * float("nan")
 
 
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
