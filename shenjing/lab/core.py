@@ -38,7 +38,7 @@ ORDER = [
     "vanishing-gradients", "residual-depth", "batchnorm", "regularisers", "feature-importance", "convolution",
     "cnn-vs-mlp", "architectures", "attention", "curse-of-dimensionality", "frequency-principle", "condensation",
     "dropout", "minibatch-gradient", "transfer-features", "hyperparameter-search",
-    "label-permutation", "batchnorm-forms", "equivariance", "hopfield", "covers-theorem", "convexity",
+    "label-permutation", "batchnorm-forms", "equivariance", "hopfield", "covers-theorem", "convexity", "residual-forms",
 ]
 
 _OPS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
