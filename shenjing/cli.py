@@ -550,25 +550,26 @@ def cmd_playground(args) -> int:
     return EXIT_OK
 
 
-def lab_run_spread(args, run_experiment) -> list | None:
-    """``lab run ID... --workers N``: the experiments dealt round robin over N MPI ranks (one BLAS thread
-    each), results gathered on rank 0 in the ids' order; None on other ranks and in the relaunching process."""
+def spread_jobs(args, job: Callable, items: list) -> list | None:
+    """``--workers N``: the command relaunched as it was typed under ``mpiexec -n N`` (its exit code in
+    ``args.relaunch_code``); under mpiexec, ``items`` dealt round robin over the ranks, each running
+    ``job(item)`` for its share on its share of the cores, the results gathered on rank 0 in the items'
+    order; serially, ``job`` on every item here. None on ranks other than 0 and in the relaunching process."""
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
-        argv = ["lab", "run", *args.id, "--out", str(args.out), "--seed", str(args.seed), "--workers", str(args.workers), "--lang", args.lang]
         try:
-            args.relaunch_code = spread.relaunch(args.workers, argv + (["--quick"] if args.quick else []))
+            args.relaunch_code = spread.relaunch(args.workers, ["--lang", args.lang, *args.argv])
         except RuntimeError as e:
             raise CommandError(EXIT_USAGE, f"argument --workers: {e}") from None
         return None
     if not group.launched_by_mpi():
-        return [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in args.id]
+        return [job(item) for item in items]
     group.init()
     rank, size = group.get_rank(), group.get_world_size()
     share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
-    mine = [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in spread.deal(args.id, rank, size)]
-    return spread.gather_in_order(mine, len(args.id), rank, size)
+    mine = [job(item) for item in spread.deal(items, rank, size)]
+    return spread.gather_in_order(mine, len(items), rank, size)
 
 
 def lab_list(args) -> int:
@@ -599,7 +600,9 @@ def lab_run_lines(res: dict, out: Path, lang: str) -> str:
 
 
 def cmd_lab(args) -> int:
-    from .lab import build_report, load_all, run_experiment
+    from functools import partial
+
+    from .lab import load_all, report_result, run_experiment, write_report
 
     if args.lab_command == "list":
         return lab_list(args)
@@ -607,20 +610,23 @@ def cmd_lab(args) -> int:
 
     sj.tune_malloc()
     check_folder("out", args.out)
+    exps = load_all()
+    for exp_id in args.id:
+        if exp_id not in exps:
+            raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {exp_id!r}; `shenjing lab list` shows the {len(exps)} available")
     if args.lab_command == "run":
-        exps = load_all()
-        for exp_id in args.id:
-            if exp_id not in exps:
-                raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {exp_id!r}; `shenjing lab list` shows the {len(exps)} available")
-        results = lab_run_spread(args, run_experiment)
-        if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
-            return getattr(args, "relaunch_code", EXIT_OK)
-        for res in results:
-            print(lab_run_lines(res, Path(args.out), args.lang))
-        return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
-    path = build_report(args.out, quick=args.quick, seed=args.seed, lang=args.lang)
-    print(pick(args.lang, f"report: {path}", f"报告: {path}"))
-    return EXIT_OK
+        results = spread_jobs(args, partial(run_experiment, out_dir=args.out, quick=args.quick, seed=args.seed), args.id)
+    else:
+        results = spread_jobs(args, partial(report_result, out_dir=args.out, quick=args.quick, seed=args.seed), args.id or list(exps))
+    if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
+        return getattr(args, "relaunch_code", EXIT_OK)
+    if args.lab_command == "report":
+        path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
+        print(pick(args.lang, f"report: {path}", f"报告: {path}"))
+        return EXIT_OK
+    for res in results:
+        print(lab_run_lines(res, Path(args.out), args.lang))
+    return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
 
 
 # ---------------------------------------------------------------------- parser and main
@@ -742,9 +748,11 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
     r = lsub.add_parser("run", parents=[debug], help="run experiments: figures (PNG) and result.json with the verdict, per experiment")
     r.add_argument("id", nargs="+", help="one or more experiment ids (`shenjing lab list`)")
-    r.add_argument("--workers", type=int_in(1), default=1,
-                   help="spread the experiments over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
-    for q in (r, lsub.add_parser("report", parents=[debug], help="run every experiment and write one HTML page (report.html)")):
+    rep = lsub.add_parser("report", parents=[debug], help="run every experiment (or those named) and write one HTML page (report.html)")
+    rep.add_argument("id", nargs="*", help="experiment ids (`shenjing lab list`; default: all of them)")
+    for q in (r, rep):
+        q.add_argument("--workers", type=int_in(1), default=1, metavar="N", help="spread the experiments over N MPI ranks (mpiexec -n N; needs "
+                                                                    "shenjing[mpi]); results equal a serial run (default: 1)")
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
         q.add_argument("--seed", type=SEED, default=0)
@@ -810,7 +818,7 @@ def run_command(argv=None) -> int:
             args = build_parser(lang).parse_args(argv)
         except SystemExit as e:  # --help, or a usage error already printed
             return e.code if isinstance(e.code, int) else EXIT_USAGE
-        args.lang = lang
+        args.lang, args.argv = lang, list(sys.argv[1:] if argv is None else map(str, argv))
         code = args.func(args)
         sys.stdout.flush()
         return code
