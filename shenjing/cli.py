@@ -568,7 +568,8 @@ def spread_jobs(args, job: Callable, items: list) -> list | None:
     group.init()
     rank, size = group.get_rank(), group.get_world_size()
     share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
-    mine = [job(item) for item in spread.deal(items, rank, size)]
+    with group.alone():  # each job as in one process: a training run's collectives (the loss's mean) must not span the ranks
+        mine = [job(item) for item in spread.deal(items, rank, size)]
     return spread.gather_in_order(mine, len(items), rank, size)
 
 
