@@ -1,4 +1,5 @@
-"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``playground``, ``info``, ``data fetch`` and ``lab`` (``list``, ``run``, ``report``).
+"""The ``shenjing`` command: ``train``, ``sweep``, ``evaluate``, ``export``, ``playground``, ``info``, ``data fetch`` and ``lab``
+(``list``, ``run``, ``report``).
 
 Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
 naming the option, exit code 2. Other failures are one line with the exit code of their kind
@@ -209,7 +210,7 @@ def train_config(args) -> dict:
         raise OptionError("patience", "early stopping needs validation samples: --val-size 0 holds out none")
     check_folder("out", args.out)
     check_folder("data", args.data, must_exist=True)
-    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command", "lang")}
+    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command", "lang", "argv")}
     if cfg["momentum"] is None and args.optimizer in MOMENTUM_OPTIMIZERS:
         cfg["momentum"] = 0.9
     return cfg
@@ -338,12 +339,20 @@ def data_parallel(model):
 def cmd_train(args) -> int:
     import shenjing as sj
 
+    sj.tune_malloc()
+    train_run(args, *join_world(args))
+    return EXIT_OK
+
+
+def train_run(args, rank: int = 0, world: int = 1) -> dict | None:
+    """One run of ``shenjing train`` (data-parallel on ``world`` ranks); returns the test metrics
+    (metrics.json) on rank 0, None on the others."""
+    import shenjing as sj
+
     from .distributed.shard import ShardedLoader
     from .files import atomic_write_bytes, remove_leftovers
     from .train import EarlyStopping, LRSchedulerCallback, Trainer
 
-    sj.tune_malloc()
-    rank, world = join_world(args)
     lead = rank == 0  # only rank 0 writes files and prints
     cfg = train_config(args)
     out = Path(args.out)
@@ -377,15 +386,16 @@ def cmd_train(args) -> int:
         t0 = time.perf_counter()
         history = trainer.fit(ShardedLoader(task.train, net) if world > 1 else task.train, task.val, epochs=args.epochs)
         seconds = time.perf_counter() - t0
-        if lead:
-            report_run(trainer, task, history, seconds, n_params, args, out)
-            if args.export:
-                export_onnx(model, task, out / "model.onnx")
-    return EXIT_OK
+        if not lead:
+            return None
+        metrics = report_run(trainer, task, history, seconds, n_params, args, out)
+        if args.export:
+            export_onnx(model, task, out / "model.onnx")
+    return metrics
 
 
-def report_run(trainer, task, history: list, seconds: float, n_params: int, args, out: Path) -> None:
-    """After training: metrics.json, the curves, the confusion matrix or attention maps, one line."""
+def report_run(trainer, task, history: list, seconds: float, n_params: int, args, out: Path) -> dict:
+    """After training: metrics.json, the curves, the confusion matrix or attention maps, one line; returns the metrics."""
     from .files import atomic_write_bytes
     from .train import confusion_matrix
     from .viz.plots import plot_confusion, plot_curves
@@ -407,6 +417,7 @@ def report_run(trainer, task, history: list, seconds: float, n_params: int, args
         x0, y0 = task.test.dataset[0]
         save_figure(sequence_attention_figure(trainer.saved_model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
     print(f"test {metric} {res[metric]:.4f}  test loss {res['loss']:.4f}  ({seconds:.1f} s of training) -> {out}")
+    return metrics
 
 
 # ---------------------------------------------------------------------- evaluate, info, lab
@@ -630,6 +641,108 @@ def cmd_lab(args) -> int:
     return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
 
 
+# ---------------------------------------------------------------------- sweep
+
+SWEEP_FIXED = ("out", "data", "opt", "export", "lang", "func", "command")  # train options a grid does not vary
+
+
+def cmd_sweep(args) -> int:
+    """``shenjing sweep``: one ``shenjing train`` run in this process per configuration (dealt over the ranks
+    with --workers); rank 0 writes sweep.csv and sweep.png."""
+    import shenjing as sj
+
+    from .distributed.group import get_world_size
+
+    sj.tune_malloc()
+    check_folder("out", args.out)
+    grid, trials = sweep_trials(args)
+    rows = spread_jobs(args, sweep_trial, trials)
+    if rows is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
+        return getattr(args, "relaunch_code", EXIT_OK)
+    report_sweep(rows, grid, Path(args.out), get_world_size())
+    return EXIT_OK
+
+
+def sweep_trials(args) -> tuple[dict, list[tuple[str, dict, argparse.Namespace]]]:
+    """The grid and the trials (name, configuration, train options) of ``shenjing sweep``; every value and
+    every trial's options are checked by ``shenjing train``'s parser and checks before any trial runs."""
+    from .train.sweep import configurations, parse_grid, trial_argv
+    from .train.task import OptionError
+
+    parser = trial_parser()
+    base = parse_train(parser, args.train, "the train options after --")
+    check_folder("data", base.data, must_exist=True)
+    options = {k for k, v in vars(parser.parse_args(["train"])).items() if not isinstance(v, bool) and k not in SWEEP_FIXED}
+    grid = parse_grid(args.grid, options)
+    check_sweep_base(args.train, base, grid)
+    for name, values in grid.items():
+        for value in values:
+            parse_train(parser, [*args.train, *trial_argv({name: value})], f"argument --grid: {name}={value}", inner=True)
+    trials = []
+    for i, config in enumerate(configurations(grid, args.random, args.seed)):
+        name = f"trial-{i:03d}"
+        trial = parse_train(parser, [*args.train, *trial_argv(config), "--out", str(Path(args.out) / name), "--quiet"], name)
+        try:
+            train_config(trial)
+        except OptionError as e:
+            raise CommandError(EXIT_USAGE, f"argument --grid: {name} ({', '.join(f'{k}={v}' for k, v in config.items())}): {e}") from None
+        trials.append((name, config, trial))
+    return grid, trials
+
+
+def parse_train(parser: argparse.ArgumentParser, argv: list[str], where: str, inner: bool = False) -> argparse.Namespace:
+    """``shenjing train ARGV`` parsed; a usage error says ``where`` (with ``inner``, instead of its own option)."""
+    try:
+        return parser.parse_args(["train", *argv])
+    except CommandError as e:
+        message = re.sub(r"^argument --[\w-]+: ", "", str(e)) if inner else str(e)
+        raise CommandError(EXIT_USAGE, f"{where}: {message}") from None
+
+
+def check_sweep_base(argv: list[str], base: argparse.Namespace, grid: dict) -> None:
+    """The train options after -- may not set --out or --resume (the sweep's), nor an option of the grid."""
+    from .train.task import parse_options
+
+    if base.resume or any(a == "--out" or a.startswith("--out=") for a in argv):
+        raise CommandError(EXIT_USAGE, "the train options after --: --out and --resume are not a trial's: "
+                                       "each trial trains afresh in the sweep's --out DIR/trial-NNN")
+    opts = parse_options(base.opt)
+    for name in grid:
+        if (name[4:].replace("-", "_") in opts) if name.startswith("opt.") else any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv):
+            raise CommandError(EXIT_USAGE, f"argument --grid: {name} is also set in the train options after --; set it in one place")
+
+
+def sweep_trial(trial: tuple[str, dict, argparse.Namespace]) -> dict:
+    """One trial: ``shenjing train`` in this process; its row of sweep.csv (a run that diverged is a row too)."""
+    from .train import DivergenceError
+
+    name, config, args = trial
+    try:
+        metrics = train_run(args)
+    except DivergenceError as e:
+        return {"trial": name, **config, "status": "diverged", "note": str(e).strip().splitlines()[0]}
+    return {"trial": name, **config, "status": "ok", **metrics}
+
+
+def report_sweep(rows: list[dict], grid: dict, out: Path, ranks: int) -> None:
+    """sweep.csv (atomically), sweep.png and one line naming the best trial."""
+    from .train.sweep import write_table
+    from .viz.plots import plot_sweep
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    measured = list(dict.fromkeys(k for r in ok for k in r if k not in ("trial", "status", *grid)))
+    out.mkdir(parents=True, exist_ok=True)
+    table = write_table(rows, ["trial", *grid, "status", *measured] + (["note"] if len(ok) < len(rows) else []), out / "sweep.csv")
+    metric = next((k[5:] for k in measured if k.startswith("test_") and k != "test_loss"), "accuracy")
+    figure = plot_sweep(rows, grid, metric, out / "sweep.png", title=f"shenjing sweep over {' × '.join(grid)}")
+    where = f" on {ranks} ranks" if ranks > 1 else ""
+    diverged = f", {len(rows) - len(ok)} diverged" if len(ok) < len(rows) else ""
+    best = max(ok, key=lambda r: (r[f"test_{metric}"], -r["test_loss"]), default=None)  # ties: the lower loss
+    says = "no trial finished" if best is None else (f"best test {metric} {best[f'test_{metric}']:.4f}: {best['trial']} "
+                                                      f"({', '.join(f'{k}={best[k]}' for k in grid)})")
+    print(f"sweep: {len(rows)} trials{where}{diverged} -> {table}, {figure}; {says}")
+
+
 # ---------------------------------------------------------------------- parser and main
 
 
@@ -652,6 +765,23 @@ class Parser(argparse.ArgumentParser):
         if self.lang == "zh":
             self.exit(EXIT_USAGE, f"{self.prog}: 错误: {in_chinese(message)}\n")
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class TrialParser(Parser):
+    """``shenjing train``'s parser for a sweep's trials: a usage error is raised (CommandError), not printed."""
+
+    def error(self, message: str):
+        raise CommandError(EXIT_USAGE, message)
+
+
+def trial_parser() -> argparse.ArgumentParser:
+    """The options of ``shenjing train`` (spelled out: no abbreviations) for the trials of a sweep."""
+    from functools import partial
+
+    p = TrialParser(prog="shenjing train")
+    add_train_parser(p.add_subparsers(dest="command", required=True, parser_class=partial(TrialParser, allow_abbrev=False)),
+                     [common_parents()[1]])
+    return p
 
 
 def _epilog(lang: str = "en") -> str:
@@ -698,19 +828,50 @@ def add_train_parser(sub, parents: list) -> None:
     t.set_defaults(func=cmd_train)
 
 
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The parser of every command; its usage errors and the epilog in ``lang``."""
-    from functools import partial
-
+def common_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The parents of the commands' parsers: --lang, and --lang with --debug."""
     language = argparse.ArgumentParser(add_help=False)
     language.add_argument("--lang", choices=LANGS, default=None, help="language of the output: en or zh (default: from LANG/LC_ALL)")
     debug = argparse.ArgumentParser(add_help=False, parents=[language])
     debug.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    return language, debug
+
+
+def add_sweep_parser(sub, parents: list) -> None:
+    """The options of ``shenjing sweep``; the train options of every trial follow ``--``."""
+    w = sub.add_parser("sweep", parents=parents, help="grid or random search over the options of `shenjing train`: sweep.csv and sweep.png",
+                       description="Train once per configuration of a grid (or of K configurations drawn from it), each trial a "
+                                   "`shenjing train` run in its own folder DIR/trial-NNN; then one table (DIR/sweep.csv) and one "
+                                   "figure (DIR/sweep.png) of the test metric and loss of every trial.",
+                       epilog="Example: shenjing sweep --grid lr=0.001,0.01,0.1 --grid hidden=64,128x128 --workers 2 --out runs/sweep "
+                              "-- --epochs 1 --subset 2048. The options of `shenjing train` for every trial come after --; a trial's "
+                              "training seed is its --seed (default 0), so a trial gives the same result serially and on any rank. "
+                              "Every value and every trial's options are checked before the first trial runs. A trial that "
+                              "diverges is a row of the table (status diverged); any other failure stops the sweep.")
+    w.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+                   help="a train option and its values: lr=0.01,0.1; hidden=64,128x128 (x joins the widths of several layers); "
+                        "opt.KEY=... for --opt KEY=VALUE. Repeatable: the grid is the product")
+    w.add_argument("--random", type=int_in(1), default=None, metavar="K",
+                   help="run K configurations drawn at random from the grid, without repetition (default: every configuration)")
+    w.add_argument("--seed", type=SEED, default=0, help="the seed of --random's draw (not the trials' training seed: that is train's --seed)")
+    w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
+                   help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
+    w.add_argument("--out", default="runs/sweep", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
+    w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
+    w.set_defaults(func=cmd_sweep)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The parser of every command; its usage errors and the epilog in ``lang``."""
+    from functools import partial
+
+    language, debug = common_parents()
     p = Parser(prog="shenjing", description=pick(lang, "神经 shenjing: train, evaluate and inspect models.",
                                                   "神经 shenjing: 训练、评估与检查模型."), epilog=_epilog(lang),
                formatter_class=argparse.RawDescriptionHelpFormatter, lang=lang, parents=[language])
     sub = p.add_subparsers(dest="command", required=True, parser_class=partial(Parser, lang=lang))
     add_train_parser(sub, [debug])
+    add_sweep_parser(sub, [debug])
 
     e = sub.add_parser("evaluate", parents=[debug], help="evaluate a checkpoint written by `shenjing train` on the test set")
     e.add_argument("checkpoint")
@@ -811,12 +972,22 @@ def main(argv=None) -> int:
     return finish(run_command(argv))
 
 
+def parse_command(parser: argparse.ArgumentParser, argv, lang: str = "en") -> argparse.Namespace:
+    """``parser.parse_args(argv)``; for ``sweep`` an unknown option says where train's options go."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        hint = pick(lang, " (the options of `shenjing train` go after --, e.g. shenjing sweep --grid lr=0.01,0.1 -- --epochs 1)",
+                    " (`shenjing train` 的选项写在 -- 之后, 如 shenjing sweep --grid lr=0.01,0.1 -- --epochs 1)")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}{hint if args.command == 'sweep' else ''}")
+    return args
+
+
 def run_command(argv=None) -> int:
     args = None
     lang = lang_in_argv(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            args = build_parser(lang).parse_args(argv)
+            args = parse_command(build_parser(lang), argv, lang)
         except SystemExit as e:  # --help, or a usage error already printed
             return e.code if isinstance(e.code, int) else EXIT_USAGE
         args.lang, args.argv = lang, list(sys.argv[1:] if argv is None else map(str, argv))
