@@ -561,11 +561,12 @@ def cmd_playground(args) -> int:
     return EXIT_OK
 
 
-def spread_jobs(args, job: Callable, items: list) -> list | None:
+def spread_jobs(args, job: Callable, items: list, threads: int | None = None) -> list | None:
     """``--workers N``: the command relaunched as it was typed under ``mpiexec -n N`` (its exit code in
     ``args.relaunch_code``); under mpiexec, ``items`` dealt round robin over the ranks, each running
-    ``job(item)`` for its share on its share of the cores, the results gathered on rank 0 in the items'
-    order; serially, ``job`` on every item here. None on ranks other than 0 and in the relaunching process."""
+    ``job(item)`` for its share on ``threads`` threads (default: its share of the cores), the results
+    gathered on rank 0 in the items' order; serially, ``job`` on every item here (on ``threads`` threads
+    if given). None on ranks other than 0 and in the relaunching process."""
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
@@ -575,10 +576,12 @@ def spread_jobs(args, job: Callable, items: list) -> list | None:
             raise CommandError(EXIT_USAGE, f"argument --workers: {e}") from None
         return None
     if not group.launched_by_mpi():
+        if threads:
+            share_cores(threads)
         return [job(item) for item in items]
     group.init()
     rank, size = group.get_rank(), group.get_world_size()
-    share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
+    share_cores(threads or max(1, (os.cpu_count() or 1) // group.local_size()))
     with group.alone():  # each job as in one process: a training run's collectives (the loss's mean) must not span the ranks
         mine = [job(item) for item in spread.deal(items, rank, size)]
     return spread.gather_in_order(mine, len(items), rank, size)
@@ -656,7 +659,7 @@ def cmd_sweep(args) -> int:
     sj.tune_malloc()
     check_folder("out", args.out)
     grid, trials = sweep_trials(args)
-    rows = spread_jobs(args, sweep_trial, trials)
+    rows = spread_jobs(args, sweep_trial, trials, threads=args.threads)
     if rows is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
         return getattr(args, "relaunch_code", EXIT_OK)
     report_sweep(rows, grid, Path(args.out), get_world_size())
@@ -845,7 +848,8 @@ def add_sweep_parser(sub, parents: list) -> None:
                                    "figure (DIR/sweep.png) of the test metric and loss of every trial.",
                        epilog="Example: shenjing sweep --grid lr=0.001,0.01,0.1 --grid hidden=64,128x128 --workers 2 --out runs/sweep "
                               "-- --epochs 1 --subset 2048. The options of `shenjing train` for every trial come after --; a trial's "
-                              "training seed is its --seed (default 0), so a trial gives the same result serially and on any rank. "
+                              "training seed is its --seed (default 0): with the same --threads a trial gives the same result "
+                              "serially and on any number of ranks. "
                               "Every value and every trial's options are checked before the first trial runs. A trial that "
                               "diverges is a row of the table (status diverged); any other failure stops the sweep.")
     w.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
@@ -856,6 +860,9 @@ def add_sweep_parser(sub, parents: list) -> None:
     w.add_argument("--seed", type=SEED, default=0, help="the seed of --random's draw (not the trials' training seed: that is train's --seed)")
     w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
                    help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
+    w.add_argument("--threads", type=int_in(1), default=1, metavar="T",
+                   help="BLAS and kernel threads per trial (default: 1, so that a trial's result does not depend on --workers: "
+                        "BLAS's float32 sums depend on its thread count)")
     w.add_argument("--out", default="runs/sweep", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
     w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
     w.set_defaults(func=cmd_sweep)

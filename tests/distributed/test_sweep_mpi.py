@@ -13,7 +13,7 @@ from .mpi_helpers import env, mpiexec
 
 
 def sweep(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    argv = [*CLI, "sweep", "--grid", "lr=0.001,0.1,1e6", "--grid", "hidden=8,16x16", "--out", str(out), *extra,
+    argv = [*CLI, "sweep", "--grid", "lr=0.001,0.1,1e6", "--grid", "hidden=64,128x128", "--out", str(out), *extra,
             "--", "--data", str(data), "--epochs", "1", "--val-size", "100", "--batch-size", "64", "--dropout", "0.2"]
     return subprocess.run(argv, capture_output=True, text=True, env=env(), timeout=300)
 
@@ -30,7 +30,7 @@ def test_sweep_on_two_ranks_equals_serial(tmp_path):
     assert serial.returncode == 0, serial.stderr
     assert spread.returncode == 0, spread.stderr
     rows = table(tmp_path / "spread")
-    assert rows == table(tmp_path / "serial")  # the same metrics to the last bit, dropout masks included
+    assert rows == table(tmp_path / "serial")  # the same metrics to the last bit, dropout masks included (both on 1 BLAS thread)
     assert [r["status"] for r in rows] == ["ok", "ok", "ok", "ok", "diverged", "diverged"]
     # rank 0 alone writes the table and the figure; every trial trained in one process
     assert spread.stdout.count("sweep: 6 trials on 2 ranks, 2 diverged -> ") == 1 and (tmp_path / "spread" / "sweep.png").exists()
