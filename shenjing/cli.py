@@ -328,6 +328,22 @@ def share_cores(threads: int) -> None:
     set_num_threads(threads)
 
 
+@contextlib.contextmanager
+def job_threads(threads: int):
+    """BLAS and shenjing's kernels on ``threads`` threads within the block (as before after it)."""
+    from threadpoolctl import threadpool_limits
+
+    from .ops.parallel import get_num_threads, set_num_threads
+
+    before = get_num_threads()
+    with threadpool_limits(threads):
+        set_num_threads(threads)
+        try:
+            yield
+        finally:
+            set_num_threads(before)
+
+
 def data_parallel(model):
     """The model for N ranks: batch norm over the global batch (SyncBatchNorm), gradients averaged (DDP)."""
     from . import nn
@@ -561,12 +577,12 @@ def cmd_playground(args) -> int:
     return EXIT_OK
 
 
-def spread_jobs(args, job: Callable, items: list, threads: int | None = None) -> list | None:
+def spread_jobs(args, job: Callable, items: list) -> list | None:
     """``--workers N``: the command relaunched as it was typed under ``mpiexec -n N`` (its exit code in
     ``args.relaunch_code``); under mpiexec, ``items`` dealt round robin over the ranks, each running
-    ``job(item)`` for its share on ``threads`` threads (default: its share of the cores), the results
-    gathered on rank 0 in the items' order; serially, ``job`` on every item here (on ``threads`` threads
-    if given). None on ranks other than 0 and in the relaunching process."""
+    ``job(item)`` for its share, the results gathered on rank 0 in the items' order; serially, ``job`` on
+    every item here. Each job on ``args.threads`` threads, in both cases: BLAS's float32 sums depend on its
+    thread count. None on ranks other than 0 and in the relaunching process."""
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
@@ -576,13 +592,11 @@ def spread_jobs(args, job: Callable, items: list, threads: int | None = None) ->
             raise CommandError(EXIT_USAGE, f"argument --workers: {e}") from None
         return None
     if not group.launched_by_mpi():
-        if threads:
-            share_cores(threads)
-        return [job(item) for item in items]
+        with job_threads(args.threads):
+            return [job(item) for item in items]
     group.init()
     rank, size = group.get_rank(), group.get_world_size()
-    share_cores(threads or max(1, (os.cpu_count() or 1) // group.local_size()))
-    with group.alone():  # each job as in one process: a training run's collectives (the loss's mean) must not span the ranks
+    with group.alone(), job_threads(args.threads):  # each job as in one process: a training run's loss must not be averaged over the ranks
         mine = [job(item) for item in spread.deal(items, rank, size)]
     return spread.gather_in_order(mine, len(items), rank, size)
 
@@ -659,7 +673,7 @@ def cmd_sweep(args) -> int:
     sj.tune_malloc()
     check_folder("out", args.out)
     grid, trials = sweep_trials(args)
-    rows = spread_jobs(args, sweep_trial, trials, threads=args.threads)
+    rows = spread_jobs(args, sweep_trial, trials)
     if rows is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
         return getattr(args, "relaunch_code", EXIT_OK)
     report_sweep(rows, grid, Path(args.out), get_world_size())
@@ -840,6 +854,13 @@ def common_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return language, debug
 
 
+def add_threads_option(parser: argparse.ArgumentParser, job: str) -> None:
+    """``--threads T``: the BLAS and kernel threads of each job, serially and on every rank."""
+    parser.add_argument("--threads", type=int_in(1), default=1, metavar="T",
+                        help=f"BLAS and kernel threads per {job}, serially and on every rank (default: 1); BLAS's float32 sums "
+                             f"depend on its thread count, so with the same T a {job} gives the same numbers whatever --workers")
+
+
 def add_sweep_parser(sub, parents: list) -> None:
     """The options of ``shenjing sweep``; the train options of every trial follow ``--``."""
     w = sub.add_parser("sweep", parents=parents, help="grid or random search over the options of `shenjing train`: sweep.csv and sweep.png",
@@ -860,9 +881,7 @@ def add_sweep_parser(sub, parents: list) -> None:
     w.add_argument("--seed", type=SEED, default=0, help="the seed of --random's draw (not the trials' training seed: that is train's --seed)")
     w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
                    help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
-    w.add_argument("--threads", type=int_in(1), default=1, metavar="T",
-                   help="BLAS and kernel threads per trial (default: 1, so that a trial's result does not depend on --workers: "
-                        "BLAS's float32 sums depend on its thread count)")
+    add_threads_option(w, "trial")
     w.add_argument("--out", default="runs/sweep", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
     w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
     w.set_defaults(func=cmd_sweep)
@@ -922,6 +941,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     for q in (r, rep):
         q.add_argument("--workers", type=int_in(1), default=1, metavar="N", help="spread the experiments over N MPI ranks (mpiexec -n N; needs "
                                                                     "shenjing[mpi]); results equal a serial run (default: 1)")
+        add_threads_option(q, "experiment")
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
         q.add_argument("--seed", type=SEED, default=0)

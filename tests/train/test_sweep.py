@@ -7,6 +7,7 @@ import json
 import pytest
 from cli_helpers import fake_fashion, one_line_error, run_main
 
+from shenjing.cli import job_threads
 from shenjing.train.sweep import MAX_TRIALS, configurations, nth_configuration, parse_grid, trial_argv
 from shenjing.train.task import OptionError
 
@@ -63,8 +64,9 @@ def test_a_sweep_is_train_runs_a_table_and_a_figure(data, tmp_path, capsys):
         metrics = json.loads((out / r["trial"] / "metrics.json").read_text())
         assert {k: str(v) for k, v in metrics.items()} == {k: r[k] for k in metrics}
     assert (out / "sweep.png").stat().st_size > 10_000
-    # a trial is `shenjing train` with its options
-    code, _, _ = run_main(["train", *train_options(data), "--lr", "0.1", "--hidden", "16,16", "--quiet", "--out", tmp_path / "direct"], capsys)
+    # a trial is `shenjing train` with its options (on the sweep's --threads 1: BLAS's sums depend on its threads)
+    with job_threads(1):
+        code, _, _ = run_main(["train", *train_options(data), "--lr", "0.1", "--hidden", "16,16", "--quiet", "--out", tmp_path / "direct"], capsys)
     direct, trial = (json.loads((d / "metrics.json").read_text()) for d in (tmp_path / "direct", out / "trial-003"))
     assert code == 0 and direct.pop("train_seconds") > 0 and trial.pop("train_seconds") > 0 and direct == trial
     direct, trial = (json.loads((d / "config.json").read_text()) for d in (tmp_path / "direct", out / "trial-003"))
