@@ -580,9 +580,9 @@ def cmd_playground(args) -> int:
 def spread_jobs(args, job: Callable, items: list) -> list | None:
     """``--workers N``: the command relaunched as it was typed under ``mpiexec -n N`` (its exit code in
     ``args.relaunch_code``); under mpiexec, ``items`` dealt round robin over the ranks, each running
-    ``job(item)`` for its share, the results gathered on rank 0 in the items' order; serially, ``job`` on
-    every item here. Each job on ``args.threads`` threads, in both cases: BLAS's float32 sums depend on its
-    thread count. None on ranks other than 0 and in the relaunching process."""
+    ``job(item)`` for its share, the results gathered on every rank in the items' order (rank 0 reports
+    them); serially, ``job`` on every item here. Each job on ``args.threads`` threads, in both cases: BLAS's
+    float32 sums depend on its thread count. None in the relaunching process."""
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
@@ -598,7 +598,7 @@ def spread_jobs(args, job: Callable, items: list) -> list | None:
     rank, size = group.get_rank(), group.get_world_size()
     with group.alone(), job_threads(args.threads):  # each job as in one process: a training run's loss must not be averaged over the ranks
         mine = [job(item) for item in spread.deal(items, rank, size)]
-    return spread.gather_in_order(mine, len(items), rank, size)
+    return spread.gather_in_order(mine, len(items), size)
 
 
 def lab_list(args) -> int:
@@ -631,6 +631,7 @@ def lab_run_lines(res: dict, out: Path, lang: str) -> str:
 def cmd_lab(args) -> int:
     from functools import partial
 
+    from .distributed.group import get_rank
     from .lab import load_all, report_result, run_experiment, write_report
 
     if args.lab_command == "list":
@@ -647,15 +648,17 @@ def cmd_lab(args) -> int:
         results = spread_jobs(args, partial(run_experiment, out_dir=args.out, quick=args.quick, seed=args.seed), args.id)
     else:
         results = spread_jobs(args, partial(report_result, out_dir=args.out, quick=args.quick, seed=args.seed), args.id or list(exps))
-    if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
-        return getattr(args, "relaunch_code", EXIT_OK)
+    if results is None:  # relaunched under mpiexec: its exit code
+        return args.relaunch_code
     if args.lab_command == "report":
-        path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
-        print(pick(args.lang, f"report: {path}", f"报告: {path}"))
+        if get_rank() == 0:
+            path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
+            print(pick(args.lang, f"report: {path}", f"报告: {path}"))
         return EXIT_OK
-    for res in results:
-        print(lab_run_lines(res, Path(args.out), args.lang))
-    return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
+    if get_rank() == 0:
+        for res in results:
+            print(lab_run_lines(res, Path(args.out), args.lang))
+    return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM  # on every rank
 
 
 # ---------------------------------------------------------------------- sweep
@@ -668,15 +671,16 @@ def cmd_sweep(args) -> int:
     with --workers); rank 0 writes sweep.csv and sweep.png."""
     import shenjing as sj
 
-    from .distributed.group import get_world_size
+    from .distributed.group import get_rank, get_world_size
 
     sj.tune_malloc()
     check_folder("out", args.out)
     grid, trials = sweep_trials(args)
     rows = spread_jobs(args, sweep_trial, trials)
-    if rows is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
-        return getattr(args, "relaunch_code", EXIT_OK)
-    report_sweep(rows, grid, Path(args.out), get_world_size())
+    if rows is None:  # relaunched under mpiexec: its exit code
+        return args.relaunch_code
+    if get_rank() == 0:
+        report_sweep(rows, grid, Path(args.out), get_world_size())
     return EXIT_OK
 
 
