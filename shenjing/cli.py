@@ -886,7 +886,7 @@ def add_sweep_parser(sub, parents: list) -> None:
     w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
                    help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
     add_threads_option(w, "trial")
-    w.add_argument("--out", default="runs/sweep", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
+    w.add_argument("--out", default="runs/sweep", metavar="DIR", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
     w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
     w.set_defaults(func=cmd_sweep)
 
