@@ -1,4 +1,5 @@
-"""The ``shenjing`` command: ``train``, ``evaluate``, ``export``, ``playground``, ``info``, ``data fetch`` and ``lab`` (``list``, ``run``, ``report``).
+"""The ``shenjing`` command: ``train``, ``sweep``, ``evaluate``, ``export``, ``playground``, ``info``, ``data fetch`` and ``lab``
+(``list``, ``run``, ``report``).
 
 Every option is checked where it enters: a value that cannot be honoured is a usage error, one line
 naming the option, exit code 2. Other failures are one line with the exit code of their kind
@@ -209,7 +210,7 @@ def train_config(args) -> dict:
         raise OptionError("patience", "early stopping needs validation samples: --val-size 0 holds out none")
     check_folder("out", args.out)
     check_folder("data", args.data, must_exist=True)
-    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command", "lang")}
+    cfg = {k: v for k, v in vars(args).items() if k not in ("func", "command", "lang", "argv")}
     if cfg["momentum"] is None and args.optimizer in MOMENTUM_OPTIMIZERS:
         cfg["momentum"] = 0.9
     return cfg
@@ -327,6 +328,22 @@ def share_cores(threads: int) -> None:
     set_num_threads(threads)
 
 
+@contextlib.contextmanager
+def job_threads(threads: int):
+    """BLAS and shenjing's kernels on ``threads`` threads within the block (as before after it)."""
+    from threadpoolctl import threadpool_limits
+
+    from .ops.parallel import get_num_threads, set_num_threads
+
+    before = get_num_threads()
+    with threadpool_limits(threads):
+        set_num_threads(threads)
+        try:
+            yield
+        finally:
+            set_num_threads(before)
+
+
 def data_parallel(model):
     """The model for N ranks: batch norm over the global batch (SyncBatchNorm), gradients averaged (DDP)."""
     from . import nn
@@ -338,12 +355,20 @@ def data_parallel(model):
 def cmd_train(args) -> int:
     import shenjing as sj
 
+    sj.tune_malloc()
+    train_run(args, *join_world(args))
+    return EXIT_OK
+
+
+def train_run(args, rank: int = 0, world: int = 1) -> dict | None:
+    """One run of ``shenjing train`` (data-parallel on ``world`` ranks); returns the test metrics
+    (metrics.json) on rank 0, None on the others."""
+    import shenjing as sj
+
     from .distributed.shard import ShardedLoader
     from .files import atomic_write_bytes, remove_leftovers
     from .train import EarlyStopping, LRSchedulerCallback, Trainer
 
-    sj.tune_malloc()
-    rank, world = join_world(args)
     lead = rank == 0  # only rank 0 writes files and prints
     cfg = train_config(args)
     out = Path(args.out)
@@ -377,15 +402,16 @@ def cmd_train(args) -> int:
         t0 = time.perf_counter()
         history = trainer.fit(ShardedLoader(task.train, net) if world > 1 else task.train, task.val, epochs=args.epochs)
         seconds = time.perf_counter() - t0
-        if lead:
-            report_run(trainer, task, history, seconds, n_params, args, out)
-            if args.export:
-                export_onnx(model, task, out / "model.onnx")
-    return EXIT_OK
+        if not lead:
+            return None
+        metrics = report_run(trainer, task, history, seconds, n_params, args, out)
+        if args.export:
+            export_onnx(model, task, out / "model.onnx")
+    return metrics
 
 
-def report_run(trainer, task, history: list, seconds: float, n_params: int, args, out: Path) -> None:
-    """After training: metrics.json, the curves, the confusion matrix or attention maps, one line."""
+def report_run(trainer, task, history: list, seconds: float, n_params: int, args, out: Path) -> dict:
+    """After training: metrics.json, the curves, the confusion matrix or attention maps, one line; returns the metrics."""
     from .files import atomic_write_bytes
     from .train import confusion_matrix
     from .viz.plots import plot_confusion, plot_curves
@@ -407,6 +433,7 @@ def report_run(trainer, task, history: list, seconds: float, n_params: int, args
         x0, y0 = task.test.dataset[0]
         save_figure(sequence_attention_figure(trainer.saved_model, x0, y0, task.classes, name=args.dataset), out / "attention.png")
     print(f"test {metric} {res[metric]:.4f}  test loss {res['loss']:.4f}  ({seconds:.1f} s of training) -> {out}")
+    return metrics
 
 
 # ---------------------------------------------------------------------- evaluate, info, lab
@@ -550,25 +577,28 @@ def cmd_playground(args) -> int:
     return EXIT_OK
 
 
-def lab_run_spread(args, run_experiment) -> list | None:
-    """``lab run ID... --workers N``: the experiments dealt round robin over N MPI ranks (one BLAS thread
-    each), results gathered on rank 0 in the ids' order; None on other ranks and in the relaunching process."""
+def spread_jobs(args, job: Callable, items: list) -> list | None:
+    """``--workers N``: the command relaunched as it was typed under ``mpiexec -n N`` (its exit code in
+    ``args.relaunch_code``); under mpiexec, ``items`` dealt round robin over the ranks, each running
+    ``job(item)`` for its share, the results gathered on every rank in the items' order (rank 0 reports
+    them); serially, ``job`` on every item here. Each job on ``args.threads`` threads, in both cases: BLAS's
+    float32 sums depend on its thread count. None in the relaunching process."""
     from .distributed import group, spread
 
     if args.workers > 1 and not group.launched_by_mpi():
-        argv = ["lab", "run", *args.id, "--out", str(args.out), "--seed", str(args.seed), "--workers", str(args.workers), "--lang", args.lang]
         try:
-            args.relaunch_code = spread.relaunch(args.workers, argv + (["--quick"] if args.quick else []))
+            args.relaunch_code = spread.relaunch(args.workers, ["--lang", args.lang, *args.argv])
         except RuntimeError as e:
             raise CommandError(EXIT_USAGE, f"argument --workers: {e}") from None
         return None
     if not group.launched_by_mpi():
-        return [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in args.id]
+        with job_threads(args.threads):
+            return [job(item) for item in items]
     group.init()
     rank, size = group.get_rank(), group.get_world_size()
-    share_cores(max(1, (os.cpu_count() or 1) // group.local_size()))
-    mine = [run_experiment(i, args.out, quick=args.quick, seed=args.seed) for i in spread.deal(args.id, rank, size)]
-    return spread.gather_in_order(mine, len(args.id), rank, size)
+    with group.alone(), job_threads(args.threads):  # each job as in one process: a training run's loss must not be averaged over the ranks
+        mine = [job(item) for item in spread.deal(items, rank, size)]
+    return spread.gather_in_order(mine, len(items), size)
 
 
 def lab_list(args) -> int:
@@ -599,7 +629,10 @@ def lab_run_lines(res: dict, out: Path, lang: str) -> str:
 
 
 def cmd_lab(args) -> int:
-    from .lab import build_report, load_all, run_experiment
+    from functools import partial
+
+    from .distributed.group import get_rank
+    from .lab import load_all, report_result, run_experiment, write_report
 
     if args.lab_command == "list":
         return lab_list(args)
@@ -607,20 +640,128 @@ def cmd_lab(args) -> int:
 
     sj.tune_malloc()
     check_folder("out", args.out)
+    exps = load_all()
+    for exp_id in args.id:
+        if exp_id not in exps:
+            raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {exp_id!r}; `shenjing lab list` shows the {len(exps)} available")
     if args.lab_command == "run":
-        exps = load_all()
-        for exp_id in args.id:
-            if exp_id not in exps:
-                raise CommandError(EXIT_USAGE, f"argument id: unknown lab experiment {exp_id!r}; `shenjing lab list` shows the {len(exps)} available")
-        results = lab_run_spread(args, run_experiment)
-        if results is None:  # relaunched under mpiexec (the exit code is args.relaunch_code), or a rank other than 0
-            return getattr(args, "relaunch_code", EXIT_OK)
+        results = spread_jobs(args, partial(run_experiment, out_dir=args.out, quick=args.quick, seed=args.seed), args.id)
+    else:
+        results = spread_jobs(args, partial(report_result, out_dir=args.out, quick=args.quick, seed=args.seed), args.id or list(exps))
+    if results is None:  # relaunched under mpiexec: its exit code
+        return args.relaunch_code
+    if args.lab_command == "report":
+        if get_rank() == 0:
+            path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
+            print(pick(args.lang, f"report: {path}", f"报告: {path}"))
+        return EXIT_OK
+    if get_rank() == 0:
         for res in results:
             print(lab_run_lines(res, Path(args.out), args.lang))
-        return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM
-    path = build_report(args.out, quick=args.quick, seed=args.seed, lang=args.lang)
-    print(pick(args.lang, f"report: {path}", f"报告: {path}"))
+    return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM  # on every rank
+
+
+# ---------------------------------------------------------------------- sweep
+
+SWEEP_FIXED = ("out", "data", "opt", "export", "lang", "func", "command")  # train options a grid does not vary
+
+
+def cmd_sweep(args) -> int:
+    """``shenjing sweep``: one ``shenjing train`` run in this process per configuration (dealt over the ranks
+    with --workers); rank 0 writes sweep.csv and sweep.png."""
+    import shenjing as sj
+
+    from .distributed.group import get_rank, get_world_size
+
+    sj.tune_malloc()
+    check_folder("out", args.out)
+    grid, trials = sweep_trials(args)
+    rows = spread_jobs(args, sweep_trial, trials)
+    if rows is None:  # relaunched under mpiexec: its exit code
+        return args.relaunch_code
+    if get_rank() == 0:
+        report_sweep(rows, grid, Path(args.out), get_world_size())
     return EXIT_OK
+
+
+def sweep_trials(args) -> tuple[dict, list[tuple[str, dict, argparse.Namespace]]]:
+    """The grid and the trials (name, configuration, train options) of ``shenjing sweep``; every value and
+    every trial's options are checked by ``shenjing train``'s parser and checks before any trial runs."""
+    from .train.sweep import configurations, parse_grid, trial_argv
+    from .train.task import OptionError
+
+    parser = trial_parser()
+    base = parse_train(parser, args.train, "the train options after --")
+    check_folder("data", base.data, must_exist=True)
+    options = {k for k, v in vars(parser.parse_args(["train"])).items() if not isinstance(v, bool) and k not in SWEEP_FIXED}
+    grid = parse_grid(args.grid, options)
+    check_sweep_base(args.train, base, grid)
+    for name, values in grid.items():
+        for value in values:
+            parse_train(parser, [*args.train, *trial_argv({name: value})], f"argument --grid: {name}={value}", inner=True)
+    trials = []
+    for i, config in enumerate(configurations(grid, args.random, args.seed)):
+        name = f"trial-{i:03d}"
+        trial = parse_train(parser, [*args.train, *trial_argv(config), "--out", str(Path(args.out) / name), "--quiet"], name)
+        try:
+            train_config(trial)
+        except OptionError as e:
+            raise CommandError(EXIT_USAGE, f"argument --grid: {name} ({', '.join(f'{k}={v}' for k, v in config.items())}): {e}") from None
+        trials.append((name, config, trial))
+    return grid, trials
+
+
+def parse_train(parser: argparse.ArgumentParser, argv: list[str], where: str, inner: bool = False) -> argparse.Namespace:
+    """``shenjing train ARGV`` parsed; a usage error says ``where`` (with ``inner``, instead of its own option)."""
+    try:
+        return parser.parse_args(["train", *argv])
+    except CommandError as e:
+        message = re.sub(r"^argument --[\w-]+: ", "", str(e)) if inner else str(e)
+        raise CommandError(EXIT_USAGE, f"{where}: {message}") from None
+
+
+def check_sweep_base(argv: list[str], base: argparse.Namespace, grid: dict) -> None:
+    """The train options after -- may not set --out or --resume (the sweep's), nor an option of the grid."""
+    from .train.task import parse_options
+
+    if base.resume or any(a == "--out" or a.startswith("--out=") for a in argv):
+        raise CommandError(EXIT_USAGE, "the train options after --: --out and --resume are not a trial's: "
+                                       "each trial trains afresh in the sweep's --out DIR/trial-NNN")
+    opts = parse_options(base.opt)
+    for name in grid:
+        if (name[4:].replace("-", "_") in opts) if name.startswith("opt.") else any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv):
+            raise CommandError(EXIT_USAGE, f"argument --grid: {name} is also set in the train options after --; set it in one place")
+
+
+def sweep_trial(trial: tuple[str, dict, argparse.Namespace]) -> dict:
+    """One trial: ``shenjing train`` in this process; its row of sweep.csv (a run that diverged is a row too)."""
+    from .train import DivergenceError
+
+    name, config, args = trial
+    try:
+        metrics = train_run(args)
+    except DivergenceError as e:
+        return {"trial": name, **config, "status": "diverged", "note": str(e).strip().splitlines()[0]}
+    return {"trial": name, **config, "status": "ok", **metrics}
+
+
+def report_sweep(rows: list[dict], grid: dict, out: Path, ranks: int) -> None:
+    """sweep.csv (atomically), sweep.png and one line naming the best trial."""
+    from .train.sweep import write_table
+    from .viz.plots import plot_sweep
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    measured = list(dict.fromkeys(k for r in ok for k in r if k not in ("trial", "status", *grid)))
+    out.mkdir(parents=True, exist_ok=True)
+    table = write_table(rows, ["trial", *grid, "status", *measured] + (["note"] if len(ok) < len(rows) else []), out / "sweep.csv")
+    metric = next((k[5:] for k in measured if k.startswith("test_") and k != "test_loss"), "accuracy")
+    figure = plot_sweep(rows, grid, metric, out / "sweep.png", title=f"shenjing sweep over {' × '.join(grid)}")
+    where = f" on {ranks} ranks" if ranks > 1 else ""
+    diverged = f", {len(rows) - len(ok)} diverged" if len(ok) < len(rows) else ""
+    best = max(ok, key=lambda r: (r[f"test_{metric}"], -r["test_loss"]), default=None)  # ties: the lower loss
+    says = "no trial finished" if best is None else (f"best test {metric} {best[f'test_{metric}']:.4f}: {best['trial']} "
+                                                      f"({', '.join(f'{k}={best[k]}' for k in grid)})")
+    print(f"sweep: {len(rows)} trials{where}{diverged} -> {table}, {figure}; {says}")
 
 
 # ---------------------------------------------------------------------- parser and main
@@ -645,6 +786,23 @@ class Parser(argparse.ArgumentParser):
         if self.lang == "zh":
             self.exit(EXIT_USAGE, f"{self.prog}: 错误: {in_chinese(message)}\n")
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class TrialParser(Parser):
+    """``shenjing train``'s parser for a sweep's trials: a usage error is raised (CommandError), not printed."""
+
+    def error(self, message: str):
+        raise CommandError(EXIT_USAGE, message)
+
+
+def trial_parser() -> argparse.ArgumentParser:
+    """The options of ``shenjing train`` (spelled out: no abbreviations) for the trials of a sweep."""
+    from functools import partial
+
+    p = TrialParser(prog="shenjing train")
+    add_train_parser(p.add_subparsers(dest="command", required=True, parser_class=partial(TrialParser, allow_abbrev=False)),
+                     [common_parents()[1]])
+    return p
 
 
 def _epilog(lang: str = "en") -> str:
@@ -691,19 +849,59 @@ def add_train_parser(sub, parents: list) -> None:
     t.set_defaults(func=cmd_train)
 
 
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The parser of every command; its usage errors and the epilog in ``lang``."""
-    from functools import partial
-
+def common_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The parents of the commands' parsers: --lang, and --lang with --debug."""
     language = argparse.ArgumentParser(add_help=False)
     language.add_argument("--lang", choices=LANGS, default=None, help="language of the output: en or zh (default: from LANG/LC_ALL)")
     debug = argparse.ArgumentParser(add_help=False, parents=[language])
     debug.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    return language, debug
+
+
+def add_threads_option(parser: argparse.ArgumentParser, job: str) -> None:
+    """``--threads T``: the BLAS and kernel threads of each job, serially and on every rank."""
+    parser.add_argument("--threads", type=int_in(1), default=1, metavar="T",
+                        help=f"BLAS and kernel threads per {job}, serially and on every rank (default: 1); BLAS's float32 sums "
+                             f"depend on its thread count, so with the same T a {job} gives the same numbers whatever --workers")
+
+
+def add_sweep_parser(sub, parents: list) -> None:
+    """The options of ``shenjing sweep``; the train options of every trial follow ``--``."""
+    w = sub.add_parser("sweep", parents=parents, help="grid or random search over the options of `shenjing train`: sweep.csv and sweep.png",
+                       description="Train once per configuration of a grid (or of K configurations drawn from it), each trial a "
+                                   "`shenjing train` run in its own folder DIR/trial-NNN; then one table (DIR/sweep.csv) and one "
+                                   "figure (DIR/sweep.png) of the test metric and loss of every trial.",
+                       epilog="Example: shenjing sweep --grid lr=0.001,0.01,0.1 --grid hidden=64,128x128 --workers 2 --out runs/sweep "
+                              "-- --epochs 1 --subset 2048. The options of `shenjing train` for every trial come after --; a trial's "
+                              "training seed is its --seed (default 0): with the same --threads a trial gives the same result "
+                              "serially and on any number of ranks. "
+                              "Every value and every trial's options are checked before the first trial runs. A trial that "
+                              "diverges is a row of the table (status diverged); any other failure stops the sweep.")
+    w.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+                   help="a train option and its values: lr=0.01,0.1; hidden=64,128x128 (x joins the widths of several layers); "
+                        "opt.KEY=... for --opt KEY=VALUE. Repeatable: the grid is the product")
+    w.add_argument("--random", type=int_in(1), default=None, metavar="K",
+                   help="run K configurations drawn at random from the grid, without repetition (default: every configuration)")
+    w.add_argument("--seed", type=SEED, default=0, help="the seed of --random's draw (not the trials' training seed: that is train's --seed)")
+    w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
+                   help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
+    add_threads_option(w, "trial")
+    w.add_argument("--out", default="runs/sweep", metavar="DIR", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
+    w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
+    w.set_defaults(func=cmd_sweep)
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The parser of every command; its usage errors and the epilog in ``lang``."""
+    from functools import partial
+
+    language, debug = common_parents()
     p = Parser(prog="shenjing", description=pick(lang, "神经 shenjing: train, evaluate and inspect models.",
                                                   "神经 shenjing: 训练、评估与检查模型."), epilog=_epilog(lang),
                formatter_class=argparse.RawDescriptionHelpFormatter, lang=lang, parents=[language])
     sub = p.add_subparsers(dest="command", required=True, parser_class=partial(Parser, lang=lang))
     add_train_parser(sub, [debug])
+    add_sweep_parser(sub, [debug])
 
     e = sub.add_parser("evaluate", parents=[debug], help="evaluate a checkpoint written by `shenjing train` on the test set")
     e.add_argument("checkpoint")
@@ -742,9 +940,12 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     ls.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/lab.md (with the claims)")
     r = lsub.add_parser("run", parents=[debug], help="run experiments: figures (PNG) and result.json with the verdict, per experiment")
     r.add_argument("id", nargs="+", help="one or more experiment ids (`shenjing lab list`)")
-    r.add_argument("--workers", type=int_in(1), default=1,
-                   help="spread the experiments over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
-    for q in (r, lsub.add_parser("report", parents=[debug], help="run every experiment and write one HTML page (report.html)")):
+    rep = lsub.add_parser("report", parents=[debug], help="run every experiment (or those named) and write one HTML page (report.html)")
+    rep.add_argument("id", nargs="*", help="experiment ids (`shenjing lab list`; default: all of them)")
+    for q in (r, rep):
+        q.add_argument("--workers", type=int_in(1), default=1, metavar="N", help="spread the experiments over N MPI ranks (mpiexec -n N; needs "
+                                                                    "shenjing[mpi]); results equal a serial run (default: 1)")
+        add_threads_option(q, "experiment")
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
         q.add_argument("--seed", type=SEED, default=0)
@@ -802,15 +1003,25 @@ def main(argv=None) -> int:
     return finish(run_command(argv))
 
 
+def parse_command(parser: argparse.ArgumentParser, argv, lang: str = "en") -> argparse.Namespace:
+    """``parser.parse_args(argv)``; for ``sweep`` an unknown option says where train's options go."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        hint = pick(lang, " (the options of `shenjing train` go after --, e.g. shenjing sweep --grid lr=0.01,0.1 -- --epochs 1)",
+                    " (`shenjing train` 的选项写在 -- 之后, 如 shenjing sweep --grid lr=0.01,0.1 -- --epochs 1)")
+        parser.error(f"unrecognized arguments: {' '.join(extra)}{hint if args.command == 'sweep' else ''}")
+    return args
+
+
 def run_command(argv=None) -> int:
     args = None
     lang = lang_in_argv(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            args = build_parser(lang).parse_args(argv)
+            args = parse_command(build_parser(lang), argv, lang)
         except SystemExit as e:  # --help, or a usage error already printed
             return e.code if isinstance(e.code, int) else EXIT_USAGE
-        args.lang = lang
+        args.lang, args.argv = lang, list(sys.argv[1:] if argv is None else map(str, argv))
         code = args.func(args)
         sys.stdout.flush()
         return code

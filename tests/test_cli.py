@@ -22,7 +22,7 @@ def data(tmp_path):
 
 
 def test_help_for_every_command():
-    for cmd in ([], ["train"], ["evaluate"], ["info"], ["lab"], ["lab", "run"]):
+    for cmd in ([], ["train"], ["sweep"], ["evaluate"], ["info"], ["lab"], ["lab", "run"], ["lab", "report"]):
         r = subprocess.run(CLI + cmd + ["--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage: shenjing" in r.stdout
     r = subprocess.run(CLI + ["--help"], capture_output=True, text=True)

@@ -8,10 +8,12 @@ calling it) aborts every rank with a message instead of hanging."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
@@ -99,6 +101,18 @@ def get_rank() -> int:
 
 def get_world_size() -> int:
     return _world.size
+
+
+@contextlib.contextmanager
+def alone() -> Iterator[None]:
+    """Within the block this rank is a world of one process (rank 0 of 1; collectives act on it alone):
+    independent jobs dealt over the ranks (``--workers``) — a training run each — run as serially."""
+    saved = _world.comm, _world.rank, _world.size
+    _world.comm, _world.rank, _world.size = None, 0, 1
+    try:
+        yield
+    finally:
+        _world.comm, _world.rank, _world.size = saved
 
 
 def local_size() -> int:

@@ -1,5 +1,6 @@
-"""Spreading independent jobs (lab experiments) over MPI ranks: ``--workers N`` relaunches the command
-under ``mpiexec -n N``; each rank runs its share and rank 0 gathers the (small, JSON-able) results."""
+"""Spreading independent jobs (lab experiments, sweep trials) over MPI ranks: ``--workers N`` relaunches
+the command under ``mpiexec -n N``; each rank runs its share and every rank gathers the (small,
+JSON-able) results, rank 0 to report them."""
 
 from __future__ import annotations
 
@@ -36,14 +37,12 @@ def deal(items: list, rank: int, size: int) -> list:
     return items[rank::size]
 
 
-def gather_in_order(results: list[Any], n_items: int, rank: int, size: int) -> list[Any] | None:
-    """On rank 0, every rank's results back in the items' order (as dealt by ``deal``); None elsewhere."""
+def gather_in_order(results: list[Any], n_items: int, size: int) -> list[Any]:
+    """Every rank's results back in the items' order (as dealt by ``deal``), on every rank: each can
+    then return the same exit code (a rank returning another one alone would abort the job)."""
     from mpi4py import MPI
 
-    shares = MPI.COMM_WORLD.gather(results, root=0)
-    if rank != 0:
-        return None
     ordered: list[Any] = [None] * n_items
-    for r, share in enumerate(shares):
+    for r, share in enumerate(MPI.COMM_WORLD.allgather(results)):
         ordered[r::size] = share
     return ordered

@@ -15,4 +15,4 @@ from .core import (
     run_experiment,
     single_threaded_blas,
 )
-from .report import build_report
+from .report import build_report, report_result, write_report

@@ -122,28 +122,36 @@ def _page(results: list[dict], out: Path, quick: bool, seed: int, lang: str) -> 
     )
 
 
+def report_result(exp_id: str, out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
+    """Run one experiment for the report: its result, or for one that crashes a false verdict with the
+    error (reported, not hidden); with ``progress`` one line: ✓ or ✗, the id, the runtime."""
+    exp = load_all()[exp_id]
+    t0 = time.perf_counter()
+    try:
+        res = run_experiment(exp_id, out_dir, quick=quick, seed=seed)
+    except Exception as e:
+        res = {"id": exp.id, "title": exp.title, "title_zh": exp.title_zh, "source": exp.source, "claim": exp.claim,
+               "claim_zh": exp.claim_zh, "verdict": False, "measured": {}, "method": "", "runtime_s": time.perf_counter() - t0,
+               "figures": [], "error": "".join(traceback.format_exception_only(type(e), e)).strip()}
+    if progress:
+        mark = "✓" if res["verdict"] else "✗"
+        print(f"{mark} {res['id']:26s} {res['runtime_s']:6.1f} s  {res.get('error', '')}", flush=True)
+    return res
+
+
+def write_report(results: list[dict], out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0, lang: str = "en") -> Path:
+    """Write ``out_dir/report.html`` (English, or Chinese with ``lang="zh"``) from the experiments' results
+    and the figures beside them; returns its path."""
+    from ..files import atomic_write_bytes
+
+    path = Path(out_dir) / "report.html"
+    atomic_write_bytes(path, _page(results, Path(out_dir), quick, seed, lang).encode())
+    return path
+
+
 def build_report(out_dir: str | Path = "lab-out", quick: bool = False, seed: int = 0, ids=None, progress: bool = True,
                  lang: str = "en") -> Path:
     """Run the experiments (all, or ``ids``) and write ``out_dir/report.html`` in English or
     (``lang="zh"``) in Chinese; returns its path."""
-    out = Path(out_dir)
-    exps = load_all()
-    results = []
-    for exp_id in ids or list(exps):
-        exp = exps[exp_id]
-        t0 = time.perf_counter()
-        try:
-            res = run_experiment(exp_id, out, quick=quick, seed=seed)
-        except Exception as e:  # an experiment that crashes is reported, not hidden
-            res = {"id": exp.id, "title": exp.title, "title_zh": exp.title_zh, "source": exp.source, "claim": exp.claim,
-                   "claim_zh": exp.claim_zh, "verdict": False, "measured": {}, "method": "", "runtime_s": time.perf_counter() - t0,
-                   "figures": [], "error": "".join(traceback.format_exception_only(type(e), e)).strip()}
-        results.append(res)
-        if progress:
-            mark = "✓" if res["verdict"] else "✗"
-            print(f"{mark} {res['id']:26s} {res['runtime_s']:6.1f} s  {res.get('error', '')}", flush=True)
-    from ..files import atomic_write_bytes
-
-    path = out / "report.html"
-    atomic_write_bytes(path, _page(results, out, quick, seed, lang).encode())
-    return path
+    results = [report_result(i, out_dir, quick, seed, progress) for i in ids or list(load_all())]
+    return write_report(results, out_dir, quick, seed, lang)

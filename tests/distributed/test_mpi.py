@@ -155,3 +155,25 @@ def test_uneven_last_batches_count_every_sample_once(tmp_path):
         res = run_ranks(2, [*CLI, *args, "--out", tmp_path / f"two{n}"])
         assert res.returncode == 0, res.stderr
         assert relative_difference(weights(tmp_path / f"one{n}"), weights(tmp_path / f"two{n}")) < 1e-5
+
+
+ALONE_JOBS = """
+from shenjing.distributed import group
+group.init(timeout=20)
+r = group.get_rank()
+with group.alone():  # independent jobs: rank 1 makes one more 'step' than rank 0, its values its own
+    assert (group.get_rank(), group.get_world_size()) == (0, 1)
+    means = [group.mean_value(float(10 * r + step)) for step in range(1 + r)]
+assert means == [10.0 * r + step for step in range(1 + r)], means
+assert (group.get_rank(), group.get_world_size()) == (r, 2)
+assert group.mean_value(float(r)) == 0.5  # the world is back
+if r == 0:
+    print("ok")
+"""
+
+
+def test_jobs_alone_on_each_rank_do_not_meet(tmp_path):
+    """``group.alone()`` (the --workers jobs: a training run each): a job's collectives stay on its rank."""
+    res = run_script(2, ALONE_JOBS, tmp_path, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
