@@ -228,7 +228,8 @@ _LN10 = math.log(10.0)
 Add = op("Add", xp.add, lambda g: g, lambda g: g)
 Sub = op("Sub", xp.subtract, lambda g: g, lambda g: -g)
 Mul = op("Mul", xp.multiply, lambda g, b: g * b, lambda g, a: g * a)
-Div = op("Div", xp.true_divide, lambda g, b: g / b, lambda g, a, b: -g * a / (b * b))
+Div = op("Div", xp.true_divide, lambda g, b: g / b, lambda g, a, b: -g * (a / b / b),
+         doc="a / b; ∂a = 1/b, ∂b = −(a/b)/b (as PyTorch: b² would overflow where a/b/b does not).")
 Pow = op("Pow", _pow,
          lambda g, a, b: where(b == 0, 0.0, g * b * a ** (b - 1)), _pow_db, doc="a ** b; ∂a = b a^(b−1), ∂b = a^b log a.")
 FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative, doc="⌊a/b⌋; no derivative (as PyTorch).")
@@ -267,16 +268,17 @@ Log10 = op("Log10", xp.log10, lambda g, x: g / (x * _LN10))
 Tanh = op("Tanh", xp.tanh, lambda g, y: g * (1 - y * y), doc="tanh; d/dz = 1 − tanh²z.")
 Sigmoid = op("Sigmoid", lambda a: B.special().expit(a), lambda g, y: g * y * (1 - y),
              doc="σ(z) = 1/(1+e^(−z)) (logistic, 逻辑函数); σ′ = σ(1−σ).")
-Relu = op("Relu", lambda a: xp.maximum(a, 0), lambda g, x: Mul.apply(g, Tensor._make(x._data > 0)),
-          doc="ReLU(z) = max(0, z) (线性整流); gradient 1 for z > 0, else 0 (a constant mask: exact under double backward).")
+Relu = op("Relu", lambda a: xp.maximum(a, 0), lambda g, x: where(Tensor._make(~(x._data <= 0)), g, 0.0),
+          doc="ReLU(z) = max(0, z) (线性整流); the gradient passes unless z ≤ 0 (so at NaN too), selected, not multiplied "
+              "by a mask (an infinite g stays 0 where blocked), as PyTorch.")
 Erf = op("Erf", lambda a: B.special().erf(a), lambda g, x: g * _SQRT_PI_2 * (-(x * x)).exp())
 Softplus = op("Softplus", _softplus, _softplus_dx,
               doc="softplus_β(x) = (1/β) log(1 + e^(βx)), stable as (max(βx, 0) + log1p(e^(−|βx|)))/β, x where βx > threshold; "
                   "f′ = σ(βx). Fused: the composite log(1 + exp(x)) overflows.")
 LogSigmoid = op("LogSigmoid", lambda a: xp.minimum(a, 0) - xp.log1p(xp.exp(-xp.abs(a))), lambda g, x: g * sigmoid(-x),
                 doc="log σ(x) = min(x, 0) − log1p(e^(−|x|)); f′ = σ(−x). Fused: the composite overflows.")
-Clamp = op("Clamp", lambda a, min=None, max=None: xp.clip(a, min, max), lambda g, x, min, max: g * _clamp_mask(x, min, max),
-           doc="clamp(min, max); the gradient passes where min ≤ x ≤ max (as PyTorch).")
+Clamp = op("Clamp", lambda a, min=None, max=None: xp.clip(a, min, max), lambda g, x, min, max: where(_clamp_mask(x, min, max), g, 0.0),
+           doc="clamp(min, max); the gradient passes where min ≤ x ≤ max and is 0 elsewhere, even for an infinite g (as PyTorch).")
 Clone = op("Clone", lambda a: a.copy(), lambda g: g)
 Overwrite = op("Overwrite", lambda a, b: xp.broadcast_to(b, a.shape).astype(a.dtype, copy=True), _zero, lambda g: g,
                doc="a's values replaced by b, broadcast (copy_, fill_): a's history gets gradient 0, b gets g.")

@@ -18,8 +18,8 @@ _BCE_EPS = float(xp.float32(1e-12))  # PyTorch's EPSILON is the float32 1e-12
 
 class BinaryCrossEntropy(Function):
     """ℓ = −(y max(log x, −100) + (1 − y) max(log(1 − x), −100)) on probabilities x (PyTorch's
-    clamp keeps ℓ finite at x ∈ {0, 1}); ∂ℓ/∂x = (x − y)/max(x(1 − x), 1e-12) as PyTorch,
-    ∂ℓ/∂y = max(log(1 − x), −100) − max(log x, −100)."""
+    clamp keeps ℓ finite at x ∈ {0, 1}); ∂ℓ/∂x = (x − y)/max(x(1 − x), 1e-12) and
+    ∂ℓ/∂y = −logit x = −log(x/(1 − x)), unclamped (±∞ at x ∈ {0, 1}), as PyTorch."""
 
     def forward(self, x, y):
         lx = xp.maximum(xp.log(x), -100.0)
@@ -33,7 +33,7 @@ class BinaryCrossEntropy(Function):
         if need_x:
             gx = g * (x - y) / E.clamp(x * (1.0 - x), min=_BCE_EPS)
         if need_y:
-            gy = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
+            gy = -g * E.log(x / (1.0 - x))
         return gx, gy
 
 

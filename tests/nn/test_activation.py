@@ -45,6 +45,9 @@ PAIRS = {
     "hardswish": (lambda x: F.hardswish(x), lambda x: TF.hardswish(x)),
     "mish": (lambda x: F.mish(x), lambda x: TF.mish(x)),
     "softsign": (lambda x: F.softsign(x), lambda x: TF.softsign(x)),
+    "tanhshrink": (lambda x: F.tanhshrink(x), lambda x: TF.tanhshrink(x)),
+    "softshrink": (lambda x: F.softshrink(x, 1.5), lambda x: TF.softshrink(x, 1.5)),
+    "hardshrink": (lambda x: F.hardshrink(x), lambda x: TF.hardshrink(x)),
     "softmax0": (lambda x: F.softmax(x, dim=0), lambda x: TF.softmax(x, dim=0)),
     "softmax-1": (lambda x: F.softmax(x, dim=-1), lambda x: TF.softmax(x, dim=-1)),
     "softmax_T": (lambda x: F.softmax(x, dim=1, temperature=0.3), lambda x: TF.softmax(x / 0.3, dim=1)),
@@ -320,6 +323,13 @@ def test_notes_modules():
     assert repr(nn.Step(0.5)) == "Step(threshold=0.5)"
     assert repr(nn.Sin()) == "Sin()"
     assert repr(nn.Softmax(dim=1, temperature=2.0)) == "Softmax(dim=1, temperature=2.0)"
+
+
+def test_softshrink_negative_lambda_error():
+    """softshrink refuses λ < 0 (as PyTorch); hardshrink takes it (every x passes, as PyTorch)."""
+    with pytest.raises(RuntimeError, match=r"softshrink: lambda must be greater or equal to 0, but found -0.5"):
+        F.softshrink(sj.tensor([1.0]), -0.5)
+    check(lambda m, x: m.nn.functional.hardshrink(x, -0.5), np.array([0.0, 0.2, -1.0]))
 
 
 def test_prelu_errors():

@@ -110,6 +110,156 @@ def test_binary_edges(name):
     check(lambda m, x, y: getattr(m, name)(x, y), a.ravel().copy(), b.ravel().copy())
 
 
+def _fn(name, **kw):
+    return lambda m, *xs: getattr(m.nn.functional, name)(*xs, **kw)
+
+
+# every activation of shenjing.nn.functional that PyTorch has, one row each, at zero, kinks, thresholds, ±∞, NaN,
+# exp's overflow (±800) and beyond
+ACT_EDGES = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 3.0, -3.0, 6.0, 20.0, 21.0, INF, -INF, NAN, 800.0, -800.0, 1e4, -1e4,
+                      1e300, -1e300])
+ACTIVATIONS = {
+    "relu": _fn("relu"), "relu6": _fn("relu6"), "leaky_relu": _fn("leaky_relu", negative_slope=0.2), "elu": _fn("elu"),
+    "elu_half": _fn("elu", alpha=0.5), "selu": _fn("selu"), "celu": _fn("celu", alpha=1.5), "gelu": _fn("gelu"),
+    "gelu_tanh": _fn("gelu", approximate="tanh"), "silu": _fn("silu"), "mish": _fn("mish"), "softplus": _fn("softplus"),
+    "softplus_beta": _fn("softplus", beta=2.0, threshold=3.0), "softsign": _fn("softsign"), "hardtanh": _fn("hardtanh"),
+    "hardtanh_2": _fn("hardtanh", min_val=-2.0, max_val=0.5), "hardsigmoid": _fn("hardsigmoid"), "hardswish": _fn("hardswish"),
+    "tanhshrink": _fn("tanhshrink"), "softshrink": _fn("softshrink"), "softshrink_0": _fn("softshrink", lambd=0.0),
+    "hardshrink": _fn("hardshrink"), "hardshrink_3": _fn("hardshrink", lambd=3.0), "logsigmoid": _fn("logsigmoid"),
+    "sigmoid": _fn("sigmoid"), "tanh": _fn("tanh"),
+}
+# PyTorch's hardsigmoid backward multiplies by the float32 constant 1.0f/6.0f even in float64 (relative error 3e-8)
+ACT_TOL = {"hardsigmoid": {"rtol": 1e-7}}
+ROWS = np.array([[0.0, 0.0, 0.0], [INF, 1.0, 0.0], [INF, INF, 0.0], [-INF, 1.0, 2.0], [-INF, -INF, -INF], [NAN, 1.0, 0.0],
+                 [800.0, -800.0, 0.0], [1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [INF, -INF, NAN], [1e300, -1e300, 1.0]])
+SOFTMAXES = {
+    "softmax": lambda m, x: m.nn.functional.softmax(x, dim=1), "log_softmax": lambda m, x: m.nn.functional.log_softmax(x, dim=1),
+    "softmin": lambda m, x: m.nn.functional.softmin(x, dim=1), "softmax_dim0": lambda m, x: m.nn.functional.softmax(x, dim=0),
+    "softmax_T": lambda m, x: m.nn.functional.softmax(x, dim=1, temperature=0.5) if m is sj
+    else m.nn.functional.softmax(x / 0.5, dim=1),
+    "log_softmax_T": lambda m, x: m.nn.functional.log_softmax(x, dim=1, temperature=4.0) if m is sj
+    else m.nn.functional.log_softmax(x / 4.0, dim=1),
+}
+
+
+def _blocks(*arrays):
+    """Each value 8 times: PyTorch's vectorised CPU loop (blocks of 8 float64) then takes every value. Its scalar
+    tail, the last n mod 8 elements, is a deliberate difference: there NaN passes the gradient of elu, selu, celu,
+    hardswish, hardtanh, relu6, softshrink and hardshrink (1, where the vectorised loop gives NaN or 0)."""
+    return [np.repeat(a, 8) for a in arrays]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_edges(name):
+    check(ACTIVATIONS[name], *_blocks(ACT_EDGES), **ACT_TOL.get(name, {}))
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+def test_softmax_rows_with_infinities_and_nan(name):
+    check(SOFTMAXES[name], ROWS.copy())
+
+
+# the losses on every pair (input, target) of edge values, elementwise (reduction='none'), both gradients
+LOSS_EDGES = np.array([0.0, -0.0, 1.0, -1.0, 0.5, 3.0, INF, -INF, NAN, 800.0, -800.0, 1e4, -1e4])
+LOSSES = {
+    "mse": _fn("mse_loss", reduction="none"), "l1": _fn("l1_loss", reduction="none"),
+    "smooth_l1": _fn("smooth_l1_loss", reduction="none"), "smooth_l1_half": _fn("smooth_l1_loss", reduction="none", beta=0.5),
+    "smooth_l1_0": _fn("smooth_l1_loss", reduction="none", beta=0.0), "huber": _fn("huber_loss", reduction="none"),
+    "huber_2": _fn("huber_loss", reduction="none", delta=2.0),
+    "bce_with_logits": _fn("binary_cross_entropy_with_logits", reduction="none"),
+    "kl_div": _fn("kl_div", reduction="none"), "kl_div_log_target": _fn("kl_div", reduction="none", log_target=True),
+    "poisson_nll": _fn("poisson_nll_loss", reduction="none"), "poisson_nll_full": _fn("poisson_nll_loss", reduction="none", full=True),
+    "poisson_nll_probs": _fn("poisson_nll_loss", reduction="none", log_input=False),
+    "poisson_nll_probs_full": _fn("poisson_nll_loss", reduction="none", log_input=False, full=True),
+    "gaussian_nll": lambda m, x, y: m.nn.functional.gaussian_nll_loss(x, y, m.ones_like(x) * 0.5, reduction="none"),
+}
+
+
+def _grid(edges):
+    a, b = np.meshgrid(edges, edges, indexing="ij")
+    return _blocks(a.ravel(), b.ravel())
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_edges(name):
+    check(LOSSES[name], *_grid(LOSS_EDGES))
+
+
+def test_bce_with_logits_pos_weight_edges():
+    """With ``pos_weight``, a target of ±∞ is a deliberate difference: PyTorch's fused backward
+    (p_w y + 1 − y)σ(x) − p_w y gives NaN there (∞ − ∞), our composite (1 − y) − ((p_w − 1)y + 1)σ(−x) ±∞."""
+    x, y = _grid(LOSS_EDGES)
+    def bce(m, a, b):
+        return m.nn.functional.binary_cross_entropy_with_logits(a, b, reduction="none", pos_weight=m.tensor([2.0], dtype=m.float64))
+
+    finite = ~np.isinf(y)
+    check(bce, x[finite], y[finite])
+    grads = []
+    for m in (sj, torch):
+        a = m.tensor(x[~finite], dtype=m.float64, requires_grad=True)
+        bce(m, a, m.tensor(y[~finite], dtype=m.float64)).sum().backward()
+        grads.append(a.grad.numpy())
+    a, b = x[~finite], y[~finite]
+    with np.errstate(all="ignore"):
+        composite = (1 - b) - (b + 1) / (1 + np.exp(a))
+    assert np.isnan(grads[1]).all() and np.isinf(grads[0]).any()
+    np.testing.assert_array_equal(grads[0], composite)
+
+
+PROBS = np.array([0.0, 1.0, 0.5, 1e-300, 1.0 - 2.0**-53])
+
+
+def test_bce_edges():
+    """Probabilities at 0 and 1 (PyTorch's log clamp at −100), and NaN refused on either side as PyTorch."""
+    check(_fn("binary_cross_entropy", reduction="none"), *_grid(PROBS))
+    for m in (sj, torch):
+        for x, y, bad in ((NAN, 0.5, "input"), (0.5, NAN, "target"), (0.5, 1.5, "target"), (-0.5, 0.5, "input")):
+            with pytest.raises(RuntimeError, match=f"all elements of {bad} should be between 0 and 1"):
+                m.nn.functional.binary_cross_entropy(m.tensor([x], dtype=m.float64), m.tensor([y], dtype=m.float64))
+
+
+VARIANCES = np.array([0.0, 1e-9, 1.0, INF, NAN, 1e4, 1e300])
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_variance_edges(full):
+    """Every (input, variance) pair; the variance clamped to ≥ eps with its gradient passing (as PyTorch)."""
+    x, v = _grid(np.concatenate([LOSS_EDGES, VARIANCES]))
+    keep = ~(v < 0)
+    check(lambda m, a, b, c: m.nn.functional.gaussian_nll_loss(a, b, c, full=full, reduction="none"),
+          x[keep], np.full(keep.sum(), 0.5), v[keep])
+
+
+TARGETS = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1])
+CLASSIFICATION = {  # name: (function, keyword arguments; a list becomes a float64 tensor)
+    "cross_entropy": ("cross_entropy", {}), "cross_entropy_smooth": ("cross_entropy", {"label_smoothing": 0.1}),
+    "cross_entropy_weight": ("cross_entropy", {"weight": [1.0, 2.0, 0.5]}), "nll_loss": ("nll_loss", {}),
+    "nll_loss_weight": ("nll_loss", {"weight": [1.0, 2.0, 0.5]}),
+}
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("name", sorted(CLASSIFICATION))
+def test_classification_rows_with_infinities_and_nan(name, reduction):
+    """Logit rows with −∞ (a class ruled out), +∞, NaN and overflow, one row at a time and all together."""
+    fn, kw = CLASSIFICATION[name]
+
+    def loss(m, x, t):
+        args = {k: m.tensor(v, dtype=m.float64) if isinstance(v, list) else v for k, v in kw.items()}
+        return getattr(m.nn.functional, fn)(x, m.tensor(t), reduction=reduction, **args)
+
+    for i in range(len(ROWS)):
+        check(lambda m, x, i=i: loss(m, x, TARGETS[i:i + 1]), ROWS[i:i + 1].copy())
+    check(lambda m, x: loss(m, x, TARGETS), ROWS.copy())
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_cross_entropy_probability_targets_with_infinities_and_nan(reduction):
+    for i in range(len(ROWS)):
+        check(lambda m, x, q: m.nn.functional.cross_entropy(x, q, reduction=reduction), ROWS[i:i + 1].copy(),
+              np.array([[0.2, 0.3, 0.5]]))
+
+
 def test_inplace_fast_path():
     """The in-place ops outside a graph (a fast path that skips Function.apply) are quiet too."""
     for m in (sj, torch):

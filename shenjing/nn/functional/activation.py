@@ -24,10 +24,10 @@ from ...ops import elementwise as E
 from ...ops import reduce as R
 
 __all__ = [
-    "ACTIVATIONS", "arctan", "celu", "cos", "derivative", "elu", "gelu", "hardsigmoid", "hardswish",
-    "hardtanh", "identity", "leaky_relu", "log_softmax", "logistic", "logsigmoid", "mish",
+    "ACTIVATIONS", "arctan", "celu", "cos", "derivative", "elu", "gelu", "hardshrink", "hardsigmoid",
+    "hardswish", "hardtanh", "identity", "leaky_relu", "log_softmax", "logistic", "logsigmoid", "mish",
     "polynomial", "prelu", "relu", "relu6", "selu", "sigmoid", "sign", "silu", "sin", "softmax",
-    "softmin", "softplus", "softsign", "square", "step", "tanh",
+    "softmin", "softplus", "softshrink", "softsign", "square", "step", "tanh", "tanhshrink",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -127,25 +127,30 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return E.where(x > 0, x, w * x)
 
 
+def _negative(x: Tensor) -> Tensor:
+    """min(x, 0) for the exponential branch of the ELUs, NaN kept with its gradient (PyTorch's ELU gradient at NaN is NaN)."""
+    return E.where(x > 0, 0.0, x)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Exponential linear unit (指数线性单元) x for x > 0, α(eˣ − 1) otherwise.
 
     f′ = 1 for x > 0, f + α = α eˣ otherwise (Nelson ch. 4)."""
     x = _float(input)
-    return E.where(x > 0, x, E.expm1(E.clamp(x, max=0.0)) * alpha)
+    return E.where(x > 0, x, E.expm1(_negative(x)) * alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Scaled ELU (自归一化指数线性单元) λ·elu(x, α) with α ≈ 1.6733, λ ≈ 1.0507 (Klambauer 2017);
     f′ = λ for x > 0, λα eˣ otherwise."""
     x = _float(input)
-    return E.where(x > 0, x * SELU_SCALE, E.expm1(E.clamp(x, max=0.0)) * (SELU_ALPHA * SELU_SCALE))
+    return E.where(x > 0, x * SELU_SCALE, E.expm1(_negative(x)) * (SELU_ALPHA * SELU_SCALE))
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Continuously differentiable ELU max(0, x) + min(0, α(e^(x/α) − 1)); f′ = 1 (x > 0), e^(x/α)."""
     x = _float(input)
-    return E.where(x > 0, x, E.expm1(E.clamp(x, max=0.0) / alpha) * alpha)
+    return E.where(x > 0, x, E.expm1(_negative(x) / alpha) * alpha)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -227,9 +232,10 @@ def _coeff_list(coeffs, x: Tensor) -> list:
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """Hard tanh (硬双曲正切) clamp(x, min, max); f′ = 1 strictly inside (min, max), else 0."""
+    """Hard tanh (硬双曲正切) clamp(x, min, max); f′ = 1 strictly inside (min, max), else 0 (at NaN too, as PyTorch)."""
     x = _float(input)
-    return E.where(x <= min_val, min_val, E.where(x >= max_val, max_val, x))
+    inside = (x > min_val) & (x < max_val)
+    return E.clamp(E.where(inside, x, x.detach()), min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -259,6 +265,27 @@ def softsign(input: Tensor) -> Tensor:
     """Softsign (软符号函数) x/(1 + |x|); f′ = 1/(1 + |x|)²."""
     x = _float(input)
     return x / (E.abs(x) + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """Tanh shrink (双曲正切收缩) x − tanh x; f′ = tanh² x."""
+    x = _float(input)
+    return x - E.tanh(x)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Soft shrinkage (软收缩, the proximal map of λ|x|): x ∓ λ outside [−λ, λ], 0 inside; f′ = 1[|x| > λ]
+    (0 at NaN, as PyTorch)."""
+    x = _float(input)
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
+    return E.where(x > lambd, x - lambd, E.where(x < -lambd, x + lambd, x.detach() * 0))
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Hard shrinkage (硬收缩) x where |x| > λ, else 0; f′ = 1[|x| > λ] (0 at NaN, as PyTorch)."""
+    x = _float(input)
+    return E.where(E.abs(x) > lambd, x, x.detach() * 0)
 
 
 def _scaled(input: Tensor, temperature: float) -> Tensor:
@@ -344,11 +371,11 @@ def _d_elu(x, alpha=1.0):
 
 
 def _d_selu(x):
-    return E.where(x > 0, SELU_SCALE, E.exp(E.clamp(x, max=0.0)) * (SELU_SCALE * SELU_ALPHA))
+    return E.where(x > 0, SELU_SCALE, E.exp(_negative(x)) * (SELU_SCALE * SELU_ALPHA))
 
 
 def _d_celu(x, alpha=1.0):
-    return E.where(x > 0, 1.0, E.exp(E.clamp(x, max=0.0) / alpha))
+    return E.where(x > 0, 1.0, E.exp(_negative(x) / alpha))
 
 
 def _d_softplus(x, beta=1.0, threshold=20.0):
@@ -416,6 +443,15 @@ def _d_softsign(x):
     return 1.0 / (d * d)
 
 
+def _d_tanhshrink(x):
+    t = E.tanh(x)
+    return t * t
+
+
+def _d_shrink(x, lambd=0.5):
+    return (E.abs(x) > lambd).to(x.dtype)
+
+
 def _softmax_jacobian(x, dim=-1, temperature=1.0, log=False):
     x = _float(x)
     d = dim % x.ndim if x.ndim else 0
@@ -466,6 +502,9 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "hardswish": (hardswish, _d_hardswish),
     "mish": (mish, _d_mish),
     "softsign": (softsign, _d_softsign),
+    "tanhshrink": (tanhshrink, _d_tanhshrink),
+    "softshrink": (softshrink, _d_shrink),
+    "hardshrink": (hardshrink, _d_shrink),
     "softmax": (softmax, _d_softmax),
     "log_softmax": (log_softmax, _d_log_softmax),
 }

@@ -155,6 +155,13 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return _reduce(loss, reduction)
 
 
+def _huber(d: Tensor, delta: float) -> Tensor:
+    """c(d − ½c) with c = clamp(d, −δ, δ): ½d² inside, δ(|d| − ½δ) outside, in PyTorch's roundings; its
+    gradient is c itself (a where, not a product with a 0/1 mask, so d = ±∞ gives ±δ and NaN gives NaN)."""
+    c = E.clamp(d, -delta, delta)
+    return c * (d - c * 0.5)
+
+
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Huber loss (Huber 损失): ½d² for |d| < δ, δ(|d| − ½δ) otherwise (d = x − y); quadratic near
@@ -164,9 +171,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
     input, target = _floats(input, target, "huber_loss")
     _warn_size(input, target, "huber_loss")
-    d = input - target
-    a = E.abs(d)
-    loss = E.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    loss = _huber(input - target, delta)
     if weight is not None:
         weight = _tensor(weight, input)
         if tuple(weight.shape) != tuple(input.shape):
@@ -186,18 +191,15 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
         return l1_loss(input, target, reduction=reduction)
     input, target = _floats(input, target, "smooth_l1_loss")
     _warn_size(input, target, "smooth_l1_loss")
-    d = input - target
-    a = E.abs(d)
-    loss = E.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return _reduce(_huber(input - target, beta) / beta, reduction)
 
 
 def _clamp_var(var: Tensor, eps: float) -> Tensor:
     """var clamped to ≥ eps in value while the gradient passes unchanged (PyTorch clamps in no_grad)."""
-    lo = xp.maximum(var.array, eps)
-    if not (lo != var.array).any():
+    low = var.array < eps
+    if not low.any():
         return var
-    return var + as_tensor(lo - var.array)
+    return var + as_tensor(xp.where(low, eps - var.array, 0))
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
@@ -285,11 +287,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         loss = E.exp(input) - target * input
     else:
         loss = input - target * E.log(input + eps)
-    if full:
-        t = target.array
-        safe = xp.where(t > 1, t, 1)
-        st = xp.where(t > 1, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * math.pi * safe), 0)
-        loss = loss + as_tensor(st.astype(input.array.dtype))
+    if full:  # as PyTorch, a masked composite: its target gradient is NaN at y ≤ 0 (0·log 0)
+        stirling = target * E.log(target) - target + E.log(target * (2 * math.pi)) * 0.5
+        loss = loss + E.where(target <= 1, 0.0, stirling)
     return _reduce(loss, reduction)
 
 
@@ -310,9 +310,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"Using a target size ({tuple(target.shape)}) that is different to the input size "
             f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
         )
-    d = input.array
-    if d.size and ((d < 0).any() or (d > 1).any()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    for name, t in (("input", input), ("target", target)):
+        if not ((t.array >= 0) & (t.array <= 1)).all():  # NaN too
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * _tensor(weight, input)
@@ -533,9 +533,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         loss = E.exp(target) * (target - input)
     else:
-        pos = target > 0
-        safe = E.where(pos, target, 1.0)
-        loss = E.where(pos, target * E.log(safe), 0.0) - target * input
+        loss = E.xlogy(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
