@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 
 import numpy as xp
 
@@ -129,6 +130,12 @@ if _fp is None:
 else:
     quiet_fp = functools.partial(_fp[0].set, _fp[1])
     restore_fp = _fp[0].reset
+
+
+def check_fits(op: str, value, dtype) -> None:
+    """PyTorch's RuntimeError for a finite Python number beyond a floating dtype's range (±inf and NaN fit)."""
+    if dtype.kind == "f" and isinstance(value, (int, float)) and math.isfinite(value) and abs(value) > float(xp.finfo(dtype).max):
+        raise RuntimeError(f"{op}: value {value!r} cannot be converted to type {dtype} without overflow")
 
 
 def quietly(fn):

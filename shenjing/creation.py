@@ -67,6 +67,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = B.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
+    B.check_fits("full", fill_value, xp.dtype(dtype))
     return _out(xp.full(_size((size,)), fill_value, dtype=dtype), requires_grad)
 
 
@@ -95,10 +96,12 @@ def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
 @_checks_device
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
+    B.check_fits("full_like", fill_value, dt)
     return _out(xp.full(shape, fill_value, dt), requires_grad)
 
 
 @_checks_device
+@B.quietly
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """[start, end) in steps; int64 for integer arguments, else the default float."""
     if end is None:
@@ -116,10 +119,21 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
 
 
 @_checks_device
+@B.quietly
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return _out(xp.linspace(start, end, int(steps)).astype(_float(dtype)), requires_grad)
+    """``steps`` points from start to end, as PyTorch computes them in the dtype: start + i·h for the first half,
+    end − (steps − 1 − i)·h for the rest, h = (end − start)/(steps − 1) (a range beyond the dtype's: inf, NaN)."""
+    dt, n = _float(dtype), int(steps)
+    for v in (start, end):
+        B.check_fits("linspace", v, dt)
+    if dt.kind != "f" or n < 2:
+        return _out(xp.linspace(start, end, n).astype(dt), requires_grad)
+    a, b, i = dt.type(start), dt.type(end), xp.arange(n, dtype=dt)
+    h = (b - a) / dt.type(n - 1)
+    return _out(xp.where(i < n // 2, a + h * i, b - h * (n - 1 - i)), requires_grad)
 
 
+@B.quietly
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False) -> Tensor:
     return _out(xp.logspace(start, end, int(steps), base=base).astype(_float(dtype)), requires_grad)
 

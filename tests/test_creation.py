@@ -2,6 +2,7 @@
 
 import copy
 import json
+import math
 import pickle
 
 import numpy as np
@@ -312,3 +313,42 @@ def test_format_and_contains():
     with pytest.raises(TypeError):
         f"{sj.tensor([1.0, 2.0]):.2f}"
     assert 2 in sj.tensor([1, 2]) and 5 not in sj.tensor([[1, 2], [3, 4]])
+
+
+OVERFLOWING_FILLS = {
+    "full": lambda m: m.full((2,), 1e308, dtype=m.float32),
+    "full_half": lambda m: m.full((2,), 1e6, dtype=m.float16),
+    "full_like": lambda m: m.full_like(m.zeros(2), -1e300),
+    "new_full": lambda m: m.zeros(2).new_full((2,), 1e300),
+    "fill_": lambda m: m.zeros(2).fill_(1e300),
+    "linspace": lambda m: m.linspace(-1e300, 1e300, 5, dtype=m.float32),
+}
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name", sorted(OVERFLOWING_FILLS))
+def test_fill_beyond_the_dtype_raises_as_pytorch(name):
+    """A finite fill value beyond the dtype's range is PyTorch's RuntimeError (no NumPy warning); ±inf fits."""
+    for m in (sj, torch):
+        with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+            OVERFLOWING_FILLS[name](m)
+    assert_same(sj.full((2,), -math.inf, dtype=sj.float16), torch.full((2,), -math.inf, dtype=torch.float16))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("case", [
+    lambda m: m.ones(2, dtype=m.float32) * 1e300,
+    lambda m: m.ones(2, dtype=m.float16) + 1e6,
+    lambda m: m.linspace(-1e308, 1e308, 5, dtype=m.float64),
+    lambda m: m.linspace(0.0, 1e308, 4, dtype=m.float64) * 10,
+    lambda m: m.logspace(0, 400, 5, dtype=m.float64),
+    lambda m: m.logspace(0, 100, 5, dtype=m.float32),
+    lambda m: m.arange(0, 1e39, 5e38, dtype=m.float32),
+    lambda m: m.tensor([[1e300, -1e300]], dtype=m.float32),
+    lambda m: m.tensor([1e6, 1e300], dtype=m.float16),
+    lambda m: m.as_tensor([1e300], dtype=m.float32),
+], ids=["ones_mul", "half_add", "linspace_range", "linspace_mul", "logspace", "logspace_float32", "arange", "tensor",
+        "tensor_half", "as_tensor"])
+def test_overflow_to_inf_is_silent(case):
+    """Numbers and ranges that overflow become ±inf (and NaN where PyTorch's formula meets ∞·0), without a warning."""
+    assert_same(case(sj), case(torch))

@@ -188,6 +188,7 @@ def copy_(self, src, non_blocking=False):
 
 def fill_(self, value):
     """Fill with ``value``; recorded (the old history gets gradient 0) when the graph is built."""
+    B.check_fits("fill_", value, self._data.dtype)
     if grad_enabled() and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         v = value if isinstance(value, Tensor) else Tensor._make(xp.asarray(value, dtype=self._data.dtype))
         return inplace_op(self, "fill_", _overwrite, v)

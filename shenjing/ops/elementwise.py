@@ -21,8 +21,9 @@ from ..backend import xp
 # ---------------------------------------------------------------- helpers
 
 
+@B.quietly
 def const(value, dtype) -> Tensor:
-    """A constant tensor (no gradient) of ``dtype``."""
+    """A constant tensor (no gradient) of ``dtype``; a number beyond its range is ±inf, silently (x * 1e300 on float32)."""
     try:
         return Tensor._make(xp.asarray(value, dtype=dtype))
     except OverflowError:  # e.g. uint8 tensor + (-3): wraps around, as in PyTorch
