@@ -7,6 +7,10 @@ row c of the original), follow the same loss trajectory to float round-off and e
 function up to the permutation of the output units. From the *unpermuted* initialisation the
 trajectory differs (the permutation is not free there), though the accuracy reached is similar.
 The remark's regression contrast: shuffling regression targets among the samples destroys the fit.
+
+Both modes stop at 600 steps (accuracy ≈ 0.97–0.99): past ≈ 950 steps, at loss ≈ 0.03, Adam's late
+steps amplify the 1e-16 round-off of the reordered class sums about 4× per step (measured), and the two
+float trajectories separate — a property of floating point, not of the symmetry.
 """
 
 from __future__ import annotations
@@ -106,7 +110,7 @@ def measure(ctx) -> Measurement:
     import shenjing as sj
     from shenjing.data import toy
 
-    steps = 300 if ctx.quick else 1500
+    steps = 300 if ctx.quick else 600
     X, y = toy.spirals(800, n_classes=K, turns=0.75, noise=0.05, generator=ctx.generator)
     X = X.double()
     Xtr, ytr, Xte, yte = X[:600], y[:600], X[600:], y[600:]
