@@ -31,7 +31,7 @@ EXIT_OK, EXIT_CLAIM, EXIT_USAGE, EXIT_INPUT, EXIT_FILESYSTEM, EXIT_RESUME, EXIT_
 EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_PIPE = 70, 130, 141
 EXIT_CODES = {
     EXIT_OK: "success",
-    EXIT_CLAIM: "`lab run`: the experiment ran, and the claim does not hold",
+    EXIT_CLAIM: "`lab run`/`lab report`: the experiments ran, and a claim does not hold",
     EXIT_USAGE: "usage error: an option is invalid, out of range or does not fit the data (the message names it)",
     EXIT_INPUT: "an input file is missing or damaged: dataset, checkpoint, config.json",
     EXIT_FILESYSTEM: "a file could not be written or read: disk full, read-only, permission denied",
@@ -43,7 +43,7 @@ EXIT_CODES = {
 }
 EXIT_CODES_ZH = {
     EXIT_OK: "成功",
-    EXIT_CLAIM: "`lab run`: 实验已运行, 但论断不成立",
+    EXIT_CLAIM: "`lab run`/`lab report`: 实验已运行, 但有论断不成立",
     EXIT_USAGE: "用法错误: 某个选项无效、超出范围或与数据不符 (消息中指出该选项)",
     EXIT_INPUT: "输入文件缺失或损坏: 数据集、检查点、config.json",
     EXIT_FILESYSTEM: "文件无法写入或读取: 磁盘已满、只读、权限不足",
@@ -650,12 +650,10 @@ def cmd_lab(args) -> int:
         results = spread_jobs(args, partial(report_result, out_dir=args.out, quick=args.quick, seed=args.seed), args.id or list(exps))
     if results is None:  # relaunched under mpiexec: its exit code
         return args.relaunch_code
-    if args.lab_command == "report":
-        if get_rank() == 0:
-            path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
-            print(pick(args.lang, f"report: {path}", f"报告: {path}"))
-        return EXIT_OK
-    if get_rank() == 0:
+    if get_rank() == 0 and args.lab_command == "report":
+        path = write_report(results, args.out, quick=args.quick, seed=args.seed, lang=args.lang)
+        print(pick(args.lang, f"report: {path}", f"报告: {path}"))
+    elif get_rank() == 0:
         for res in results:
             print(lab_run_lines(res, Path(args.out), args.lang))
     return EXIT_OK if all(res["verdict"] for res in results) else EXIT_CLAIM  # on every rank
