@@ -156,10 +156,10 @@ def _no_derivative(g):
     raise RuntimeError(f"derivative for floor_divide is not implemented (gradient of shape {tuple(g.shape)})")
 
 
-def _max_share(a: Tensor, b: Tensor) -> Tensor:
-    """a's share of maximum(a, b)'s gradient (b's of minimum): 0 where a < b, ½ on ties, else 1 (a NaN on
-    either side passes the whole gradient to both, as PyTorch)."""
-    return const(1 - (a._data < b._data) - 0.5 * (a._data == b._data), a.dtype)
+def _max_share(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """a's share of maximum(a, b)'s gradient g (b's of minimum): 0 where a < b, g/2 on ties, else g (a NaN on
+    either side passes the whole gradient to both; an infinite g stays 0 where blocked, as PyTorch)."""
+    return where(a < b, 0.0, where(a == b, g / 2, g))
 
 
 def _pow_db(g, a, b, y):
@@ -237,9 +237,9 @@ FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative,
 Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * _floor_divide(a, b),
                doc="Python's modulus (sign of the divisor): a − b⌊a/b⌋.")
 Fmod = op("Fmod", xp.fmod, lambda g: g, lambda g, a, b: -g * (a / b).trunc(), doc="C's remainder (sign of the dividend): a − b·trunc(a/b).")
-Maximum = op("Maximum", xp.maximum, lambda g, a, b: g * _max_share(a, b), lambda g, a, b: g * _max_share(b, a),
+Maximum = op("Maximum", xp.maximum, lambda g, a, b: _max_share(g, a, b), lambda g, a, b: _max_share(g, b, a),
              doc="The gradient goes to the larger input, split evenly on ties (as PyTorch).")
-Minimum = op("Minimum", xp.minimum, lambda g, a, b: g * _max_share(b, a), lambda g, a, b: g * _max_share(a, b))
+Minimum = op("Minimum", xp.minimum, lambda g, a, b: _max_share(g, b, a), lambda g, a, b: _max_share(g, a, b))
 Where = op("Where", xp.where, None, lambda g, c: where(c, g, const(0, g.dtype)), lambda g, c: where(c, const(0, g.dtype), g),
            args="cab", doc="where(c, a, b); the condition ``c`` gets no gradient.")
 

@@ -110,6 +110,17 @@ def test_binary_edges(name):
     check(lambda m, x, y: getattr(m, name)(x, y), a.ravel().copy(), b.ravel().copy())
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "relu", "clamp", "hardtanh", "relu6"])
+def test_infinite_upstream_gradient_stays_zero_where_blocked(name):
+    """out·∞ sends ±∞ back into the op; where the op passes no gradient it stays 0 (not ∞·0 = NaN), as PyTorch."""
+    a, b = np.meshgrid(BINARY_EDGES, BINARY_EDGES, indexing="ij")
+    if name in ("maximum", "minimum"):
+        check(lambda m, x, y: getattr(m, name)(x, y) * INF, a.ravel().copy(), b.ravel().copy())
+    else:
+        fn = (lambda m, x: x.clamp(-1.0, 1.0)) if name == "clamp" else _fn(name)
+        check(lambda m, x: fn(m, x) * INF, np.tile(ACT_EDGES, 8))
+
+
 def _fn(name, **kw):
     return lambda m, *xs: getattr(m.nn.functional, name)(*xs, **kw)
 
