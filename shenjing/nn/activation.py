@@ -19,7 +19,8 @@ from .module import Module, Parameter
 __all__ = [
     "CELU", "ELU", "GELU", "SELU", "Arctan", "Cos", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU",
     "LogSigmoid", "LogSoftmax", "Mish", "PReLU", "Polynomial", "ReLU", "ReLU6", "Sigmoid", "Sign",
-    "SiLU", "Sin", "Softmax", "Softmin", "Softplus", "Softsign", "Square", "Step", "Tanh",
+    "SiLU", "Sin", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Square", "Step", "Tanh", "Tanhshrink",
+    "Hardshrink",
 ]
 
 
@@ -557,6 +558,66 @@ class Softsign(_Activation):
     """
 
     _name = "softsign"
+
+
+class Tanhshrink(_Activation):
+    """x − tanh x (双曲正切收缩); f′ = tanh² x.
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Tanhshrink()(x).tolist()]
+        [-1.036, 0.0, 0.5949]
+    """
+
+    _name = "tanhshrink"
+
+
+class _Shrink(_Activation):
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def _kwargs(self) -> dict:
+        return {"lambd": self.lambd}
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(_Shrink):
+    """Soft shrinkage (软收缩) x ∓ λ outside [−λ, λ], 0 inside; f′ = 1[|x| > λ].
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Softshrink()(x).tolist()]
+        [-1.5, 0.0, 1.0]
+    """
+
+    _name = "softshrink"
+
+
+class Hardshrink(_Shrink):
+    """Hard shrinkage (硬收缩) x where |x| > λ, else 0; f′ = 1[|x| > λ].
+
+    Shape:
+        - Input: (*), any shape.
+        - Output: (*), the same shape (elementwise).
+
+    Examples:
+        >>> x = sj.tensor([-2.0, 0.0, 1.5])
+        >>> [round(v, 4) for v in nn.Hardshrink()(x).tolist()]
+        [-2.0, 0.0, 1.5]
+    """
+
+    _name = "hardshrink"
 
 
 class Softmax(_Activation):

@@ -53,7 +53,7 @@ for _name, _f in {
     "Reciprocal": Tensor.reciprocal, "Sin": Tensor.sin, "Cos": Tensor.cos, "Tan": Tensor.tan, "Atan": Tensor.atan,
     "Tanh": Tensor.tanh, "Sigmoid": Tensor.sigmoid, "Relu": Tensor.relu, "Erf": Tensor.erf, "Softplus": F.softplus,
     "Softsign": F.softsign, "Sign": Tensor.sign, "Floor": Tensor.floor, "Ceil": Tensor.ceil, "Round": Tensor.round,
-    "Identity": lambda x: x, "Not": Tensor.logical_not, "Asin": Tensor.asin, "Acos": Tensor.acos, "Sinh": Tensor.sinh,
+    "Identity": lambda x: x, "Not": Tensor.logical_not, "IsNaN": Tensor.isnan, "Asin": Tensor.asin, "Acos": Tensor.acos, "Sinh": Tensor.sinh,
     "Cosh": Tensor.cosh, "Asinh": Tensor.asinh, "Acosh": Tensor.acosh, "Atanh": Tensor.atanh,
 }.items():
     OPS[_name] = (lambda f: lambda attrs, x: f(x))(_f)

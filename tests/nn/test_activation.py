@@ -284,6 +284,7 @@ MODULES = [
     ("Sigmoid", {}), ("Tanh", {}), ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("Softmin", {"dim": 0}),
     ("Hardtanh", {"min_val": -0.5, "max_val": 2.0}), ("ReLU6", {}), ("Hardsigmoid", {}), ("Hardswish", {}),
     ("Mish", {}), ("Softsign", {}), ("LogSigmoid", {}), ("PReLU", {}), ("PReLU", {"num_parameters": 5, "init": 0.1}),
+    ("Tanhshrink", {}), ("Softshrink", {}), ("Softshrink", {"lambd": 0.3}), ("Hardshrink", {}), ("Hardshrink", {"lambd": 1.0}),
 ]
 
 

@@ -75,7 +75,7 @@ def test_sequence_transformer_matches_onnxruntime(norm_first, positional, tmp_pa
 ACTIVATIONS = [nn.Step(), nn.Sign(), nn.Sigmoid(), nn.Tanh(), nn.Arctan(), nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.1), nn.PReLU(),
                nn.ELU(), nn.CELU(0.5), nn.SELU(), nn.Softplus(), nn.LogSigmoid(), nn.SiLU(), nn.GELU(), nn.GELU(approximate="tanh"),
                nn.Sin(), nn.Cos(), nn.Polynomial(3), nn.Square(), nn.Hardtanh(), nn.Hardsigmoid(), nn.Hardswish(), nn.Mish(),
-               nn.Softsign(), nn.Softmax(1), nn.LogSoftmax(1), nn.Softmin(1)]
+               nn.Softsign(), nn.Softmax(1), nn.LogSoftmax(1), nn.Softmin(1), nn.Tanhshrink(), nn.Softshrink(), nn.Hardshrink()]
 
 
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: type(a).__name__)

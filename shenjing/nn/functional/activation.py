@@ -233,9 +233,8 @@ def _coeff_list(coeffs, x: Tensor) -> list:
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """Hard tanh (硬双曲正切) clamp(x, min, max); f′ = 1 strictly inside (min, max), else 0 (at NaN too, as PyTorch)."""
-    x = _float(input)
-    inside = (x > min_val) & (x < max_val)
-    return E.clamp(E.where(inside, x, x.detach()), min_val, max_val)
+    x = _float(input)  # clamp's own gradient is 0 at NaN; the wheres make it 0 at min and max too
+    return E.where(x <= min_val, min_val, E.where(x >= max_val, max_val, E.clamp(x, min_val, max_val)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -273,19 +272,24 @@ def tanhshrink(input: Tensor) -> Tensor:
     return x - E.tanh(x)
 
 
+def _zero_but_nan(x: Tensor) -> Tensor:
+    """0, or NaN where x is NaN: the shrinkages' dead zone, without a gradient (as PyTorch)."""
+    return E.where(E.isnan(x), math.nan, 0.0).to(x.dtype)
+
+
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Soft shrinkage (软收缩, the proximal map of λ|x|): x ∓ λ outside [−λ, λ], 0 inside; f′ = 1[|x| > λ]
     (0 at NaN, as PyTorch)."""
     x = _float(input)
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
-    return E.where(x > lambd, x - lambd, E.where(x < -lambd, x + lambd, x.detach() * 0))
+    return E.where(x > lambd, x - lambd, E.where(x < -lambd, x + lambd, _zero_but_nan(x)))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Hard shrinkage (硬收缩) x where |x| > λ, else 0; f′ = 1[|x| > λ] (0 at NaN, as PyTorch)."""
     x = _float(input)
-    return E.where(E.abs(x) > lambd, x, x.detach() * 0)
+    return E.where(E.abs(x) > lambd, x, _zero_but_nan(x))
 
 
 def _scaled(input: Tensor, temperature: float) -> Tensor:
