@@ -21,13 +21,15 @@ from ..backend import xp
 # ---------------------------------------------------------------- helpers
 
 
-@B.quietly
 def const(value, dtype) -> Tensor:
     """A constant tensor (no gradient) of ``dtype``; a number beyond its range is ±inf, silently (x * 1e300 on float32)."""
+    quiet = B.quiet_fp()  # inline, not ``B.quietly``: every scalar operand passes here, and the wrapper's call costs more than the switch
     try:
         return Tensor._make(xp.asarray(value, dtype=dtype))
     except OverflowError:  # e.g. uint8 tensor + (-3): wraps around, as in PyTorch
         return Tensor._make(xp.asarray(value).astype(dtype))
+    finally:
+        B.restore_fp(quiet)
 
 
 def binary_operands(a, b, true_div: bool = False) -> tuple[Tensor, Tensor]:
@@ -156,8 +158,8 @@ def _no_derivative(g):
     raise RuntimeError(f"derivative for floor_divide is not implemented (gradient of shape {tuple(g.shape)})")
 
 
-def _max_share(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
-    """a's share of maximum(a, b)'s gradient g (b's of minimum): 0 where a < b, g/2 on ties, else g (a NaN on
+def _max_grad(g: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """a's part of maximum(a, b)'s gradient g (b's of minimum): 0 where a < b, g/2 on ties, else g (a NaN on
     either side passes the whole gradient to both; an infinite g stays 0 where blocked, as PyTorch)."""
     return where(a < b, 0.0, where(a == b, g / 2, g))
 
@@ -174,7 +176,7 @@ def _floor_divide(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _clamp_mask(x: Tensor, lo, hi) -> Tensor:
-    """1 where lo ≤ x ≤ hi (the gradient passes at the bounds, as PyTorch), else 0."""
+    """True where lo ≤ x ≤ hi (the gradient passes at the bounds, as PyTorch)."""
     keep = xp.ones(x.shape, dtype=bool)
     if lo is not None:
         keep &= x._data >= lo
@@ -237,9 +239,9 @@ FloorDivide = op("FloorDivide", xp.floor_divide, _no_derivative, _no_derivative,
 Remainder = op("Remainder", xp.remainder, lambda g: g, lambda g, a, b: -g * _floor_divide(a, b),
                doc="Python's modulus (sign of the divisor): a − b⌊a/b⌋.")
 Fmod = op("Fmod", xp.fmod, lambda g: g, lambda g, a, b: -g * (a / b).trunc(), doc="C's remainder (sign of the dividend): a − b·trunc(a/b).")
-Maximum = op("Maximum", xp.maximum, lambda g, a, b: _max_share(g, a, b), lambda g, a, b: _max_share(g, b, a),
+Maximum = op("Maximum", xp.maximum, lambda g, a, b: _max_grad(g, a, b), lambda g, a, b: _max_grad(g, b, a),
              doc="The gradient goes to the larger input, split evenly on ties (as PyTorch).")
-Minimum = op("Minimum", xp.minimum, lambda g, a, b: _max_share(g, b, a), lambda g, a, b: _max_share(g, a, b))
+Minimum = op("Minimum", xp.minimum, lambda g, a, b: _max_grad(g, b, a), lambda g, a, b: _max_grad(g, a, b))
 Where = op("Where", xp.where, None, lambda g, c: where(c, g, const(0, g.dtype)), lambda g, c: where(c, const(0, g.dtype), g),
            args="cab", doc="where(c, a, b); the condition ``c`` gets no gradient.")
 
