@@ -1,9 +1,9 @@
 """A tiny tanh MLP built from raw tensors, run identically in shenjing and PyTorch (float64).
 
-``run(lib, name, kwargs, seed, ...)`` trains it for a number of steps with ``lib.optim.<name>`` from
-weights and data drawn from ``seed`` (the test's ``seed`` fixture) and returns the final parameters as
-NumPy arrays; ``numpy_grads`` is the same model's gradient written out by hand for the tests of the
-notes' forms against their formulas.
+``Run(lib, name, kwargs, seed, ...)`` trains it with ``lib.optim.<name>`` from weights and data drawn
+from ``seed`` (the test's ``seed`` fixture); ``Reference`` steps it by a formula written out in NumPy with
+``numpy_grads``, the gradient by hand. ``lockstep`` compares two of them step by step from identical
+weights; ``run`` trains one freely.
 """
 
 from __future__ import annotations
@@ -52,28 +52,81 @@ def optim_module(lib):
     return torch.optim if lib is torch else sj_optim
 
 
-def run(lib, name: str, kwargs: dict, seed: int, steps: int = 50, groups=None, sign: float = 1.0, closure: bool = False):
-    """Train from ``data(seed)`` for ``steps`` steps; returns (final parameters, losses)."""
-    arrays, X, Y = data(seed)
-    params = make_params(lib, arrays)
-    Xt, Yt = lib.tensor(X), lib.tensor(Y)
-    opt = getattr(optim_module(lib), name)(groups_of(params, groups), **kwargs)
+class Run:
+    """The tiny MLP trained with ``lib.optim.<name>`` from ``data(seed)``, a step at a time."""
+
+    def __init__(self, lib, name: str, kwargs: dict, seed: int, groups=None, sign: float = 1.0, closure: bool = False):
+        arrays, X, Y = data(seed)
+        self.lib, self.sign, self.closure = lib, sign, closure
+        self.params = make_params(lib, arrays)
+        self.X, self.Y = lib.tensor(X), lib.tensor(Y)
+        self.opt = getattr(optim_module(lib), name)(groups_of(self.params, groups), **kwargs)
+
+    def _loss(self):
+        self.opt.zero_grad()
+        loss = loss_fn(self.lib, self.params, self.X, self.Y, self.sign)
+        loss.backward()
+        return loss
+
+    def step(self) -> float:
+        """One optimiser step; returns the loss it was computed from."""
+        if self.closure:
+            return float(self.opt.step(self._loss).detach())
+        loss = self._loss()
+        self.opt.step()
+        return float(loss.detach())
+
+    def arrays(self) -> list[np.ndarray]:
+        return [to_np(p) for p in self.params]
+
+    def set_arrays(self, arrays) -> None:
+        with self.lib.no_grad():
+            for p, a in zip(self.params, arrays):
+                p.copy_(self.lib.tensor(a))
+
+
+class Reference:
+    """The same MLP stepped by ``update(t, params, grads, state)``, a formula written out in NumPy
+    in place on the arrays; ``lookahead(params, state)`` gives where the gradient is taken (Nesterov)."""
+
+    def __init__(self, update, seed: int, lookahead=None):
+        arrays, self.X, self.Y = data(seed)
+        self.params = [a.copy() for a in arrays]
+        self.update, self.lookahead, self.state, self.t = update, lookahead, {}, 0
+
+    def step(self) -> float:
+        self.t += 1
+        at = self.lookahead(self.params, self.state) if self.lookahead else self.params
+        W1, b1, W2, b2 = at
+        loss = float(np.mean((np.tanh(self.X @ W1 + b1) @ W2 + b2 - self.Y) ** 2))
+        self.update(self.t, self.params, numpy_grads(at, self.X, self.Y), self.state)
+        return loss
+
+    def arrays(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.params]
+
+
+def lockstep(ours: Run, ref, steps: int = 50, atol: float = 1e-12, what: str = "") -> list[float]:
+    """Step ``ours`` and ``ref`` together from identical weights: after every step the parameters and
+    losses must agree to ``atol``, then ours continue from the reference's weights. Returns our losses.
+
+    Re-syncing keeps the comparison at one step's round-off: run freely, a trajectory can amplify an
+    ulp a thousandfold per step where the update is ill-conditioned (g/√(g² + ε) near g = 0)."""
     losses = []
-    for _ in range(steps):
-        if closure:
-            def f():
-                opt.zero_grad()
-                loss = loss_fn(lib, params, Xt, Yt, sign)
-                loss.backward()
-                return loss
-            losses.append(float(opt.step(f).detach()))
-        else:
-            opt.zero_grad()
-            loss = loss_fn(lib, params, Xt, Yt, sign)
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-    return [to_np(p) for p in params], losses
+    for t in range(1, steps + 1):
+        mine, theirs = ours.step(), ref.step()
+        assert_params_close(ours.arrays(), ref.arrays(), atol, f"{what} step {t}")
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=atol, err_msg=f"{what} loss at step {t}")
+        losses.append(mine)
+        ours.set_arrays(ref.arrays())
+    return losses
+
+
+def run(lib, name: str, kwargs: dict, seed: int, steps: int = 50, groups=None, sign: float = 1.0, closure: bool = False):
+    """Train freely from ``data(seed)`` for ``steps`` steps; returns (final parameters, losses)."""
+    r = Run(lib, name, kwargs, seed, groups, sign, closure)
+    losses = [r.step() for _ in range(steps)]
+    return r.arrays(), losses
 
 
 def numpy_grads(params, X, Y):

@@ -1,30 +1,15 @@
 """The lecture notes' optimiser forms (Xu §1.9, Fang ch. 6) against their formulas written
-out in NumPy, where PyTorch has no equivalent: EMA momentum (Fang Alg. 1), look-ahead Nesterov
-(Xu eq. 1.44, Fang Alg. 2), normalised gradient (Fang Alg. 3), the √(v + ε) forms of
+out in NumPy, where PyTorch has no equivalent, step by step from identical weights: EMA momentum
+(Fang Alg. 1), look-ahead Nesterov (Xu eq. 1.44, Fang Alg. 2), normalised gradient (Fang Alg. 3), the √(v + ε) forms of
 AdaGrad, RMSprop and Adam (Xu eqs 1.49, 1.52, 1.58; Fang Algs 4, 5, 7) and Zeiler's
 AdaDelta (Fang Alg. 6). The gradients of the reference come from ``numpy_grads`` (backprop by hand)."""
 
 import numpy as np
 import pytest
-from optim_helpers import assert_params_close, data, numpy_grads, run
+from optim_helpers import Reference, Run, lockstep, run
 
 import shenjing as sj
 from shenjing import optim
-
-STEPS = 50
-
-
-def reference(update, seed, steps=STEPS, lookahead=None):
-    """Run ``update(t, params, grads, state)`` (in place on NumPy arrays) for ``steps`` steps.
-
-    ``lookahead(params, state)`` gives the point where the gradient is evaluated (Nesterov)."""
-    params, X, Y = data(seed)
-    params = [p.copy() for p in params]
-    state = {}
-    for t in range(1, steps + 1):
-        at = lookahead(params, state) if lookahead else params
-        update(t, params, numpy_grads(at, X, Y), state)
-    return params
 
 
 def test_momentum_xu(seed):
@@ -36,8 +21,7 @@ def test_momentum_xu(seed):
             st[i] = mu * st.get(i, 0) + g
             p -= eta * st[i]
 
-    ours, _ = run(sj, "SGD", {"lr": eta, "momentum": mu}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "SGD", {"lr": eta, "momentum": mu}, seed), Reference(update, seed))
 
 
 @pytest.mark.parametrize("init", ["zeros", "grad"])
@@ -54,8 +38,7 @@ def test_ema_momentum_fang_alg1(init, seed):
                 st[i] = rho * st.get(i, 0) + (1 - rho) * g
             p -= alpha * st[i]
 
-    ours, _ = run(sj, "SGD", {"lr": alpha, "momentum": rho, "dampening": rho, "momentum_init": init}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "SGD", {"lr": alpha, "momentum": rho, "dampening": rho, "momentum_init": init}, seed), Reference(update, seed))
 
 
 @pytest.mark.parametrize("ema", [False, True])
@@ -73,8 +56,7 @@ def test_nesterov_lookahead(ema, seed):
             st[i] = mu * st.get(i, 0) + ((1 - mu) * g if ema else g)
             p -= eta * st[i]
 
-    ours, losses = run(sj, "NesterovLookahead", {"lr": eta, "momentum": mu, "ema": ema}, seed, closure=True)
-    assert_params_close(ours, reference(update, seed, lookahead=lookahead))
+    losses = lockstep(Run(sj, "NesterovLookahead", {"lr": eta, "momentum": mu, "ema": ema}, seed, closure=True), Reference(update, seed, lookahead=lookahead))
     assert losses[-1] < losses[0]
 
 
@@ -108,8 +90,7 @@ def test_normalized_gradient_alg3(seed):
         for p, g in zip(ps, gs):
             p -= alpha * g / np.sqrt(g * g + eps)
 
-    ours, losses = run(sj, "NormalizedGradient", {"lr": alpha, "eps": eps}, seed)
-    assert_params_close(ours, reference(update, seed))
+    losses = lockstep(Run(sj, "NormalizedGradient", {"lr": alpha, "eps": eps}, seed), Reference(update, seed))
     assert losses[-1] < losses[0]
 
 
@@ -122,8 +103,7 @@ def test_adagrad_eps_inside_sqrt(seed):
             st[i] = st.get(i, 0) + g * g
             p -= eta * g / np.sqrt(eps + st[i])
 
-    ours, _ = run(sj, "Adagrad", {"lr": eta, "eps": eps, "eps_inside_sqrt": True}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "Adagrad", {"lr": eta, "eps": eps, "eps_inside_sqrt": True}, seed), Reference(update, seed))
 
 
 @pytest.mark.parametrize("nu", [0.9, 0.5])
@@ -137,8 +117,7 @@ def test_rmsprop_eps_inside_sqrt(nu, seed):
             st[i] = nu * st.get(i, 0) + (1 - nu) * g * g
             p -= eta * g / np.sqrt(eps + st[i])
 
-    ours, _ = run(sj, "RMSprop", {"lr": eta, "alpha": nu, "eps": eps, "eps_inside_sqrt": True}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "RMSprop", {"lr": eta, "alpha": nu, "eps": eps, "eps_inside_sqrt": True}, seed), Reference(update, seed))
 
 
 def test_rmsprop_centered_momentum_eps_inside_sqrt(seed):
@@ -154,8 +133,7 @@ def test_rmsprop_centered_momentum_eps_inside_sqrt(seed):
             p -= eta * b
 
     kw = {"lr": eta, "alpha": a, "eps": eps, "centered": True, "momentum": mu, "eps_inside_sqrt": True}
-    ours, _ = run(sj, "RMSprop", kw, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "RMSprop", kw, seed), Reference(update, seed))
 
 
 def test_adadelta_alg6(seed):
@@ -171,8 +149,7 @@ def test_adadelta_alg6(seed):
             st[i] = (v, s)
             p += d
 
-    ours, _ = run(sj, "Adadelta", {"rho": rho, "eps": eps}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "Adadelta", {"rho": rho, "eps": eps}, seed), Reference(update, seed))
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
@@ -190,8 +167,7 @@ def test_adam_eps_inside_sqrt(amsgrad, seed):
             st[i] = (m, n, nmax)
             p -= eta * (m / (1 - b1**t)) / np.sqrt(eps + (nmax if amsgrad else n) / (1 - b2**t))
 
-    ours, _ = run(sj, "Adam", {"lr": eta, "betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, "eps_inside_sqrt": True}, seed)
-    assert_params_close(ours, reference(update, seed))
+    lockstep(Run(sj, "Adam", {"lr": eta, "betas": (b1, b2), "eps": eps, "amsgrad": amsgrad, "eps_inside_sqrt": True}, seed), Reference(update, seed))
 
 
 def test_eps_inside_sqrt_differs_from_default(seed):

@@ -5,7 +5,7 @@ torch.optim state_dict, parameter-group management, zero_grad and argument check
 import numpy as np
 import pytest
 import torch
-from optim_helpers import data, loss_fn, make_params, to_np
+from optim_helpers import Run, data, lockstep, loss_fn, make_params, to_np
 
 import shenjing as sj
 from shenjing import optim
@@ -85,27 +85,13 @@ def test_layout_matches_torch(seed):
 def test_load_torch_state_dict(case, seed):
     """A torch.optim state_dict loads into the shenjing optimiser, which then continues as torch does."""
     name, kw = case
-    arrays, X, Y = data(seed)
-    tp = make_params(torch, arrays)
-    topt = getattr(torch.optim, name)(tp, **kw)
-    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    theirs = Run(torch, name, kw, seed)
     for _ in range(10):
-        topt.zero_grad()
-        loss_fn(torch, tp, Xt, Yt).backward()
-        topt.step()
-    sp = make_params(sj, [to_np(p) for p in tp])
-    sopt = getattr(optim, name)(sp, **kw)
-    sopt.load_state_dict(topt.state_dict())
-    Xs, Ys = sj.tensor(X), sj.tensor(Y)
-    for _ in range(10):
-        topt.zero_grad()
-        loss_fn(torch, tp, Xt, Yt).backward()
-        topt.step()
-        sopt.zero_grad()
-        loss_fn(sj, sp, Xs, Ys).backward()
-        sopt.step()
-    for a, b in zip(sp, tp):
-        np.testing.assert_allclose(to_np(a), to_np(b), rtol=0, atol=1e-10)
+        theirs.step()
+    ours = Run(sj, name, kw, seed)
+    ours.set_arrays(theirs.arrays())
+    ours.opt.load_state_dict(theirs.opt.state_dict())
+    lockstep(ours, theirs, steps=10)
 
 
 def test_load_casts_to_param_dtype_and_checks_sizes():
