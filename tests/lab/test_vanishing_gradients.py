@@ -8,9 +8,10 @@ def test_sigmoid_gradients_vanish_and_residual_restores_them():
     plain = layer_gradient_norms("plain sigmoid", 10, 32, x, y)
     res = layer_gradient_norms("residual sigmoid", 10, 32, x, y)
     relu = layer_gradient_norms("plain relu", 10, 32, x, y)
-    assert decay_factor(plain) < 0.35  # σ' ≤ 1/4 in every factor of the chain rule
-    assert plain[0] / plain[-1] < 1e-4
-    assert decay_factor(res) > 0.7 and 0.6 < decay_factor(relu) < 1.5
+    # over 1150 random draws: plain 0.17–0.41, residual 0.67–1.05, ReLU 0.74–1.13, plain ‖g_1‖/‖g_10‖ ≤ 3.5e-4
+    assert decay_factor(plain) < 0.5  # σ' ≤ 1/4 in every factor of the chain rule
+    assert plain[0] / plain[-1] < 1e-3
+    assert decay_factor(res) > 0.6 and 0.6 < decay_factor(relu) < 1.5
 
 
 def test_depth_factor_is_the_exponential_fit():
