@@ -2,7 +2,7 @@
 
 ``Run(lib, name, kwargs, seed, ...)`` trains it with ``lib.optim.<name>`` from weights and data drawn
 from ``seed`` (the test's ``seed`` fixture); ``Reference`` steps it by a formula written out in NumPy with
-``numpy_grads``, the gradient by hand. ``lockstep`` compares two of them step by step from identical
+``numpy_loss_grads``, the loss and its gradient by hand. ``lockstep`` compares two of them step by step from identical
 weights; ``run`` trains one freely.
 """
 
@@ -97,9 +97,8 @@ class Reference:
     def step(self) -> float:
         self.t += 1
         at = self.lookahead(self.params, self.state) if self.lookahead else self.params
-        W1, b1, W2, b2 = at
-        loss = float(np.mean((np.tanh(self.X @ W1 + b1) @ W2 + b2 - self.Y) ** 2))
-        self.update(self.t, self.params, numpy_grads(at, self.X, self.Y), self.state)
+        loss, grads = numpy_loss_grads(at, self.X, self.Y)
+        self.update(self.t, self.params, grads, self.state)
         return loss
 
     def arrays(self) -> list[np.ndarray]:
@@ -115,10 +114,11 @@ def lockstep(ours: Run, ref, steps: int = 50, atol: float = 1e-12, what: str = "
     losses = []
     for t in range(1, steps + 1):
         mine, theirs = ours.step(), ref.step()
-        assert_params_close(ours.arrays(), ref.arrays(), atol, f"{what} step {t}")
+        expected = ref.arrays()
+        assert_params_close(ours.arrays(), expected, atol, f"{what} step {t}")
         np.testing.assert_allclose(mine, theirs, rtol=0, atol=atol, err_msg=f"{what} loss at step {t}")
         losses.append(mine)
-        ours.set_arrays(ref.arrays())
+        ours.set_arrays(expected)
     return losses
 
 
@@ -129,14 +129,14 @@ def run(lib, name: str, kwargs: dict, seed: int, steps: int = 50, groups=None, s
     return r.arrays(), losses
 
 
-def numpy_grads(params, X, Y):
-    """d mean((tanh(X W1 + b1) W2 + b2 − Y)²) / d(W1, b1, W2, b2), by hand (Zhao §3)."""
+def numpy_loss_grads(params, X, Y):
+    """L = mean((tanh(X W1 + b1) W2 + b2 − Y)²) and dL/d(W1, b1, W2, b2), by hand (Zhao §3)."""
     W1, b1, W2, b2 = params
     h = np.tanh(X @ W1 + b1)
     out = h @ W2 + b2
     d_out = 2 * (out - Y) / out.size
     dz = (d_out @ W2.T) * (1 - h * h)
-    return [X.T @ dz, dz.sum(0), h.T @ d_out, d_out.sum(0)]
+    return float(np.mean((out - Y) ** 2)), [X.T @ dz, dz.sum(0), h.T @ d_out, d_out.sum(0)]
 
 
 def assert_params_close(a, b, atol: float = 1e-10, what: str = "") -> None:

@@ -1,8 +1,9 @@
 """The lecture notes' optimiser forms (Xu §1.9, Fang ch. 6) against their formulas written
 out in NumPy, where PyTorch has no equivalent, step by step from identical weights: EMA momentum
-(Fang Alg. 1), look-ahead Nesterov (Xu eq. 1.44, Fang Alg. 2), normalised gradient (Fang Alg. 3), the √(v + ε) forms of
-AdaGrad, RMSprop and Adam (Xu eqs 1.49, 1.52, 1.58; Fang Algs 4, 5, 7) and Zeiler's
-AdaDelta (Fang Alg. 6). The gradients of the reference come from ``numpy_grads`` (backprop by hand)."""
+(Fang Alg. 1), look-ahead Nesterov (Xu eq. 1.44, Fang Alg. 2), normalised gradient (Fang Alg. 3),
+the √(v + ε) forms of AdaGrad, RMSprop and Adam (Xu eqs 1.49, 1.52, 1.58; Fang Algs 4, 5, 7) and
+Zeiler's AdaDelta (Fang Alg. 6). The gradients of the reference come from ``numpy_loss_grads``
+(backprop by hand)."""
 
 import numpy as np
 import pytest

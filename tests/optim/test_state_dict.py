@@ -5,7 +5,7 @@ torch.optim state_dict, parameter-group management, zero_grad and argument check
 import numpy as np
 import pytest
 import torch
-from optim_helpers import Run, data, lockstep, loss_fn, make_params, to_np
+from optim_helpers import Run, data, lockstep, loss_fn, make_params
 
 import shenjing as sj
 from shenjing import optim
@@ -25,41 +25,25 @@ CASES = [
 GROUPS = [{"params": [0, 1], "lr": 0.02}, {"params": [2, 3]}]
 
 
-def _train(opt, params, X, Y, steps):
-    for _ in range(steps):
-        def closure():
-            opt.zero_grad()
-            loss = loss_fn(sj, params, X, Y)
-            loss.backward()
-            return loss
-        opt.step(closure)
-
-
-def _setup(name, kw, seed, arrays=None):
-    arrays = arrays if arrays is not None else data(seed)[0]
-    params = make_params(sj, arrays)
-    groups = [{**g, "params": [params[i] for i in g["params"]]} for g in GROUPS]
-    return params, getattr(optim, name)(groups, **kw)
-
-
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c[0] + ",".join(map(str, c[1].values())))
 def test_round_trip_resumes_identically(case, tmp_path, seed):
     name, kw = case
-    _, X, Y = data(seed)
-    X, Y = sj.tensor(X), sj.tensor(Y)
-    params, opt = _setup(name, kw, seed)
-    _train(opt, params, X, Y, 20)
-    straight = [to_np(p) for p in params]
+    straight = Run(sj, name, kw, seed, GROUPS, closure=True)
+    for _ in range(20):
+        straight.step()
 
-    params, opt = _setup(name, kw, seed)
-    _train(opt, params, X, Y, 10)
-    saved = _through_file(opt.state_dict(), tmp_path)
-    midway = [to_np(p) for p in params]
-    _train(opt, params, X, Y, 1)  # later steps do not change the saved snapshot
-    params, fresh = _setup(name, kw, seed, arrays=midway)
-    fresh.load_state_dict(saved)
-    _train(fresh, params, X, Y, 10)
-    for a, b in zip(straight, (to_np(p) for p in params)):
+    interrupted = Run(sj, name, kw, seed, GROUPS, closure=True)
+    for _ in range(10):
+        interrupted.step()
+    saved = _through_file(interrupted.opt.state_dict(), tmp_path)
+    midway = interrupted.arrays()
+    interrupted.step()  # later steps do not change the saved snapshot
+    resumed = Run(sj, name, kw, seed, GROUPS, closure=True)
+    resumed.set_arrays(midway)
+    resumed.opt.load_state_dict(saved)
+    for _ in range(10):
+        resumed.step()
+    for a, b in zip(straight.arrays(), resumed.arrays()):
         np.testing.assert_array_equal(a, b)
 
 
