@@ -856,8 +856,12 @@ def common_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     return language, debug
 
 
-def add_threads_option(parser: argparse.ArgumentParser, job: str) -> None:
-    """``--threads T``: the BLAS and kernel threads of each job, serially and on every rank."""
+def add_spread_options(parser: argparse.ArgumentParser, job: str) -> None:
+    """``--workers N`` and ``--threads T`` (read by ``spread_jobs``): the jobs dealt over N MPI ranks, each
+    with T BLAS and kernel threads."""
+    parser.add_argument("--workers", type=int_in(1), default=1, metavar="N",
+                        help=f"spread the {job}s over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run "
+                             "(default: 1)")
     parser.add_argument("--threads", type=int_in(1), default=1, metavar="T",
                         help=f"BLAS and kernel threads per {job}, serially and on every rank (default: 1); BLAS's float32 sums "
                              f"depend on its thread count, so with the same T a {job} gives the same numbers whatever --workers")
@@ -881,9 +885,7 @@ def add_sweep_parser(sub, parents: list) -> None:
     w.add_argument("--random", type=int_in(1), default=None, metavar="K",
                    help="run K configurations drawn at random from the grid, without repetition (default: every configuration)")
     w.add_argument("--seed", type=SEED, default=0, help="the seed of --random's draw (not the trials' training seed: that is train's --seed)")
-    w.add_argument("--workers", type=int_in(1), default=1, metavar="N",
-                   help="deal the trials over N MPI ranks (mpiexec -n N; needs shenjing[mpi]); results equal a serial run (default: 1)")
-    add_threads_option(w, "trial")
+    add_spread_options(w, "trial")
     w.add_argument("--out", default="runs/sweep", metavar="DIR", help="output folder: sweep.csv, sweep.png, a folder per trial (default: runs/sweep)")
     w.add_argument("train", nargs="*", metavar="-- TRAIN_OPTION", help="the options of `shenjing train` for every trial, after --")
     w.set_defaults(func=cmd_sweep)
@@ -941,9 +943,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     rep = lsub.add_parser("report", parents=[debug], help="run every experiment (or those named) and write one HTML page (report.html)")
     rep.add_argument("id", nargs="*", help="experiment ids (`shenjing lab list`; default: all of them)")
     for q in (r, rep):
-        q.add_argument("--workers", type=int_in(1), default=1, metavar="N", help="spread the experiments over N MPI ranks (mpiexec -n N; needs "
-                                                                    "shenjing[mpi]); results equal a serial run (default: 1)")
-        add_threads_option(q, "experiment")
+        add_spread_options(q, "experiment")
         q.add_argument("--quick", action="store_true", help="the small, fast form (under a minute each)")
         q.add_argument("--out", default="lab-out", help="output folder (default: lab-out)")
         q.add_argument("--seed", type=SEED, default=0)
